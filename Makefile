@@ -1,0 +1,47 @@
+# Entry points. Every target that builds first installs what it needs
+# (scripts/install-deps.sh is idempotent and quick when nothing is missing).
+.PHONY: deps build test test-asan test-tsan fuzz-smoke bench clean
+
+BUILD      ?= build/release
+ASAN_BUILD ?= build/asan
+TSAN_BUILD ?= build/tsan
+FUZZ_BUILD ?= build/fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 30
+
+deps:
+	bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-asan
+	$(MAKE) fuzz-smoke
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLPLEX_SANITIZE=address,undefined
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLPLEX_SANITIZE=thread
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS.
+fuzz-smoke: deps
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DLPLEX_FUZZ=ON -DLPLEX_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+	bash fuzz/run-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench: build
+	bash bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build

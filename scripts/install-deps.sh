@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of lplex++ from Debian 12 packages.
+# Idempotent: packages already present are not downloaded again, and apt is
+# only consulted when something is missing, so `make test` stays fast on a
+# machine that already has everything.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libzstd-dev zstd
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev
+  clang-14 libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

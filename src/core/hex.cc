@@ -1,0 +1,52 @@
+#include "core/hex.h"
+
+#include <fmt/format.h>
+
+namespace lplex::hex {
+namespace {
+constexpr char kDigits[] = "0123456789abcdef";
+
+int DigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+void AppendEncoded(std::span<const uint8_t> bytes, std::string* out) {
+  size_t at = out->size();
+  out->resize(at + bytes.size() * 2);
+  char* p = out->data() + at;
+  for (uint8_t b : bytes) {
+    *p++ = kDigits[b >> 4];
+    *p++ = kDigits[b & 0xF];
+  }
+}
+
+std::string Encode(std::span<const uint8_t> bytes) {
+  std::string s;
+  AppendEncoded(bytes, &s);
+  return s;
+}
+
+Result<std::vector<uint8_t>> Decode(std::string_view text) {
+  if (text.size() % 2 != 0) {
+    return Status::InvalidArgument(
+        fmt::format("hex string \"{}\" has odd length {}; two digits per byte are needed", text, text.size()));
+  }
+  std::vector<uint8_t> out(text.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = DigitValue(text[2 * i]);
+    int lo = DigitValue(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      size_t pos = hi < 0 ? 2 * i : 2 * i + 1;
+      return Status::InvalidArgument(
+          fmt::format("hex string \"{}\": '{}' at position {} is not a hex digit (0-9, a-f)", text, text[pos], pos));
+    }
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+}  // namespace lplex::hex
