@@ -1,0 +1,43 @@
+// The lplex subcommands, as functions of their options so tests can call
+// them without a process. Each returns the process exit code and writes its
+// normal output to `out` and diagnostics and progress to `err`.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace lplex::cli {
+
+struct ImportOptions {
+  std::vector<std::string> captures;
+  std::string format = "auto";           // auto | pcap | candump | ydraw
+  std::string out_dir;
+  std::string prefix = "nmea2k";
+  uint32_t block_size = 262144;
+  std::string compression = "zstd";      // none | zstd | zstd-dict
+  int zstd_level = 3;
+  std::string rotate_duration;           // ISO 8601, "" = none
+  uint64_t rotate_size = 0;              // bytes, 0 = none
+  std::string base_time;                 // RFC 3339; needed by captures without full timestamps
+  int64_t frame_interval_us = 1000;      // spacing for captures without timestamps
+  uint64_t first_seq = 1;
+};
+int RunImport(const ImportOptions& options, std::FILE* out, std::FILE* err);
+
+struct DumpOptions {
+  std::vector<std::string> paths;        // files or directories
+  bool json = false;
+};
+int RunDump(const DumpOptions& options, std::FILE* out, std::FILE* err);
+
+int RunInspect(const std::string& path, std::FILE* out, std::FILE* err);
+
+int RunVerify(const std::vector<std::string>& paths, std::FILE* out, std::FILE* err);
+
+// Expands directories into their *.lpj files, oldest name first (by the
+// timestamp in the name, then by name). Files are kept as given.
+std::vector<std::string> ExpandJournalPaths(const std::vector<std::string>& paths, std::FILE* err);
+
+}  // namespace lplex::cli

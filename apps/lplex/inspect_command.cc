@@ -1,0 +1,72 @@
+// lplex inspect: header, block table and device table of one journal.
+#include <fmt/format.h>
+
+#include <map>
+
+#include "commands.h"
+#include "core/file_system.h"
+#include "core/time.h"
+#include "journal/reader.h"
+
+namespace lplex::cli {
+
+int RunInspect(const std::string& path, std::FILE* out, std::FILE* err) {
+  auto opened = journal::JournalReader::OpenPath(path);
+  if (!opened.ok()) {
+    std::fprintf(err, "lplex inspect: %s: %s\n", path.c_str(), opened.status().ToString().c_str());
+    return 1;
+  }
+  journal::JournalReader& r = **opened;
+  auto size = FileSystem::Default()->FileSize(path);
+  std::string s = fmt::format(
+      "file:         {}\nsize:         {} bytes\nversion:      {}\nblock size:   {}\ncompression:  {}\n"
+      "block index:  {}\nblocks:       {}\n\n",
+      path, size.ok() ? *size : 0, r.version(), r.block_size(), journal::CompressionName(r.compression()),
+      r.compression() == journal::Compression::kNone ? "none (uncompressed files have none)"
+                                                     : (r.has_block_index() ? "present" : "missing (found by scan)"),
+      r.block_count());
+  s += fmt::format("{:>6} {:>12} {:<27} {:>12} {:>7} {:>10} {:>6} {:>7} {:>6}\n", "block", "offset", "base time",
+                   "base seq", "frames", "compressed", "dict", "ratio", "devs");
+  std::fputs(s.c_str(), out);
+
+  // Every distinct (source, NAME) binding across the file, with its first block.
+  std::map<std::pair<uint8_t, uint64_t>, std::pair<uint64_t, journal::DeviceEntry>> devices;
+  uint64_t frames = 0;
+  int rc = 0;
+  for (uint64_t n = 0; n < r.block_count(); ++n) {
+    auto info = r.InspectBlock(n);
+    if (!info.ok()) {
+      std::fprintf(out, "%6llu  ERROR: %s\n", static_cast<unsigned long long>(n), info.status().ToString().c_str());
+      rc = 1;
+      continue;
+    }
+    frames += info->frame_count;
+    const double ratio = info->compressed_len ? static_cast<double>(r.block_size()) /
+                                                    static_cast<double>(info->compressed_len + info->dict_len)
+                                              : 1.0;
+    std::fputs(fmt::format("{:>6} {:>12} {:<27} {:>12} {:>7} {:>10} {:>6} {:>6.2f}x {:>6}\n", n, info->offset,
+                           timefmt::Rfc3339Nano(info->base_time_us), info->base_seq, info->frame_count,
+                           info->compressed_len, info->dict_len, ratio, info->device_count)
+                   .c_str(),
+               out);
+    for (const journal::DeviceEntry& d : r.BlockDevices()) {
+      devices.try_emplace({d.source, d.name}, n, d);
+    }
+  }
+  std::fprintf(out, "\nframes:       %llu\n\ndevices (%zu):\n", static_cast<unsigned long long>(frames),
+               devices.size());
+  std::fputs(fmt::format("{:>4} {:<18} {:>7} {:<24} {:<16} {:<10} {:<16} {:>10}\n", "src", "NAME", "product",
+                         "model", "software", "version", "serial", "from block")
+                 .c_str(),
+             out);
+  for (const auto& [key, v] : devices) {
+    const journal::DeviceEntry& d = v.second;
+    std::fputs(fmt::format("{:>4} {:016x}   {:>7} {:<24} {:<16} {:<10} {:<16} {:>10}\n", d.source, d.name,
+                           d.product_code, d.model_id, d.software_version, d.model_version, d.model_serial, v.first)
+                   .c_str(),
+               out);
+  }
+  return rc;
+}
+
+}  // namespace lplex::cli

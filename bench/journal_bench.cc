@@ -1,0 +1,203 @@
+// journal_bench: throughput, seek latency and compression ratio of the
+// journal engine on real traffic (the can0 captures, looped).
+//
+//   journal_bench [--frames N] [--hours H] [--dir DIR] [--shared PATH]
+//
+// 1. Loads can0-1.pcap and can0-2.pcap through reassembly into memory.
+// 2. write: appends N frames (the captures looped, timestamps and seqs moved
+//    on each loop) to one zstd-3, 256 KiB-block journal; one core.
+// 3. read: iterates every frame of that journal.
+// 4. ratio: writes the same frames uncompressed and compresses that file with
+//    the zstd command-line tool at level 3; prints both ratios.
+// 5. seek: writes a journal covering H hours at the captures' frame rate and
+//    times random SeekToTime / SeekToSeq calls followed by the first Next().
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "can/fast_packet.h"
+#include "journal/reader.h"
+#include "journal/writer.h"
+#include "sources/capture_reader.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+using namespace lplex;
+
+struct Msg {
+  int64_t ts;
+  uint32_t id;
+  uint16_t len;
+  uint32_t off;  // into the shared byte pool
+};
+
+struct Corpus {
+  std::vector<Msg> msgs;
+  std::vector<uint8_t> pool;
+  int64_t span_us = 0;
+};
+
+Corpus Load(const std::string& shared) {
+  Corpus c;
+  can::FastPacketAssembler fp;
+  for (const char* name : {"can0-1.pcap", "can0-2.pcap"}) {
+    auto r = sources::CaptureReader::Open(shared + "/data/captures/" + name, {});
+    if (!r.ok()) {
+      std::fprintf(stderr, "journal_bench: %s\n", r.status().ToString().c_str());
+      std::exit(2);
+    }
+    can::RawFrame raw;
+    can::Message m;
+    while ((*r)->Next(&raw)) {
+      if (!raw.extended || !fp.Process(raw, &m)) continue;
+      c.msgs.push_back({m.timestamp_us, can::BuildCanId(m.header), static_cast<uint16_t>(m.data.size()),
+                        static_cast<uint32_t>(c.pool.size())});
+      c.pool.insert(c.pool.end(), m.data.begin(), m.data.end());
+    }
+  }
+  c.span_us = c.msgs.back().ts - c.msgs.front().ts + 1000;
+  return c;
+}
+
+// Feeds `n` frames of the looped corpus to `w`.
+void Feed(const Corpus& c, journal::JournalWriter& w, uint64_t n) {
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t loop = i / c.msgs.size();
+    const Msg& m = c.msgs[i % c.msgs.size()];
+    journal::WriterFrame f{m.ts + static_cast<int64_t>(loop) * c.span_us, m.id, i + 1,
+                           {c.pool.data() + m.off, m.len}};
+    Status s = w.Append(f);
+    if (!s.ok()) {
+      std::fprintf(stderr, "journal_bench: append: %s\n", s.ToString().c_str());
+      std::exit(1);
+    }
+  }
+}
+
+std::unique_ptr<journal::JournalWriter> MakeWriter(const std::string& dir, journal::Compression c,
+                                                   std::vector<std::string>* files) {
+  journal::WriterOptions o;
+  o.dir = dir;
+  o.compression = c;
+  o.flush_interval_us = 0;
+  o.on_rotate = [files](const journal::RotatedFile& f) { files->push_back(f.path); };
+  auto w = journal::JournalWriter::Create(o);
+  if (!w.ok()) std::exit(2);
+  return std::move(w).value();
+}
+
+double Seconds(SteadyClock::time_point a) { return std::chrono::duration<double>(SteadyClock::now() - a).count(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t frames = 10'000'000;
+  double hours = 24;
+  std::string dir = "/tmp/lplex-bench";
+  std::string shared = "../shared";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--frames") frames = std::stoull(argv[i + 1]);
+    else if (a == "--hours") hours = std::stod(argv[i + 1]);
+    else if (a == "--dir") dir = argv[i + 1];
+    else if (a == "--shared") shared = argv[i + 1];
+  }
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+
+  Corpus c = Load(shared);
+  const double fps = static_cast<double>(c.msgs.size()) / (static_cast<double>(c.span_us) / 1e6);
+  std::printf("corpus: %zu messages over %.1f s (%.0f frames/s), looped to %llu frames\n", c.msgs.size(),
+              static_cast<double>(c.span_us) / 1e6, fps, static_cast<unsigned long long>(frames));
+
+  // write
+  std::vector<std::string> files;
+  auto w = MakeWriter(dir + "/zstd", journal::Compression::kZstd, &files);
+  auto t0 = SteadyClock::now();
+  Feed(c, *w, frames);
+  if (!w->Close().ok()) return 1;
+  const double write_s = Seconds(t0);
+  const uint64_t zstd_bytes = w->stats().bytes_written;
+  const uint64_t blocks = w->stats().blocks_written;
+  std::printf("write:  %.2f M frames/s (%llu frames, %llu blocks, %.1f s, zstd-3, 256 KiB blocks)\n",
+              static_cast<double>(frames) / write_s / 1e6, static_cast<unsigned long long>(frames),
+              static_cast<unsigned long long>(blocks), write_s);
+
+  // read
+  auto r = journal::JournalReader::OpenPath(files.at(0));
+  if (!r.ok()) return 1;
+  t0 = SteadyClock::now();
+  uint64_t n = 0;
+  uint64_t checksum = 0;
+  while ((*r)->Next()) {
+    ++n;
+    checksum += (*r)->frame().data.size();
+  }
+  const double read_s = Seconds(t0);
+  std::printf("read:   %.2f M frames/s (%llu frames, %.1f s)%s\n", static_cast<double>(n) / read_s / 1e6,
+              static_cast<unsigned long long>(n), read_s, n == frames ? "" : "  FRAME COUNT MISMATCH");
+
+  // ratio beside the zstd CLI on the same encoded (uncompressed) bytes
+  std::vector<std::string> raw_files;
+  auto wn = MakeWriter(dir + "/none", journal::Compression::kNone, &raw_files);
+  Feed(c, *wn, frames);
+  if (!wn->Close().ok()) return 1;
+  const uint64_t raw_bytes = wn->stats().bytes_written;
+  const std::string zst = dir + "/none.zst";
+  const std::string cmd = fmt::format("zstd -3 -q -f -o {} {}", zst, raw_files.at(0));
+  if (std::system(cmd.c_str()) != 0) {
+    std::printf("ratio:  ours %.2fx (zstd CLI not available)\n", static_cast<double>(raw_bytes) / zstd_bytes);
+  } else {
+    const uint64_t cli_bytes = fs::file_size(zst);
+    const double ours = static_cast<double>(raw_bytes) / static_cast<double>(zstd_bytes);
+    const double cli = static_cast<double>(raw_bytes) / static_cast<double>(cli_bytes);
+    std::printf("ratio:  ours %.2fx (%llu -> %llu bytes), zstd -3 CLI on the same bytes %.2fx (%llu bytes); ours/CLI = %.3f\n",
+                ours, static_cast<unsigned long long>(raw_bytes), static_cast<unsigned long long>(zstd_bytes), cli,
+                static_cast<unsigned long long>(cli_bytes), ours / cli);
+  }
+  fs::remove_all(dir + "/none");
+  fs::remove(zst);
+
+  // seek in a file covering `hours` of traffic
+  const uint64_t day_frames = static_cast<uint64_t>(fps * 3600 * hours);
+  files.clear();
+  auto wd = MakeWriter(dir + "/day", journal::Compression::kZstd, &files);
+  t0 = SteadyClock::now();
+  Feed(c, *wd, day_frames);
+  if (!wd->Close().ok()) return 1;
+  std::printf("seek file: %.1f h, %llu frames, %llu blocks, %.1f MB (written in %.1f s)\n", hours,
+              static_cast<unsigned long long>(day_frames), static_cast<unsigned long long>(wd->stats().blocks_written),
+              static_cast<double>(wd->stats().bytes_written) / 1e6, Seconds(t0));
+  t0 = SteadyClock::now();
+  auto rd = journal::JournalReader::OpenPath(files.at(0));
+  if (!rd.ok()) return 1;
+  std::printf("open:   %.3f ms (index of %llu blocks)\n", Seconds(t0) * 1e3,
+              static_cast<unsigned long long>((*rd)->block_count()));
+  const int64_t first = c.msgs.front().ts;
+  const int64_t span = static_cast<int64_t>(hours * 3600e6);
+  std::mt19937_64 rng(42);
+  for (int kind = 0; kind < 2; ++kind) {
+    std::vector<double> lat;
+    for (int i = 0; i < 2000; ++i) {
+      auto s0 = SteadyClock::now();
+      Status s = kind == 0 ? (*rd)->SeekToTime(first + static_cast<int64_t>(rng() % static_cast<uint64_t>(span)))
+                           : (*rd)->SeekToSeq(1 + rng() % day_frames);
+      if (!s.ok() || !(*rd)->Next()) return 1;
+      lat.push_back(Seconds(s0) * 1e3);
+    }
+    std::sort(lat.begin(), lat.end());
+    std::printf("%s p50 %.3f ms, p99 %.3f ms, max %.3f ms (2000 random seeks + first frame)\n",
+                kind == 0 ? "seek time:" : "seek seq: ", lat[1000], lat[1980], lat.back());
+  }
+  fs::remove_all(dir);
+  return checksum == 0 ? 1 : 0;
+}

@@ -1,0 +1,109 @@
+#include "journal/block_decoder.h"
+
+#include <fmt/format.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "core/crc32c.h"
+#include "core/endian.h"
+#include "journal/format.h"
+
+namespace lplex::journal {
+
+namespace {
+
+// zstd's largest block content (Block_Maximum_Size) and the smallest
+// encoding of such a block (3-byte block header + 1 RLE byte).
+constexpr uint64_t kZstdMaxBlockContent = 128 * 1024;
+constexpr uint64_t kZstdMinBlockBytes = 4;
+
+Status BlockCorruption(uint64_t index, uint64_t offset, std::string_view what) {
+  return Status::Corruption(fmt::format("block {} {} at file offset {}", index, what, offset));
+}
+
+}  // namespace
+
+Status VerifyBlock(std::span<const uint8_t> block, uint8_t version, uint64_t index, uint64_t offset,
+                   BlockLayout* out) {
+  const size_t size = block.size();
+  const size_t data_start = BlockDataOffset(version);
+  if (size < kMinBlockSize) {
+    return BlockCorruption(index, offset, fmt::format("has {} bytes, fewer than the minimum {}", size, kMinBlockSize));
+  }
+  const uint8_t* b = block.data();
+  const uint32_t stored = le::Load32(b + size - 4);
+  const uint32_t computed = crc32c::Value(b, size - 4);
+  if (stored != computed) {
+    return BlockCorruption(index, offset,
+                           fmt::format("checksum mismatch: stored={:08x} computed={:08x}", stored, computed));
+  }
+  const size_t room = size - kBlockTrailerLen - data_start;  // frames + table
+  const uint16_t dts = le::Load16(b + size - kBlockTrailerLen);
+  if (dts < 2 || dts > room) {
+    return BlockCorruption(index, offset, fmt::format("device table size {} out of range [2, {}]", dts, room));
+  }
+  const uint32_t frame_count = le::Load32(b + size - 8);
+  const size_t max_frames = room / kMinFrameRecordSize;
+  if (frame_count > max_frames) {
+    return BlockCorruption(index, offset,
+                           fmt::format("frame count {} exceeds the {} frames that fit in {} bytes", frame_count,
+                                       max_frames, room));
+  }
+  out->base_time_us = static_cast<int64_t>(le::Load64(b));
+  out->base_seq = version == kVersion1 ? 0 : le::Load64(b + 8);
+  out->frame_count = frame_count;
+  out->device_table_size = dts;
+  out->data_start = static_cast<uint32_t>(data_start);
+  out->device_table_offset = static_cast<uint32_t>(size - kBlockTrailerLen - dts);
+  return Status::Ok();
+}
+
+uint64_t MaxZstdContentSize(uint64_t payload_len) {
+  return payload_len / kZstdMinBlockBytes * kZstdMaxBlockContent;
+}
+
+ZstdBlockDecompressor::~ZstdBlockDecompressor() { ZSTD_freeDCtx(dctx_); }
+
+Status ZstdBlockDecompressor::Precheck(std::span<const uint8_t> payload, size_t block_size, uint64_t index,
+                                       uint64_t offset) {
+  if (MaxZstdContentSize(payload.size()) < block_size) {
+    return BlockCorruption(index, offset,
+                           fmt::format("zstd payload of {} bytes cannot decompress to {} bytes", payload.size(),
+                                       block_size));
+  }
+  const unsigned long long declared = ZSTD_getFrameContentSize(payload.data(), payload.size());
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR && declared > block_size) {
+    return BlockCorruption(index, offset,
+                           fmt::format("decompressed to {} bytes, expected {} (size declared by the zstd frame)",
+                                       declared, block_size));
+  }
+  return Status::Ok();
+}
+
+Status ZstdBlockDecompressor::Decompress(std::span<const uint8_t> payload, std::span<const uint8_t> dict,
+                                         std::span<uint8_t> dst, uint64_t index, uint64_t offset) {
+  if (dctx_ == nullptr) {
+    dctx_ = ZSTD_createDCtx();
+    if (dctx_ == nullptr) return Status::IOError("zstd: cannot create a decompression context (out of memory)");
+  }
+  size_t n;
+  if (dict.empty()) {
+    n = ZSTD_decompressDCtx(dctx_, dst.data(), dst.size(), payload.data(), payload.size());
+  } else {
+    n = ZSTD_decompress_usingDict(dctx_, dst.data(), dst.size(), payload.data(), payload.size(), dict.data(),
+                                  dict.size());
+  }
+  if (ZSTD_isError(n)) {
+    if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall) {
+      return BlockCorruption(index, offset,
+                             fmt::format("decompressed to more than {} bytes, expected {}", dst.size(), dst.size()));
+    }
+    return BlockCorruption(index, offset, fmt::format("zstd decode failed: {}", ZSTD_getErrorName(n)));
+  }
+  if (n != dst.size()) {
+    return BlockCorruption(index, offset, fmt::format("decompressed to {} bytes, expected {}", n, dst.size()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace lplex::journal

@@ -1,0 +1,506 @@
+#include "journal/reader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <new>
+
+#include "core/endian.h"
+#include "journal/block_decoder.h"
+
+namespace lplex::journal {
+
+namespace {
+
+constexpr size_t kIndexFooterLen = 8;  // count u32 + "LPJI"
+constexpr uint32_t kCanIdMask = 0x1FFFFFFFu;
+
+// Reads exactly n bytes or explains why not. `what` names the read.
+Status ReadExact(const RandomAccessFile& f, uint64_t offset, size_t n, uint8_t* dst, std::string_view what) {
+  Result<size_t> got = f.Read(offset, n, dst);
+  if (!got.ok()) return got.status().WithContext(what);
+  if (*got != n) {
+    return Status::Corruption(fmt::format("{}: file ends after {} of {} bytes at offset {}", what, *got, n, offset));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+class JournalReader::Impl {
+ public:
+  Impl(std::unique_ptr<RandomAccessFile> file, std::string name, FileHeader header, uint64_t size)
+      : file_(std::move(file)), name_(std::move(name)), header_(header), file_size_(size) {}
+
+  // Finds the blocks (§4.1/§4.2). Only an I/O error during the forward scan fails.
+  Status LocateBlocks();
+
+  bool Next();
+  void SkipBlock();
+  Status SeekBlock(uint64_t n);
+  Status SeekToTime(int64_t t_us);
+  Status SeekToSeq(uint64_t seq);
+  Result<int64_t> BlockBaseTime(uint64_t n);
+  Result<uint64_t> BlockBaseSeq(uint64_t n);
+  Result<BlockInfo> InspectBlock(uint64_t n);
+  std::vector<DeviceEntry> BlockDevices() const;
+  std::vector<DeviceEntry> BlockDevicesAt(uint32_t frame_index) const;
+
+  const FileHeader& header() const { return header_; }
+  uint64_t block_count() const { return block_count_; }
+  bool has_index() const { return has_index_; }
+  int64_t current_block() const { return pos_; }
+  const JournalFrame& frame() const { return frame_; }
+  uint32_t frame_index() const { return frame_index_; }
+  const Status& status() const { return status_; }
+  uint64_t truncated_blocks() const { return truncated_; }
+
+ private:
+  struct BlockRef {
+    uint64_t offset = 0;
+    int64_t base_time_us = 0;
+    uint64_t base_seq = 0;
+  };
+
+  bool compressed() const { return header_.compression != Compression::kNone; }
+  size_t outer_header_len() const { return CompressedHeaderLen(header_.version, header_.compression); }
+  uint64_t BlockOffset(uint64_t n) const {
+    return compressed() ? blocks_[n].offset : kFileHeaderSize + n * header_.block_size;
+  }
+  Status OutOfRange(uint64_t n) const {
+    return Status::OutOfRange(fmt::format("{}: block {} out of range [0, {})", name_, n, block_count_));
+  }
+
+  Status ReadIndex();
+  Status ScanBlocks();
+
+  // Loads block n into block_ and verifies it; on success the reader is
+  // positioned before its first frame, on failure status_ holds the error.
+  Status LoadAndPosition(uint64_t n);
+  Status LoadBlock(uint64_t n);
+  Status LoadUncompressed(uint64_t n);
+  Status LoadCompressed(uint64_t n);
+  Status EnsureBlockBuffer();
+  // Binary search: the last block whose key (base time or seq) is <= target,
+  // else block 0; then loads it.
+  template <typename Key, typename KeyOf>
+  Status SeekByKey(Key target, KeyOf key_of);
+
+  std::unique_ptr<RandomAccessFile> file_;
+  std::string name_;
+  FileHeader header_;
+  uint64_t file_size_;
+
+  uint64_t block_count_ = 0;
+  std::vector<BlockRef> blocks_;  // compressed files only
+  bool has_index_ = false;
+
+  // The loaded block. Allocated on the first load, once a block of this size
+  // has been shown to exist in the file (or its payload to be able to hold it).
+  std::unique_ptr<uint8_t[]> block_;
+  std::vector<uint8_t> stored_;  // dictionary + payload of the compressed block being loaded
+  ZstdBlockDecompressor zstd_;
+  BlockLayout layout_;
+  int64_t loaded_ = -1;  // block whose verified bytes are in block_, or -1
+  uint32_t loaded_dict_len_ = 0;
+  uint32_t loaded_compressed_len_ = 0;
+  uint64_t loaded_stored_len_ = 0;
+
+  // Iteration over block pos_.
+  int64_t pos_ = -1;
+  uint32_t block_frames_ = 0;  // frames to read in pos_; 0 when pos_ is not loaded
+  uint32_t next_frame_ = 0;
+  const uint8_t* cursor_ = nullptr;
+  const uint8_t* frames_end_ = nullptr;
+  int64_t prev_time_us_ = 0;
+  JournalFrame frame_;
+  uint32_t frame_index_ = 0;
+  Status status_;
+  uint64_t truncated_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Locating blocks
+
+Status JournalReader::Impl::LocateBlocks() {
+  if (!compressed()) {
+    block_count_ = file_size_ >= kFileHeaderSize ? (file_size_ - kFileHeaderSize) / header_.block_size : 0;
+    return Status::Ok();
+  }
+  if (ReadIndex().ok()) {
+    has_index_ = true;
+    block_count_ = blocks_.size();
+    return Status::Ok();
+  }
+  blocks_.clear();
+  Status s = ScanBlocks();
+  if (!s.ok()) return s.WithContext(fmt::format("{}: scan compressed blocks", name_));
+  block_count_ = blocks_.size();
+  return Status::Ok();
+}
+
+// The LPJI footer is trusted only when every rule of spec §4.2 holds;
+// anything else sends the caller to the forward scan.
+Status JournalReader::Impl::ReadIndex() {
+  if (file_size_ < kFileHeaderSize + kIndexFooterLen) return Status::NotFound("file too small for a block index");
+  uint8_t footer[kIndexFooterLen];
+  LPLEX_RETURN_IF_ERROR(ReadExact(*file_, file_size_ - kIndexFooterLen, kIndexFooterLen, footer, "index footer"));
+  if (std::memcmp(footer + 4, kIndexMagic, 4) != 0) return Status::NotFound("no LPJI footer");
+  const uint32_t count = le::Load32(footer);
+  if (count > kMaxIndexEntries) {
+    return Status::Corruption(fmt::format("index count {} exceeds limit {}", count, kMaxIndexEntries));
+  }
+  const uint64_t table_len = uint64_t{8} * count;
+  if (file_size_ - kIndexFooterLen < table_len || file_size_ - kIndexFooterLen - table_len < kFileHeaderSize) {
+    return Status::Corruption(fmt::format("index of {} entries does not fit in {} bytes", count, file_size_));
+  }
+  const uint64_t table_start = file_size_ - kIndexFooterLen - table_len;
+  if (count == 0) return Status::Ok();
+
+  std::vector<uint8_t> table(table_len);
+  LPLEX_RETURN_IF_ERROR(ReadExact(*file_, table_start, table.size(), table.data(), "index table"));
+  blocks_.resize(count);
+  uint64_t prev = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint64_t off = le::Load64(table.data() + 8 * i);
+    if (off < kFileHeaderSize || off >= table_start || (i > 0 && off <= prev)) {
+      return Status::Corruption(fmt::format("index entry {} has offset {} (valid: above {} and below {})", i, off,
+                                            i > 0 ? prev : kFileHeaderSize - 1, table_start));
+    }
+    prev = off;
+    blocks_[i].offset = off;
+  }
+  const size_t want = header_.version == kVersion1 ? 8 : 16;
+  for (BlockRef& b : blocks_) {
+    uint8_t h[16];
+    LPLEX_RETURN_IF_ERROR(ReadExact(*file_, b.offset, want, h, "block header"));
+    b.base_time_us = static_cast<int64_t>(le::Load64(h));
+    b.base_seq = want == 16 ? le::Load64(h + 8) : 0;
+  }
+  return Status::Ok();
+}
+
+// Walks the outer headers from offset 16 and stops at the first header that
+// is empty or whose block runs past the end of the file, so a file cut off
+// mid-block keeps every whole block before the cut.
+Status JournalReader::Impl::ScanBlocks() {
+  const size_t hlen = outer_header_len();
+  const bool dict = header_.compression == Compression::kZstdDict;
+  const size_t lens_at = header_.version == kVersion1 ? 8 : 16;
+  uint64_t off = kFileHeaderSize;
+  uint8_t h[kDictHeaderLenV2];
+  while (file_size_ - off >= hlen) {
+    Result<size_t> got = file_->Read(off, hlen, h);
+    if (!got.ok()) return got.status();
+    if (*got != hlen) break;  // the file shrank under us; keep what we have
+    const uint32_t dict_len = dict ? le::Load32(h + lens_at) : 0;
+    const uint32_t comp_len = le::Load32(h + lens_at + (dict ? 4 : 0));
+    if (comp_len == 0 && dict_len == 0) break;
+    const uint64_t body = uint64_t{dict_len} + comp_len;
+    if (body > file_size_ - off - hlen) break;
+    BlockRef b;
+    b.offset = off;
+    b.base_time_us = static_cast<int64_t>(le::Load64(h));
+    b.base_seq = header_.version == kVersion1 ? 0 : le::Load64(h + 8);
+    blocks_.push_back(b);
+    off += hlen + body;
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// Loading
+
+Status JournalReader::Impl::EnsureBlockBuffer() {
+  if (block_) return Status::Ok();
+  block_.reset(new (std::nothrow) uint8_t[header_.block_size]);
+  if (!block_) {
+    return Status::IOError(fmt::format("{}: cannot allocate a block buffer of {} bytes", name_, header_.block_size));
+  }
+  return Status::Ok();
+}
+
+Status JournalReader::Impl::LoadUncompressed(uint64_t n) {
+  LPLEX_RETURN_IF_ERROR(EnsureBlockBuffer());
+  const uint64_t off = BlockOffset(n);
+  loaded_dict_len_ = 0;
+  loaded_compressed_len_ = 0;
+  loaded_stored_len_ = header_.block_size;
+  return ReadExact(*file_, off, header_.block_size, block_.get(),
+                   fmt::format("block {} at file offset {}", n, off));
+}
+
+Status JournalReader::Impl::LoadCompressed(uint64_t n) {
+  const uint64_t off = blocks_[n].offset;
+  const uint64_t end = n + 1 < block_count_ ? blocks_[n + 1].offset : file_size_;
+  const size_t hlen = outer_header_len();
+  if (end < off || end - off < hlen) {
+    return Status::Corruption(fmt::format("block {} has invalid boundaries: offset {}, next block or end of file at "
+                                          "{}, header needs {} bytes",
+                                          n, off, end, hlen));
+  }
+  const uint64_t limit = end - off - hlen;
+  uint8_t h[kDictHeaderLenV2];
+  LPLEX_RETURN_IF_ERROR(ReadExact(*file_, off, hlen, h, fmt::format("block {} header", n)));
+  const size_t lens_at = header_.version == kVersion1 ? 8 : 16;
+  uint32_t dict_len = 0;
+  uint32_t comp_len;
+  if (header_.compression == Compression::kZstd) {
+    comp_len = le::Load32(h + lens_at);
+    if (comp_len == 0 || comp_len > limit) {
+      return Status::Corruption(fmt::format("block {} invalid compressed length {} (max {}) at file offset {}", n,
+                                            comp_len, limit, off));
+    }
+  } else {
+    dict_len = le::Load32(h + lens_at);
+    comp_len = le::Load32(h + lens_at + 4);
+    if (dict_len > limit) {
+      return Status::Corruption(fmt::format("block {} invalid dictionary length {} (max {}) at file offset {}", n,
+                                            dict_len, limit, off));
+    }
+    if (comp_len == 0 || comp_len > limit - dict_len) {
+      return Status::Corruption(fmt::format("block {} invalid compressed length {} with dict {} (max {}) at file "
+                                            "offset {}",
+                                            n, comp_len, dict_len, limit - dict_len, off));
+    }
+  }
+  const size_t body = size_t{dict_len} + comp_len;  // fits in the file, checked above
+  if (stored_.size() < body) stored_.resize(body);
+  LPLEX_RETURN_IF_ERROR(ReadExact(*file_, off + hlen, body, stored_.data(), fmt::format("block {} payload", n)));
+  const std::span<const uint8_t> dict(stored_.data(), dict_len);
+  const std::span<const uint8_t> payload(stored_.data() + dict_len, comp_len);
+  LPLEX_RETURN_IF_ERROR(ZstdBlockDecompressor::Precheck(payload, header_.block_size, n, off));
+  LPLEX_RETURN_IF_ERROR(EnsureBlockBuffer());
+  LPLEX_RETURN_IF_ERROR(
+      zstd_.Decompress(payload, dict, std::span<uint8_t>(block_.get(), header_.block_size), n, off));
+  loaded_dict_len_ = dict_len;
+  loaded_compressed_len_ = comp_len;
+  loaded_stored_len_ = hlen + body;
+  return Status::Ok();
+}
+
+Status JournalReader::Impl::LoadBlock(uint64_t n) {
+  loaded_ = -1;  // block_ is about to be overwritten
+  Status s = compressed() ? LoadCompressed(n) : LoadUncompressed(n);
+  if (s.ok()) {
+    s = VerifyBlock(std::span<const uint8_t>(block_.get(), header_.block_size), header_.version, n, BlockOffset(n),
+                    &layout_);
+  }
+  if (!s.ok()) return s.WithContext(name_);
+  loaded_ = static_cast<int64_t>(n);
+  return Status::Ok();
+}
+
+Status JournalReader::Impl::LoadAndPosition(uint64_t n) {
+  pos_ = static_cast<int64_t>(n);
+  block_frames_ = 0;
+  next_frame_ = 0;
+  Status s = LoadBlock(n);
+  if (!s.ok()) {
+    status_ = s;
+    return s;
+  }
+  status_ = Status::Ok();
+  block_frames_ = layout_.frame_count;
+  cursor_ = block_.get() + layout_.data_start;
+  frames_end_ = block_.get() + layout_.device_table_offset;
+  prev_time_us_ = layout_.base_time_us;
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// Iteration
+
+bool JournalReader::Impl::Next() {
+  if (!status_.ok()) return false;
+  for (;;) {
+    if (next_frame_ < block_frames_) {
+      FrameRecord rec;
+      const size_t used = DecodeFrameRecord(cursor_, frames_end_, &rec);
+      if (used == 0) {
+        // The CRC was good, so the writer produced this; the rest of the block is unreadable.
+        ++truncated_;
+        block_frames_ = 0;
+        continue;
+      }
+      cursor_ += used;
+      if (next_frame_ > 0) {
+        // Unsigned add: a corrupt delta wraps instead of being undefined.
+        prev_time_us_ = static_cast<int64_t>(static_cast<uint64_t>(prev_time_us_) + rec.delta_us);
+      }
+      frame_.timestamp_us = prev_time_us_;
+      frame_.can_id = rec.can_id & kCanIdMask;
+      frame_.header = can::ParseCanId(frame_.can_id);
+      frame_.seq = header_.version == kVersion1 ? 0 : layout_.base_seq + next_frame_;
+      frame_.data = rec.data;
+      frame_index_ = next_frame_++;
+      return true;
+    }
+    const uint64_t next = static_cast<uint64_t>(pos_ + 1);
+    if (next >= block_count_) return false;
+    if (!LoadAndPosition(next).ok()) return false;
+  }
+}
+
+void JournalReader::Impl::SkipBlock() {
+  // Either clears a load error (pos_ is the failed block) or drops the rest of
+  // the current block; the next Next() starts with block pos_ + 1.
+  status_ = Status::Ok();
+  block_frames_ = 0;
+}
+
+// ---------------------------------------------------------------------------
+// Seeking
+
+Result<int64_t> JournalReader::Impl::BlockBaseTime(uint64_t n) {
+  if (n >= block_count_) return OutOfRange(n);
+  if (compressed()) return blocks_[n].base_time_us;
+  uint8_t b[8];
+  const uint64_t off = BlockOffset(n);
+  Status s = ReadExact(*file_, off, 8, b, fmt::format("{}: block {} base time", name_, n));
+  if (!s.ok()) return s;
+  return static_cast<int64_t>(le::Load64(b));
+}
+
+Result<uint64_t> JournalReader::Impl::BlockBaseSeq(uint64_t n) {
+  if (n >= block_count_) return OutOfRange(n);
+  if (header_.version == kVersion1) return uint64_t{0};
+  if (compressed()) return blocks_[n].base_seq;
+  uint8_t b[8];
+  const uint64_t off = BlockOffset(n) + 8;
+  Status s = ReadExact(*file_, off, 8, b, fmt::format("{}: block {} base seq", name_, n));
+  if (!s.ok()) return s;
+  return le::Load64(b);
+}
+
+Status JournalReader::Impl::SeekBlock(uint64_t n) {
+  if (n >= block_count_) return OutOfRange(n);
+  return LoadAndPosition(n);
+}
+
+template <typename Key, typename KeyOf>
+Status JournalReader::Impl::SeekByKey(Key target, KeyOf key_of) {
+  if (block_count_ == 0) return Status::OutOfRange(fmt::format("{}: empty journal", name_));
+  // First block whose key is > target; the one before it is the answer.
+  uint64_t lo = 0;
+  uint64_t hi = block_count_;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    auto key = key_of(mid);
+    if (!key.ok()) return key.status();
+    if (*key > target) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return LoadAndPosition(lo == 0 ? 0 : lo - 1);
+}
+
+Status JournalReader::Impl::SeekToTime(int64_t t_us) {
+  return SeekByKey(t_us, [this](uint64_t n) { return BlockBaseTime(n); });
+}
+
+Status JournalReader::Impl::SeekToSeq(uint64_t seq) {
+  if (header_.version == kVersion1) return Status::Unsupported(fmt::format("{}: seq seeking requires journal v2", name_));
+  return SeekByKey(seq, [this](uint64_t n) { return BlockBaseSeq(n); });
+}
+
+// ---------------------------------------------------------------------------
+// Inspection and devices
+
+Result<BlockInfo> JournalReader::Impl::InspectBlock(uint64_t n) {
+  LPLEX_RETURN_IF_ERROR(SeekBlock(n));
+  BlockInfo info;
+  info.index = n;
+  info.offset = BlockOffset(n);
+  info.base_time_us = layout_.base_time_us;
+  info.base_seq = layout_.base_seq;
+  info.frame_count = layout_.frame_count;
+  info.device_count = le::Load16(block_.get() + layout_.device_table_offset);
+  info.compressed_len = loaded_compressed_len_;
+  info.dict_len = loaded_dict_len_;
+  info.stored_len = loaded_stored_len_;
+  return info;
+}
+
+std::vector<DeviceEntry> JournalReader::Impl::BlockDevices() const {
+  if (loaded_ < 0) return {};
+  Result<std::vector<DeviceEntry>> table =
+      DecodeDeviceTable(block_.get() + layout_.device_table_offset, layout_.device_table_size);
+  if (!table.ok()) return {};
+  return std::move(table).value();
+}
+
+std::vector<DeviceEntry> JournalReader::Impl::BlockDevicesAt(uint32_t frame_index) const {
+  std::vector<DeviceEntry> all = BlockDevices();
+  constexpr size_t kNone = SIZE_MAX;
+  std::array<size_t, 256> pick;
+  pick.fill(kNone);
+  for (size_t k = 0; k < all.size(); ++k) {
+    const DeviceEntry& e = all[k];
+    if (e.active_from > frame_index) continue;
+    size_t& p = pick[e.source];
+    // Strictly greater: on a tie the entry earlier in the table stays.
+    if (p == kNone || e.active_from > all[p].active_from) p = k;
+  }
+  std::vector<DeviceEntry> out;
+  for (size_t p : pick) {  // by source, ascending
+    if (p != kNone) out.push_back(std::move(all[p]));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// JournalReader
+
+JournalReader::JournalReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JournalReader::~JournalReader() = default;
+
+Result<std::unique_ptr<JournalReader>> JournalReader::Open(std::unique_ptr<RandomAccessFile> file, std::string name) {
+  if (!file) return Status::InvalidArgument(fmt::format("{}: no file to read", name));
+  Result<uint64_t> size = file->Size();
+  if (!size.ok()) return size.status().WithContext(name);
+  uint8_t hdr[kFileHeaderSize];
+  Result<size_t> got = file->Read(0, kFileHeaderSize, hdr);
+  if (!got.ok()) return got.status().WithContext(fmt::format("{}: read journal header", name));
+  Result<FileHeader> header = DecodeFileHeader(std::span<const uint8_t>(hdr, *got));
+  if (!header.ok()) return header.status().WithContext(name);
+  auto impl = std::make_unique<Impl>(std::move(file), std::move(name), *header, *size);
+  LPLEX_RETURN_IF_ERROR(impl->LocateBlocks());
+  return std::unique_ptr<JournalReader>(new JournalReader(std::move(impl)));
+}
+
+Result<std::unique_ptr<JournalReader>> JournalReader::OpenPath(const std::string& path, FileSystem* fs) {
+  if (fs == nullptr) fs = FileSystem::Default();
+  Result<std::unique_ptr<RandomAccessFile>> file = fs->NewRandomAccessFile(path);
+  if (!file.ok()) return file.status();
+  return Open(std::move(file).value(), path);
+}
+
+uint8_t JournalReader::version() const { return impl_->header().version; }
+Compression JournalReader::compression() const { return impl_->header().compression; }
+uint32_t JournalReader::block_size() const { return impl_->header().block_size; }
+uint64_t JournalReader::block_count() const { return impl_->block_count(); }
+bool JournalReader::has_block_index() const { return impl_->has_index(); }
+int64_t JournalReader::current_block() const { return impl_->current_block(); }
+Result<int64_t> JournalReader::BlockBaseTime(uint64_t n) { return impl_->BlockBaseTime(n); }
+Result<uint64_t> JournalReader::BlockBaseSeq(uint64_t n) { return impl_->BlockBaseSeq(n); }
+bool JournalReader::Next() { return impl_->Next(); }
+const JournalFrame& JournalReader::frame() const { return impl_->frame(); }
+uint32_t JournalReader::frame_index() const { return impl_->frame_index(); }
+const Status& JournalReader::status() const { return impl_->status(); }
+void JournalReader::SkipBlock() { impl_->SkipBlock(); }
+Status JournalReader::SeekBlock(uint64_t n) { return impl_->SeekBlock(n); }
+Status JournalReader::SeekToTime(int64_t t_us) { return impl_->SeekToTime(t_us); }
+Status JournalReader::SeekToSeq(uint64_t seq) { return impl_->SeekToSeq(seq); }
+std::vector<DeviceEntry> JournalReader::BlockDevices() const { return impl_->BlockDevices(); }
+std::vector<DeviceEntry> JournalReader::BlockDevicesAt(uint32_t frame_index) const {
+  return impl_->BlockDevicesAt(frame_index);
+}
+Result<BlockInfo> JournalReader::InspectBlock(uint64_t n) { return impl_->InspectBlock(n); }
+uint64_t JournalReader::truncated_blocks() const { return impl_->truncated_blocks(); }
+
+}  // namespace lplex::journal

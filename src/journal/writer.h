@@ -1,0 +1,191 @@
+// JournalWriter: records NMEA 2000 frames into rotating .lpj v2 files.
+//
+// Frames are packed into fixed-size blocks (docs/format.md). A block is
+// written to disk when the next frame does not fit, when the next frame's seq
+// does not follow on (so every frame's seq can be derived from BaseSeq), when
+// Tick() finds it older than flush_interval (bounded loss on a quiet bus), at
+// rotation, and at Close().
+//
+// Files: `{dir}/{prefix}-{YYYYMMDDTHHMMSS.mmmZ}.lpj`, named after the first
+// frame they hold (UTC). A file is created (exclusively — an existing file is
+// never truncated; on a name collision the millisecond field is advanced)
+// when its first block is written, so a writer that never saw a frame
+// creates nothing. When a file is finished — by rotation, by Close(), or
+// because a write to it failed — its index is appended (compressed files),
+// it is fsynced and closed, and only then is on_rotate(path) called.
+//
+// Rotation: after any block is written, when the file reached rotate_size
+// bytes or rotate_count frames; before a frame whose timestamp is
+// rotate_duration past the file's first frame; and from Tick() when
+// rotate_duration of wall time passed since the file was started. RotateCount
+// follows the reference rule: the frame that caused a count/size rotation is
+// carried into the next file but does not count toward its total.
+//
+// The device table of each block comes from a DeviceRegistry the writer owns
+// and feeds with the frames it records (address claims 60928 and product
+// information 126996), so a table never mentions a device whose claim is not
+// in the journal.
+//
+// Not thread-safe, except SetPaused()/paused(), which another thread (the
+// keeper) may call at any time. Driving the writer from a queue and a timer is
+// the caller's job; the writer itself never blocks on anything but the disk.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "can/device_registry.h"
+#include "core/clock.h"
+#include "core/file_system.h"
+#include "core/status.h"
+#include "journal/block_compressor.h"
+#include "journal/format.h"
+
+namespace lplex::journal {
+
+// A finished journal file. instance_id is filled in by whoever owns the
+// writer (the boat's replication id, the cloud's instance id).
+struct RotatedFile {
+  std::string path;
+  std::string instance_id;
+};
+
+struct WriterOptions {
+  std::string dir;                       // created (with parents) on first use
+  std::string prefix = "nmea2k";
+  uint32_t block_size = kDefaultBlockSize;  // power of two, >= 4096
+  Compression compression = Compression::kZstd;
+  int zstd_level = 3;                    // 1..19
+  int64_t rotate_duration_us = 0;        // 0 = no limit
+  uint64_t rotate_size = 0;              // bytes incl. header, excl. index; 0 = no limit
+  uint64_t rotate_count = 0;             // frames; 0 = no limit
+  int64_t flush_interval_us = 60'000'000;  // 0 = only flush full blocks
+  std::function<void(const RotatedFile&)> on_rotate;  // may be empty
+  FileSystem* fs = nullptr;              // null = FileSystem::Default()
+  Clock* clock = nullptr;                // null = Clock::Real(); used by Tick bookkeeping
+};
+
+// One frame to record. `data` only needs to live for the Append call.
+struct WriterFrame {
+  int64_t timestamp_us = 0;
+  uint32_t can_id = 0;   // 29-bit identifier
+  uint64_t seq = 0;      // 0 = no sequence numbers in this stream
+  std::span<const uint8_t> data;
+};
+
+struct WriterStats {
+  uint64_t frames_written = 0;    // appended into blocks
+  uint64_t frames_paused = 0;     // discarded while paused
+  uint64_t frames_refused = 0;    // too large for an empty block
+  uint64_t blocks_written = 0;
+  uint64_t files_finished = 0;
+  uint64_t bytes_written = 0;     // file bytes, headers and indexes included
+  uint64_t seq_break_blocks = 0;  // blocks ended early because seq jumped
+  uint64_t timed_flushes = 0;     // blocks ended early by flush_interval
+  uint64_t write_errors = 0;
+};
+
+class JournalWriter {
+ public:
+  // Validates the options (block size, level, prefix); the error names the bad value.
+  static Result<std::unique_ptr<JournalWriter>> Create(WriterOptions options);
+
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+  // Calls Close() if the owner did not.
+  ~JournalWriter();
+
+  // Records one frame (or discards it while paused). Errors:
+  //  - InvalidArgument: the frame can never fit an empty block (it is dropped;
+  //    the writer goes on);
+  //  - IOError: a block could not be written. The block stays in memory and
+  //    is written by a later Append/Tick/Close once the disk allows; the file
+  //    that failed is finished as it stands (it ends like a crashed file) and
+  //    handed to on_rotate. While a block is waiting, new frames are dropped
+  //    with this error.
+  Status Append(const WriterFrame& frame);
+
+  // Housekeeping for a live stream; call about once a second with the
+  // wall-clock time. Writes the open block when it has been open for
+  // flush_interval, and finishes the file when rotate_duration has passed
+  // since it was started.
+  Status Tick(int64_t now_us);
+
+  // Writes what is pending and finishes the current file (on_rotate fires).
+  // The writer can be used again afterwards; a new frame starts a new file.
+  Status Close();
+
+  // While paused, Append discards frames (counted in stats().frames_paused).
+  void SetPaused(bool paused) { paused_.store(paused, std::memory_order_relaxed); }
+  bool paused() const { return paused_.load(std::memory_order_relaxed); }
+
+  // Path of the file being written, or "" when none is open. Files the
+  // keeper must not archive yet.
+  const std::string& current_path() const { return path_; }
+  const WriterStats& stats() const { return stats_; }
+  const WriterOptions& options() const { return opt_; }
+
+  // The registry the writer records device tables from. Callers may seed it
+  // (e.g. with devices known before recording started).
+  can::DeviceRegistry& registry() { return registry_; }
+
+ private:
+  explicit JournalWriter(WriterOptions options);
+
+  void StartBlock(const WriterFrame& f);
+  void SealBlock();
+  Status WriteSealedBlock();
+  Status FlushBlock();
+  Status OpenFile();
+  Status FinishFile();
+  bool RotationDue() const;
+  // Largest record an empty block can always take.
+  size_t MaxRecordSize() const;
+
+  WriterOptions opt_;
+  FileSystem* fs_;
+  Clock* clock_;
+  can::DeviceRegistry registry_;
+  BlockCompressor compressor_;
+  std::atomic<bool> paused_{false};
+
+  // The block being filled (v2 layout, block_size bytes).
+  std::vector<uint8_t> block_;
+  size_t data_offset_ = kBlockDataOffsetV2;
+  uint32_t block_frames_ = 0;
+  uint64_t base_seq_ = 0;
+  int64_t last_ts_ = 0;
+  int64_t block_opened_wall_us_ = 0;
+  bool sealed_ = false;            // trailer written; waiting to reach the disk
+  size_t sealed_frames_end_ = 0;
+  std::vector<DeviceEntry> start_entries_;
+  size_t start_table_size_ = 2;    // count + entries
+  size_t table_cap_ = 0;           // largest device table a block may hold
+  struct Claim {
+    uint8_t source;
+    uint64_t name;
+    uint32_t frame_index;
+  };
+  std::vector<Claim> claims_;
+  std::vector<DeviceEntry> table_scratch_;
+
+  // The file segment: frames since the last rotation, and the file they go to.
+  bool segment_open_ = false;
+  int64_t segment_start_us_ = 0;     // timestamp of its first frame (names the file)
+  int64_t segment_wall_start_us_ = 0;
+  uint64_t segment_frames_ = 0;      // toward rotate_count
+  std::unique_ptr<WritableFile> file_;
+  std::string path_;
+  uint64_t file_bytes_ = 0;
+  std::vector<uint64_t> block_offsets_;
+  std::vector<uint8_t> scratch_;
+
+  WriterStats stats_;
+};
+
+}  // namespace lplex::journal

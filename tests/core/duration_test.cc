@@ -1,0 +1,163 @@
+#include "core/duration.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace lplex {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+struct Valid {
+  const char* text;
+  seconds want;
+};
+
+// spec/boat.md §2.12 and spec/cloud.md §4.4.
+TEST(Duration, SpecExamplesParse) {
+  const std::vector<Valid> cases = {
+      {"PT5M", minutes(5)},
+      {"PT1H", hours(1)},
+      {"PT1H30M", minutes(90)},
+      {"P1DT12H", hours(36)},
+      {"P1W", hours(7 * 24)},
+      {"PT0S", seconds(0)},
+      {"P30D", hours(30 * 24)},
+      {"P90D", hours(90 * 24)},
+      {"PT30S", seconds(30)},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseIso8601Duration(c.text);
+    ASSERT_TRUE(r.ok()) << c.text << ": " << r.status().ToString();
+    EXPECT_EQ(*r, c.want) << c.text;
+  }
+}
+
+TEST(Duration, AllComponentsAddUp) {
+  auto r = ParseIso8601Duration("P1W2DT3H4M5S");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, seconds(9 * 86400 + 3 * 3600 + 4 * 60 + 5));
+}
+
+// M means minutes after T and months before it; only the former is allowed.
+TEST(Duration, MAfterTIsMinutes) {
+  auto r = ParseIso8601Duration("PT1M");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, seconds(60));
+}
+
+TEST(Duration, LargeUnitCountsAreNotNormalised) {
+  auto r = ParseIso8601Duration("PT90M");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, minutes(90));
+  r = ParseIso8601Duration("PT3600S");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, hours(1));
+}
+
+TEST(Duration, LeadingZerosAreDigits) {
+  auto r = ParseIso8601Duration("PT05M");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, minutes(5));
+}
+
+// Every rejected input from the spec; the message must quote the input so a
+// user can find the offending flag or config key.
+TEST(Duration, InvalidInputsAreRejectedAndQuoted) {
+  const std::vector<std::string> bad = {
+      "",        // empty
+      "P",       // no component
+      "PT",      // no time component
+      "PTXM",    // no number
+      "P1M",     // months
+      "P1Y",     // years
+      "PT0.5S",  // fraction
+      "PT0,5S",  // fraction, comma form
+      "pt5m",    // lowercase
+      "PT5m",    // lowercase unit
+      "-PT5M",   // sign
+      "P-1D",    // sign inside
+      "PT+5M",   // sign inside
+      "PT5",     // no unit
+      "P1DT",    // T with nothing after it
+      " PT5M",   // leading space
+      "PT5M ",   // trailing space
+      "PT 5M",   // space inside
+      "P1H",     // time unit before T
+      "PT1D",    // date unit after T
+      "PT1W",    // date unit after T
+      "P1DT1HT1M",  // T twice
+      "5M",      // no P
+      "PT5X",    // unknown unit
+  };
+  for (const auto& text : bad) {
+    auto r = ParseIso8601Duration(text);
+    ASSERT_FALSE(r.ok()) << "\"" << text << "\" was accepted as " << r->count() << " s";
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << text;
+    EXPECT_THAT(r.status().message(), HasSubstr("\"" + text + "\"")) << text;
+  }
+}
+
+TEST(Duration, ErrorTextsNameTheProblem) {
+  EXPECT_THAT(ParseIso8601Duration("5M").status().message(), HasSubstr("must start with P"));
+  EXPECT_THAT(ParseIso8601Duration("").status().message(), HasSubstr("must start with P"));
+  EXPECT_THAT(ParseIso8601Duration("P1M").status().message(), HasSubstr("unknown date unit: M"));
+  EXPECT_THAT(ParseIso8601Duration("P1M").status().message(), HasSubstr("months/years not supported"));
+  EXPECT_THAT(ParseIso8601Duration("P1Y").status().message(), HasSubstr("unknown date unit: Y"));
+  EXPECT_THAT(ParseIso8601Duration("PT5X").status().message(), HasSubstr("unknown time unit: X"));
+  EXPECT_THAT(ParseIso8601Duration("PT0.5S").status().message(), HasSubstr("fraction"));
+}
+
+TEST(Duration, ErrorShowsValidExamples) {
+  EXPECT_THAT(ParseIso8601Duration("P").status().message(), HasSubstr("PT5M"));
+}
+
+TEST(Duration, OverflowIsAnErrorNotAWrap) {
+  for (const std::string text : {"PT99999999999999999999S", "P9999999999999999W", "PT9223372036854775807H",
+                                 "P1DT9223372036854775800S"}) {
+    auto r = ParseIso8601Duration(text);
+    ASSERT_FALSE(r.ok()) << text << " was accepted as " << r->count() << " s";
+    EXPECT_THAT(r.status().message(), HasSubstr("\"" + text + "\""));
+  }
+}
+
+TEST(Duration, FormatShortestForm) {
+  EXPECT_EQ(FormatIso8601Duration(seconds(0)), "PT0S");
+  EXPECT_EQ(FormatIso8601Duration(seconds(90)), "PT1M30S");
+  EXPECT_EQ(FormatIso8601Duration(hours(36)), "P1DT12H");
+  EXPECT_EQ(FormatIso8601Duration(minutes(5)), "PT5M");
+  EXPECT_EQ(FormatIso8601Duration(hours(1)), "PT1H");
+  EXPECT_EQ(FormatIso8601Duration(hours(24)), "P1D");
+  EXPECT_EQ(FormatIso8601Duration(hours(24 * 7)), "P7D");
+  EXPECT_EQ(FormatIso8601Duration(seconds(86400 + 1)), "P1DT1S");
+  EXPECT_EQ(FormatIso8601Duration(seconds(3600 + 1)), "PT1H1S");
+}
+
+TEST(Duration, FormatRoundTripsThroughParse) {
+  std::vector<int64_t> values = {0, 1, 59, 60, 61, 3599, 3600, 3601, 86399, 86400, 86401, 129600, 604800, 7776000};
+  for (int64_t s = 0; s < 200000; s += 997) values.push_back(s);
+  for (int64_t s : values) {
+    const std::string text = FormatIso8601Duration(seconds(s));
+    auto r = ParseIso8601Duration(text);
+    ASSERT_TRUE(r.ok()) << s << " formatted as " << text << ": " << r.status().ToString();
+    EXPECT_EQ(r->count(), s) << text;
+  }
+}
+
+TEST(Duration, ParseThenFormatIsCanonical) {
+  for (const char* text : {"PT5M", "PT1H30M", "P1DT12H", "PT0S", "P30D", "PT30S"}) {
+    auto r = ParseIso8601Duration(text);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(FormatIso8601Duration(*r), text);
+  }
+}
+
+}  // namespace
+}  // namespace lplex
