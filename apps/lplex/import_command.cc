@@ -105,6 +105,8 @@ int RunImport(const ImportOptions& o, std::FILE* out, std::FILE* err) {
         ++t.not_nmea;
         continue;
       }
+      // Transfers abandoned mid-way are dropped once they time out.
+      if ((t.frames_in & 0xFFF) == 0) assembler.PurgeStale(raw.timestamp_us);
       if (!assembler.Process(raw, &msg)) continue;
       ++t.messages;
       Status s = (*writer)->Append({msg.timestamp_us, can::BuildCanId(msg.header), seq++, msg.data});

@@ -17,6 +17,11 @@ using can::kPgnAddressClaim;
 // On a name collision the file stamp moves forward one millisecond at a time;
 // a textual suffix would hide the timestamp the keeper reads from the name.
 constexpr int kMaxNameAttempts = 1000;
+// Within a block, time that goes backwards is stored as a zero delta (the
+// format has no negative deltas), which shifts every later frame of the block.
+// Jitter up to this much is clamped; a larger step (a clock being set) starts
+// a new block whose BaseTime holds the true time.
+constexpr int64_t kMaxClampUs = 1000;
 
 DeviceEntry EntryFor(const can::Device& d, uint8_t source, uint64_t name, uint32_t active_from) {
   DeviceEntry e;
@@ -81,7 +86,11 @@ Status JournalWriter::Append(const WriterFrame& f) {
         f.data.size(), h.pgn, h.source, opt_.block_size, MaxRecordSize() - 8));
   }
 
-  if (segment_open_ && opt_.rotate_duration_us > 0 && f.timestamp_us - segment_start_us_ >= opt_.rotate_duration_us) {
+  // Frame-time duration rotation; a clock set back before the file's start
+  // also begins a new file, so a file's name never postdates its frames.
+  if (segment_open_ && opt_.rotate_duration_us > 0 &&
+      (f.timestamp_us - segment_start_us_ >= opt_.rotate_duration_us ||
+       f.timestamp_us < segment_start_us_ - kMaxClampUs)) {
     LPLEX_RETURN_IF_ERROR(FlushBlock());
     LPLEX_RETURN_IF_ERROR(FinishFile());
   }
@@ -107,8 +116,10 @@ Status JournalWriter::Append(const WriterFrame& f) {
     const bool fits =
         table <= table_cap_ && data_offset_ + FrameRecordSize(delta, f.data.size()) + table + kBlockTrailerLen <=
                                    opt_.block_size;
-    if (seq_break || !fits) {
+    const bool time_break = f.timestamp_us < last_ts_ - kMaxClampUs;
+    if (seq_break || time_break || !fits) {
       if (seq_break) ++stats_.seq_break_blocks;
+      if (time_break) ++stats_.time_break_blocks;
       LPLEX_RETURN_IF_ERROR(FlushBlock());
       if (RotationDue()) {
         LPLEX_RETURN_IF_ERROR(FinishFile());

@@ -3,6 +3,8 @@
 // Frames are packed into fixed-size blocks (docs/format.md). A block is
 // written to disk when the next frame does not fit, when the next frame's seq
 // does not follow on (so every frame's seq can be derived from BaseSeq), when
+// time steps back by more than 1 ms (smaller steps are clamped, as the format
+// requires; a larger one would shift every later frame of the block), when
 // Tick() finds it older than flush_interval (bounded loss on a quiet bus), at
 // rotation, and at Close().
 //
@@ -86,6 +88,7 @@ struct WriterStats {
   uint64_t files_finished = 0;
   uint64_t bytes_written = 0;     // file bytes, headers and indexes included
   uint64_t seq_break_blocks = 0;  // blocks ended early because seq jumped
+  uint64_t time_break_blocks = 0; // blocks ended early because time went back > 1 ms
   uint64_t timed_flushes = 0;     // blocks ended early by flush_interval
   uint64_t write_errors = 0;
 };

@@ -128,7 +128,7 @@ inline Bytes BuildVectorBlock(uint8_t version, uint32_t block_size, const Vector
   frames.insert(frames.end(), b.raw_after_frames.begin(), b.raw_after_frames.end());
   const Bytes table = EncodeVectorDeviceTable(b.devices);
   if (at + frames.size() + table.size() + 10 > block_size) VectorBug("frames and device table overflow the block");
-  std::memcpy(block.data() + at, frames.data(), frames.size());
+  if (!frames.empty()) std::memcpy(block.data() + at, frames.data(), frames.size());
   const size_t table_at = block_size - 10 - table.size();
   std::memcpy(block.data() + table_at, table.data(), table.size());
   PutLEAt(block.data() + block_size - 10, b.dts.value_or(static_cast<uint16_t>(table.size())), 2);

@@ -824,3 +824,34 @@ TEST_F(WriterTest, BackwardsTimestampsClampToPrevious) {
 
 }  // namespace
 }  // namespace lplex::journal
+
+namespace lplex::journal {
+namespace {
+
+// Fix: a clock stepping back (as in can0-1.pcap, by 14 days) starts a new
+// block, so every frame keeps its true timestamp; sub-ms jitter is clamped.
+TEST_F(WriterTest, ClockStepBackStartsNewBlockAndKeepsTimes) {
+  auto w = Writer(Options());
+  std::vector<TestFrame> frames = {{kBase, Id(129025, 1), 0, Bytes8(0)},
+                                   {kBase + 1000, Id(129025, 1), 0, Bytes8(1)},
+                                   {kBase - 14LL * 86400'000'000, Id(129025, 1), 0, Bytes8(2)},
+                                   {kBase - 14LL * 86400'000'000 + 500, Id(129025, 1), 0, Bytes8(3)}};
+  Write(*w, frames);
+  ASSERT_TRUE(w->Close().ok());
+  ExpectSameFrames(ReadAll(Files()[0]), frames);
+  EXPECT_EQ(Open(Files()[0])->block_count(), 2u);
+  EXPECT_EQ(w->stats().time_break_blocks, 1u);
+}
+
+TEST_F(WriterTest, SubMillisecondJitterIsClampedInBlock) {
+  auto w = Writer(Options());
+  Write(*w, {{kBase + 1000, Id(129025, 1), 0, Bytes8(0)}, {kBase + 400, Id(129025, 1), 0, Bytes8(1)}});
+  ASSERT_TRUE(w->Close().ok());
+  auto got = ReadAll(Files()[0]);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].ts, kBase + 1000);
+  EXPECT_EQ(Open(Files()[0])->block_count(), 1u);
+}
+
+}  // namespace
+}  // namespace lplex::journal

@@ -2,6 +2,8 @@
 // malformed lines, line endings, timestamps, buffer boundaries.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "core/time.h"
@@ -422,6 +424,76 @@ TEST(Progress, BytesReadGrowsToTotal) {
   ASSERT_TRUE(r->Next(&f));
   EXPECT_FALSE(r->Next(&f));
   EXPECT_EQ(r->bytes_read(), 46u);
+}
+
+// A file system whose files hold `content` and fail every read at or past `fail_at`.
+class FailingReadFileSystem final : public FileSystem {
+ public:
+  FailingReadFileSystem(std::string content, uint64_t fail_at) : content_(std::move(content)), fail_at_(fail_at) {}
+
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string&) override {
+    return std::unique_ptr<RandomAccessFile>(new File(this));
+  }
+  Result<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string&) override { return Unsupported(); }
+  Status CreateDirs(const std::string&) override { return Unsupported(); }
+  Result<std::vector<DirEntry>> ListDir(const std::string&) override { return Unsupported(); }
+  Result<uint64_t> FileSize(const std::string&) override { return uint64_t{content_.size()}; }
+  bool Exists(const std::string&) override { return true; }
+  Status RemoveFile(const std::string&) override { return Unsupported(); }
+  Status RenameFile(const std::string&, const std::string&) override { return Unsupported(); }
+  Status SyncDir(const std::string&) override { return Unsupported(); }
+
+ private:
+  static Status Unsupported() { return Status::Unsupported("not in this test"); }
+
+  class File final : public RandomAccessFile {
+   public:
+    explicit File(const FailingReadFileSystem* fs) : fs_(fs) {}
+    Result<size_t> Read(uint64_t offset, size_t n, uint8_t* scratch) const override {
+      if (offset >= fs_->fail_at_) return Status::IOError("read: Input/output error");
+      size_t take = std::min<size_t>(n, fs_->content_.size() - offset);
+      std::memcpy(scratch, fs_->content_.data() + offset, take);
+      return take;
+    }
+    Result<uint64_t> Size() const override { return uint64_t{fs_->content_.size()}; }
+
+   private:
+    const FailingReadFileSystem* fs_;
+  };
+
+  std::string content_;
+  uint64_t fail_at_;
+};
+
+TEST(ReadErrors, IoErrorIsFatalAndEarlierFramesAreKept) {
+  std::string text;
+  while (text.size() < 1'500'000) text += "(1.0) can0 18EEFF01#0102030405060708\n";  // 37 bytes a line
+  FailingReadFileSystem fs(text, /*fail_at=*/1 << 20);
+  auto r = CaptureReader::Open("disk.log", {}, &fs);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto frames = ReadAll(**r);
+  EXPECT_EQ(frames.size(), (size_t{1} << 20) / 37) << "every whole line of the first buffer";
+  EXPECT_TRUE((*r)->status().IsIOError());
+  EXPECT_EQ((*r)->status().message(), "disk.log: read: Input/output error");
+  can::RawFrame f;
+  EXPECT_FALSE((*r)->Next(&f));
+}
+
+TEST(ReadErrors, PcapIoErrorIsFatal) {
+  // A pcap header and then records; reads past 1 MiB fail.
+  std::string bytes("\xD4\xC3\xB2\xA1\x02\x00\x04\x00", 8);
+  bytes.append(12, '\0');
+  bytes.append("\xE3\x00\x00\x00", 4);
+  const std::string record("\x01\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x10\x00\x00\x00"
+                           "\x98\xEE\xFF\x01\x08\x00\x00\x00\x01\x02\x03\x04\x05\x06\x07\x08",
+                           32);
+  while (bytes.size() < 1'500'000) bytes += record;
+  FailingReadFileSystem fs(bytes, /*fail_at=*/1 << 20);
+  auto r = CaptureReader::Open("disk.pcap", {}, &fs);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto frames = ReadAll(**r);
+  EXPECT_EQ(frames.size(), ((size_t{1} << 20) - 24) / 32);
+  EXPECT_TRUE((*r)->status().IsIOError()) << (*r)->status().ToString();
 }
 
 }  // namespace

@@ -1,0 +1,237 @@
+// End-to-end tests of the lplex command: import real captures, then verify
+// and dump them, checking that every reported message is in the journal.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "can/fast_packet.h"
+#include "commands.h"
+#include "core/hex.h"
+#include "core/time.h"
+#include "go_flags.h"
+#include "sources/capture_reader.h"
+#include "support/temp_dir.h"
+
+namespace lplex::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using lplex::testing::TempDir;
+
+const std::string kCaptures = std::string(LPLEX_SHARED_DIR) + "/data/captures/";
+const std::string kLplex = std::string(LPLEX_BINARY_DIR) + "/apps/lplex/lplex";
+
+// Runs fn(out, err) with both streams captured into strings.
+struct Captured {
+  int rc;
+  std::string out;
+  std::string err;
+};
+
+template <typename Fn>
+Captured Capture(Fn fn) {
+  std::FILE* out = std::tmpfile();
+  std::FILE* err = std::tmpfile();
+  int rc = fn(out, err);
+  auto slurp = [](std::FILE* f) {
+    std::fflush(f);
+    std::rewind(f);
+    std::string s;
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+    std::fclose(f);
+    return s;
+  };
+  return {rc, slurp(out), slurp(err)};
+}
+
+// Runs a shell command, returning its exit status and standard output.
+Captured Shell(const std::string& cmd) {
+  Captured c{0, "", ""};
+  std::FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) c.out.append(buf, n);
+  int status = ::pclose(p);
+  c.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return c;
+}
+
+uint64_t ReportedMessages(const std::string& summary) {
+  auto at = summary.find("messages out:");
+  EXPECT_NE(at, std::string::npos) << summary;
+  return std::stoull(summary.substr(at + 13));
+}
+
+struct Expected {
+  int64_t ts;
+  can::CanHeader h;
+  std::string hex;
+};
+
+// The messages of a capture, decoded independently of the importer.
+std::vector<Expected> DecodeCapture(const std::string& path) {
+  std::vector<Expected> out;
+  auto r = sources::CaptureReader::Open(path, {});
+  EXPECT_TRUE(r.ok());
+  can::FastPacketAssembler fp;
+  can::RawFrame raw;
+  can::Message m;
+  while ((*r)->Next(&raw)) {
+    if (raw.extended && fp.Process(raw, &m)) out.push_back({m.timestamp_us, m.header, hex::Encode(m.data)});
+  }
+  return out;
+}
+
+TEST(LplexCli, ImportVerifyDumpRoundTripOfPcapCapture) {
+  TempDir dir;
+  ImportOptions o;
+  o.captures = {kCaptures + "can0-1.pcap"};
+  o.out_dir = dir.path();
+  auto imp = Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); });
+  ASSERT_EQ(imp.rc, 0) << imp.err;
+  const uint64_t reported = ReportedMessages(imp.out);
+  ASSERT_GT(reported, 30000u);
+
+  auto ver = Capture([&](std::FILE* out, std::FILE* err) { return RunVerify({dir.path()}, out, err); });
+  EXPECT_EQ(ver.rc, 0) << ver.out << ver.err;
+  EXPECT_NE(ver.out.find(": OK"), std::string::npos);
+
+  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{dir.path()}, true}, out, err); });
+  ASSERT_EQ(dump.rc, 0) << dump.err;
+  std::vector<Expected> want = DecodeCapture(kCaptures + "can0-1.pcap");
+  ASSERT_EQ(want.size(), reported);
+
+  std::istringstream lines(dump.out);
+  std::string line;
+  size_t i = 0;
+  while (std::getline(lines, line)) {
+    ASSERT_LT(i, want.size());
+    auto j = nlohmann::json::parse(line);
+    std::vector<std::string> keys;
+    for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+    if (i == 0) {
+      // nlohmann sorts keys; check the literal order in the text instead.
+      EXPECT_EQ(line.find("{\"seq\":"), 0u) << line;
+      EXPECT_LT(line.find("\"ts\""), line.find("\"prio\""));
+      EXPECT_LT(line.find("\"dst\""), line.find("\"data\""));
+    }
+    EXPECT_EQ(j["seq"].get<uint64_t>(), i + 1);
+    EXPECT_EQ(timefmt::ParseRfc3339(j["ts"].get<std::string>()).value_or(-1), want[i].ts) << line;
+    EXPECT_EQ(j["pgn"].get<uint32_t>(), want[i].h.pgn) << line;
+    EXPECT_EQ(j["src"].get<int>(), want[i].h.source) << line;
+    EXPECT_EQ(j["dst"].get<int>(), want[i].h.destination) << line;
+    EXPECT_EQ(j["prio"].get<int>(), want[i].h.priority) << line;
+    EXPECT_EQ(j["data"].get<std::string>(), want[i].hex) << line;
+    ++i;
+  }
+  EXPECT_EQ(i, reported);
+}
+
+TEST(LplexCli, CaptureWithoutTimestampsNeedsBaseTime) {
+  TempDir dir;
+  ImportOptions o;
+  o.captures = {kCaptures + "candumpSample1.txt"};
+  o.out_dir = dir.path();
+  auto imp = Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); });
+  EXPECT_NE(imp.rc, 0);
+  EXPECT_NE(imp.err.find("--base-time"), std::string::npos) << imp.err;
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+
+  o.base_time = "2017-08-17T15:00:00Z";
+  imp = Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); });
+  ASSERT_EQ(imp.rc, 0) << imp.err;
+  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{dir.path()}, true}, out, err); });
+  ASSERT_EQ(dump.rc, 0);
+  auto first = nlohmann::json::parse(dump.out.substr(0, dump.out.find('\n')));
+  EXPECT_EQ(first["ts"], "2017-08-17T15:00:00Z");
+}
+
+TEST(LplexCli, YachtDevicesCaptureTakesDateFromBaseTime) {
+  TempDir dir;
+  ImportOptions o;
+  o.captures = {kCaptures + "merrimac-ydwg-2020.raw"};
+  o.out_dir = dir.path();
+  o.base_time = "2020-07-04T00:00:00Z";
+  auto imp = Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); });
+  ASSERT_EQ(imp.rc, 0) << imp.err;
+  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{dir.path()}, true}, out, err); });
+  auto first = nlohmann::json::parse(dump.out.substr(0, dump.out.find('\n')));
+  EXPECT_EQ(first["ts"].get<std::string>().substr(0, 11), "2020-07-04T");
+  EXPECT_EQ(ReportedMessages(imp.out), static_cast<uint64_t>(std::count(dump.out.begin(), dump.out.end(), '\n')));
+}
+
+TEST(LplexCli, BadOptionsNameTheValue) {
+  TempDir dir;
+  ImportOptions o;
+  o.captures = {kCaptures + "can0-1.pcap"};
+  o.out_dir = dir.path();
+  o.compression = "lz4";
+  auto imp = Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); });
+  EXPECT_NE(imp.rc, 0);
+  EXPECT_NE(imp.err.find("lz4"), std::string::npos) << imp.err;
+  EXPECT_NE(imp.err.find("zstd-dict"), std::string::npos) << imp.err;
+  o.compression = "zstd";
+  o.block_size = 5000;
+  imp = Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); });
+  EXPECT_NE(imp.err.find("5000"), std::string::npos) << imp.err;
+  o.block_size = 4096;
+  o.rotate_duration = "1h";
+  imp = Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); });
+  EXPECT_NE(imp.err.find("\"1h\""), std::string::npos) << imp.err;
+}
+
+TEST(LplexCli, VerifyReportsCorruptBlockAndDumpContinues) {
+  TempDir dir;
+  ImportOptions o;
+  o.captures = {kCaptures + "can0-1.pcap"};
+  o.out_dir = dir.path();
+  o.block_size = 65536;
+  ASSERT_EQ(Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); }).rc, 0);
+  std::string file = fs::directory_iterator(dir.path())->path().string();
+  auto clean = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{file}, true}, out, err); });
+  const auto clean_lines = std::count(clean.out.begin(), clean.out.end(), '\n');
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(16 + 20 + 200);  // inside block 0's zstd payload
+    f.put(0x00).put(0x01).put(0x02);
+  }
+  auto ver = Capture([&](std::FILE* out, std::FILE* err) { return RunVerify({file}, out, err); });
+  EXPECT_EQ(ver.rc, 1);
+  EXPECT_NE(ver.out.find("FAIL"), std::string::npos) << ver.out;
+  EXPECT_NE(ver.out.find("block 0"), std::string::npos) << ver.out;
+  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{file}, true}, out, err); });
+  EXPECT_EQ(dump.rc, 1);
+  EXPECT_NE(dump.err.find("skipping the block"), std::string::npos) << dump.err;
+  const auto lines = std::count(dump.out.begin(), dump.out.end(), '\n');
+  EXPECT_GT(lines, 0);
+  EXPECT_LT(lines, clean_lines);
+}
+
+TEST(LplexCli, BinaryAcceptsGoStyleFlags) {
+  TempDir dir;
+  auto imp = Shell(kLplex + " import " + kCaptures + "can0-2.pcap -out " + dir.path() + " -block-size=65536 -compression zstd-dict");
+  ASSERT_EQ(imp.rc, 0) << imp.out;
+  auto ver = Shell(kLplex + " verify " + dir.path());
+  EXPECT_EQ(ver.rc, 0) << ver.out;
+  auto insp = Shell(kLplex + " inspect " + fs::directory_iterator(dir.path())->path().string());
+  EXPECT_EQ(insp.rc, 0) << insp.out;
+  EXPECT_NE(insp.out.find("zstd-dict"), std::string::npos);
+  EXPECT_NE(insp.out.find("block size:   65536"), std::string::npos) << insp.out;
+  auto bad = Shell(kLplex + " import -out " + dir.path());
+  EXPECT_NE(bad.rc, 0);
+}
+
+TEST(GoStyleFlags, SingleDashLongNamesBecomeDoubleDash) {
+  std::set<std::string> names = {"out", "block-size", "json"};
+  auto got = NormalizeGoStyleFlags({"import", "-out", "d", "-block-size=4096", "-x", "--json", "--", "-out"}, names);
+  EXPECT_EQ(got, (std::vector<std::string>{"import", "--out", "d", "--block-size=4096", "-x", "--json", "--", "-out"}));
+}
+
+}  // namespace
+}  // namespace lplex::cli
