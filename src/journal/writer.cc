@@ -8,15 +8,11 @@
 #include "can/can_id.h"
 #include "core/crc32c.h"
 #include "core/endian.h"
-#include "core/time.h"
 
 namespace lplex::journal {
 namespace {
 
 using can::kPgnAddressClaim;
-// On a name collision the file stamp moves forward one millisecond at a time;
-// a textual suffix would hide the timestamp the keeper reads from the name.
-constexpr int kMaxNameAttempts = 1000;
 // Within a block, time that goes backwards is stored as a zero delta (the
 // format has no negative deltas), which shifts every later frame of the block.
 // Jitter up to this much is clamped; a larger step (a clock being set) starts
@@ -216,7 +212,16 @@ Status JournalWriter::FlushBlock() {
 }
 
 Status JournalWriter::WriteSealedBlock() {
-  if (!file_) LPLEX_RETURN_IF_ERROR(OpenFile());
+  if (!file_) {
+    auto created = JournalFile::Create(fs_, opt_.dir, opt_.prefix, segment_start_us_, opt_.block_size,
+                                       opt_.compression);
+    if (!created.ok()) {
+      ++stats_.write_errors;
+      return created.status();
+    }
+    file_ = std::move(created).value();
+    stats_.bytes_written += kFileHeaderSize;
+  }
 
   std::span<const uint8_t> body;
   std::span<const uint8_t> dict;
@@ -244,24 +249,19 @@ Status JournalWriter::WriteSealedBlock() {
     }
   }
 
-  const uint64_t offset = file_bytes_;
-  Status s = file_->Append({header, header_len});
-  if (s.ok() && !dict.empty()) s = file_->Append(dict);
-  if (s.ok()) s = file_->Append(body);
+  const uint64_t before = file_->size();
+  Status s = file_->AppendBlock({{header, header_len}, dict, body});
+  stats_.bytes_written += file_->size() - before;
   if (!s.ok()) {
     // The file now ends in a partial block, like a crashed one; readers
-    // recover every block before it. Finish it so it still reaches the
-    // archive, and keep the block for the next file.
+    // recover every block before it. Finish it (no index: the disk refused
+    // bytes already) so it still reaches the archive, and keep the block for
+    // the next file.
     ++stats_.write_errors;
-    block_offsets_.clear();  // no index: it could not be written anyway
-    (void)FinishFile();
-    segment_open_ = true;    // the pending block still belongs to this segment
+    (void)FinishFile(/*write_index=*/false);
+    segment_open_ = true;  // the pending block still belongs to this segment
     return s.WithContext("journal block write");
   }
-  const size_t written = header_len + dict.size() + body.size();
-  if (opt_.compression != Compression::kNone) block_offsets_.push_back(offset);
-  file_bytes_ += written;
-  stats_.bytes_written += written;
   ++stats_.blocks_written;
   sealed_ = false;
   block_frames_ = 0;
@@ -269,70 +269,27 @@ Status JournalWriter::WriteSealedBlock() {
   return Status::Ok();
 }
 
-Status JournalWriter::OpenFile() {
-  LPLEX_RETURN_IF_ERROR(fs_->CreateDirs(opt_.dir));
-  for (int attempt = 0; attempt < kMaxNameAttempts; ++attempt) {
-    std::string path = JoinPath(
-        opt_.dir, opt_.prefix + "-" + timefmt::FileStamp(segment_start_us_ + attempt * int64_t{1000}) + ".lpj");
-    auto file = fs_->NewExclusiveFile(path);
-    if (!file.ok()) {
-      if (file.status().code() == Status::Code::kAlreadyExists) continue;
-      ++stats_.write_errors;
-      return file.status();
-    }
-    uint8_t header[kFileHeaderSize];
-    EncodeFileHeader(FileHeader{kVersion2, opt_.block_size, opt_.compression}, header);
-    Status s = (*file)->Append({header, kFileHeaderSize});
-    if (!s.ok()) {
-      (void)(*file)->Close();
-      (void)fs_->RemoveFile(path);  // holds nothing worth keeping
-      ++stats_.write_errors;
-      return s;
-    }
-    file_ = std::move(file).value();
-    path_ = std::move(path);
-    file_bytes_ = kFileHeaderSize;
-    stats_.bytes_written += kFileHeaderSize;
-    block_offsets_.clear();
-    return Status::Ok();
-  }
-  return Status::AlreadyExists(fmt::format("no free journal file name in {} for {} after {} attempts", opt_.dir,
-                                           timefmt::FileStamp(segment_start_us_), kMaxNameAttempts));
+const std::string& JournalWriter::current_path() const {
+  static const std::string kNone;
+  return file_ ? file_->path() : kNone;
 }
 
 bool JournalWriter::RotationDue() const {
   if (!file_) return false;
-  return (opt_.rotate_size > 0 && file_bytes_ >= opt_.rotate_size) ||
+  return (opt_.rotate_size > 0 && file_->size() >= opt_.rotate_size) ||
          (opt_.rotate_count > 0 && segment_frames_ >= opt_.rotate_count);
 }
 
-Status JournalWriter::FinishFile() {
+Status JournalWriter::FinishFile(bool write_index) {
   segment_open_ = false;
   segment_frames_ = 0;
   if (!file_) return Status::Ok();
-  Status s;
-  if (opt_.compression != Compression::kNone && !block_offsets_.empty()) {
-    scratch_.resize(block_offsets_.size() * 8 + 8);
-    uint8_t* p = scratch_.data();
-    for (uint64_t off : block_offsets_) {
-      le::Store64(p, off);
-      p += 8;
-    }
-    le::Store32(p, static_cast<uint32_t>(block_offsets_.size()));
-    std::memcpy(p + 4, kIndexMagic, 4);
-    s = file_->Append(scratch_);
-    if (s.ok()) stats_.bytes_written += scratch_.size();
-  }
-  if (s.ok()) s = file_->Sync();
-  Status close = file_->Close();
-  if (s.ok()) s = close;
-  if (s.ok()) s = fs_->SyncDir(opt_.dir);
+  const uint64_t before = file_->size();
+  Status s = file_->Finish(write_index);
+  stats_.bytes_written += file_->size() - before;
   if (!s.ok()) ++stats_.write_errors;
+  RotatedFile done{file_->path(), ""};
   file_.reset();
-  RotatedFile done{std::move(path_), ""};
-  path_.clear();
-  file_bytes_ = 0;
-  block_offsets_.clear();
   ++stats_.files_finished;
   // Whatever happened, the file exists and holds whole blocks: hand it on.
   if (opt_.on_rotate) opt_.on_rotate(done);

@@ -47,6 +47,7 @@
 #include "core/status.h"
 #include "journal/block_compressor.h"
 #include "journal/format.h"
+#include "journal/journal_file.h"
 
 namespace lplex::journal {
 
@@ -129,7 +130,7 @@ class JournalWriter {
 
   // Path of the file being written, or "" when none is open. Files the
   // keeper must not archive yet.
-  const std::string& current_path() const { return path_; }
+  const std::string& current_path() const;
   const WriterStats& stats() const { return stats_; }
   const WriterOptions& options() const { return opt_; }
 
@@ -144,8 +145,7 @@ class JournalWriter {
   void SealBlock();
   Status WriteSealedBlock();
   Status FlushBlock();
-  Status OpenFile();
-  Status FinishFile();
+  Status FinishFile(bool write_index = true);
   bool RotationDue() const;
   // Largest record an empty block can always take.
   size_t MaxRecordSize() const;
@@ -182,11 +182,7 @@ class JournalWriter {
   int64_t segment_start_us_ = 0;     // timestamp of its first frame (names the file)
   int64_t segment_wall_start_us_ = 0;
   uint64_t segment_frames_ = 0;      // toward rotate_count
-  std::unique_ptr<WritableFile> file_;
-  std::string path_;
-  uint64_t file_bytes_ = 0;
-  std::vector<uint64_t> block_offsets_;
-  std::vector<uint8_t> scratch_;
+  std::unique_ptr<JournalFile> file_;  // opened when the segment's first block is written
 
   WriterStats stats_;
 };
