@@ -18,7 +18,7 @@ for bin in "$build"/fuzz/*_fuzz; do
   if ! "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
        -artifact_prefix="$work/" "$work" "${seeds[@]}" > "$work/log" 2>&1; then
     echo "fuzz: $name FAILED"; tail -50 "$work/log"
-    for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-*; do [ -e "$a" ] && xxd "$a" | head -20; done
+    for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-*; do [ -e "$a" ] && od -A x -t x1z "$a" | head -20; done
     status=1
   else
     grep -E "stat::number_of_executed_units|Done" "$work/log" | tail -2
