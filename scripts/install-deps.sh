@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev
   clang-14 libclang-rt-14-dev
+  libcurl4-openssl-dev libssl-dev
+  awscli jq
 )
 
 missing=()

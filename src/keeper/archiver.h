@@ -1,0 +1,72 @@
+// Archiver: sends finished journal files to long-term storage.
+//
+// Three targets implement it:
+//  - ScriptArchiver   (journal.archive.command): runs an operator's program
+//                     with the argv + JSONL protocol of spec/journal.md §6.4;
+//  - S3Archiver       (journal.archive.target = "s3://bucket/prefix/"): uploads
+//                     with libcurl's SigV4 to {prefix}{instance_id}/{file name};
+//  - DirectoryArchiver (journal.archive.target = "file:///path"): copies to
+//                     {path}/{instance_id}/{file name} via a temporary name,
+//                     fsync and rename.
+//
+// Contract for every implementation:
+//  - Archive() returns exactly one outcome per item, in batch order;
+//  - an outcome is ok only when the copy is durable at the target and equal
+//    to the file (the store confirmed it); anything else is a failure with a
+//    message that names the file, the target and the reason (status code,
+//    errno text, script answer);
+//  - it never modifies or deletes the files it is given (the keeper writes the
+//    `.archived` markers and deletes files);
+//  - it returns by `deadline`: work still running then is abandoned (a script
+//    is killed, a transfer aborted) and reported as failed;
+//  - it may be called again after any failure (retries) and must be safe to
+//    call for a file that was archived before (re-archiving overwrites).
+// Archive() is called from one thread at a time (the keeper's).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace lplex::keeper {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+// One file to archive, as the keeper queued it.
+struct ArchiveItem {
+  std::string path;
+  std::string instance_id;  // "" on a boat without a replication id
+  uint64_t size = 0;        // bytes when the file was queued
+  int64_t created_us = 0;   // time in the file name; meaningful only when created_known
+  bool created_known = false;
+};
+
+struct ArchiveOutcome {
+  bool ok = false;
+  std::string error;  // why it failed ("" when ok)
+};
+
+class Archiver {
+ public:
+  Archiver() = default;
+  Archiver(const Archiver&) = delete;
+  Archiver& operator=(const Archiver&) = delete;
+  virtual ~Archiver() = default;
+
+  virtual std::vector<ArchiveOutcome> Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) = 0;
+
+  // What the archiver sends to, for logs: "script /usr/local/bin/archive.sh",
+  // "s3://bucket/prefix/", "file:///srv/archive".
+  virtual std::string Describe() const = 0;
+};
+
+// The file name part of an item's path plus the object key / relative path
+// every target uses: "{instance_id}/{file name}", or just "{file name}" when
+// the instance id is empty. Instance ids are validated by the caller.
+std::string ArchiveRelativePath(const ArchiveItem& item);
+
+}  // namespace lplex::keeper
