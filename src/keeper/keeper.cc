@@ -1,0 +1,278 @@
+#include "keeper/keeper.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/time.h"
+
+namespace lplex::keeper {
+namespace {
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+Keeper::Keeper(KeeperOptions options)
+    : opt_(std::move(options)),
+      clock_(opt_.clock ? opt_.clock : Clock::Real()),
+      fs_(opt_.fs ? opt_.fs : FileSystem::Default()) {}
+
+Keeper::~Keeper() { Stop(); }
+
+bool Keeper::archiving() const { return opt_.archiver != nullptr && opt_.trigger != ArchiveTrigger::kDisabled; }
+
+std::vector<KeeperDir> Keeper::Dirs() const { return opt_.dir_func ? opt_.dir_func() : opt_.dirs; }
+
+std::vector<std::string> Keeper::pending_paths() const {
+  std::vector<std::string> out;
+  for (const ArchiveItem& i : pending_) out.push_back(i.path);
+  return out;
+}
+
+std::vector<FileState> Keeper::ListDir(const KeeperDir& d) {
+  std::vector<FileState> files;
+  auto entries = fs_->ListDir(d.dir);
+  if (!entries.ok()) {
+    if (!entries.status().IsNotFound()) spdlog::warn("keeper: cannot list {}: {}", d.dir, entries.status().ToString());
+    return files;
+  }
+  std::set<std::string> names;
+  for (const DirEntry& e : *entries) {
+    if (!e.is_dir) names.insert(e.name);
+  }
+  for (const std::string& name : names) {
+    if (!EndsWith(name, ".lpj")) continue;
+    FileState f;
+    f.path = JoinPath(d.dir, name);
+    auto size = fs_->FileSize(f.path);
+    if (!size.ok()) continue;  // vanished meanwhile
+    f.size = *size;
+    f.created_us = timefmt::TimeFromJournalName(name);
+    f.archived = names.count(name + ".archived") != 0;
+    f.pending = std::any_of(pending_.begin(), pending_.end(), [&](const ArchiveItem& i) { return i.path == f.path; });
+    f.open = IsOpen(f.path);
+    files.push_back(std::move(f));
+  }
+  return files;
+}
+
+ArchiveItem Keeper::ItemFor(const std::string& path, const std::string& instance_id, uint64_t size) const {
+  ArchiveItem item;
+  item.path = path;
+  item.instance_id = instance_id;
+  item.size = size;
+  auto t = timefmt::TimeFromJournalName(BaseName(path));
+  item.created_known = t.has_value();
+  item.created_us = t.value_or(0);
+  return item;
+}
+
+bool Keeper::ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadline) {
+  if (batch.empty() || !opt_.archiver) return true;
+  std::vector<ArchiveOutcome> outcomes = opt_.archiver->Archive(batch, deadline);
+  bool all_ok = true;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const ArchiveItem& item = batch[i];
+    const bool ok = i < outcomes.size() && outcomes[i].ok;
+    auto in_pending = std::find_if(pending_.begin(), pending_.end(), [&](const ArchiveItem& p) { return p.path == item.path; });
+    if (ok) {
+      // The marker is the only record that the file is safe to delete.
+      auto marker = fs_->NewExclusiveFile(MarkerPath(item.path));
+      if (marker.ok()) {
+        (void)(*marker)->Close();
+      } else if (marker.status().code() != Status::Code::kAlreadyExists) {
+        spdlog::warn("keeper: archived {} but cannot write its marker: {}", item.path, marker.status().ToString());
+      }
+      ++stats_.archived;
+      spdlog::info("keeper: archived {} to {}", item.path, opt_.archiver->Describe());
+      if (in_pending != pending_.end()) pending_.erase(in_pending);
+    } else {
+      all_ok = false;
+      ++stats_.archive_failures;
+      spdlog::warn("keeper: archiving {} to {} failed: {}", item.path, opt_.archiver->Describe(),
+                   i < outcomes.size() ? outcomes[i].error : "no outcome from the archiver");
+      if (in_pending == pending_.end()) pending_.push_back(item);
+    }
+  }
+  if (all_ok && pending_.empty()) backoff_ = milliseconds(0);
+  return all_ok;
+}
+
+void Keeper::DeleteFile(const std::string& path) {
+  Status s = fs_->RemoveFile(path);
+  if (!s.ok() && !s.IsNotFound()) {
+    spdlog::warn("keeper: cannot delete {}: {}", path, s.ToString());
+    return;
+  }
+  (void)fs_->RemoveFile(MarkerPath(path));
+  pending_.erase(std::remove_if(pending_.begin(), pending_.end(), [&](const ArchiveItem& i) { return i.path == path; }),
+                 pending_.end());
+  ++stats_.deleted;
+  spdlog::info("keeper: deleted {}", path);
+}
+
+void Keeper::SetPaused(const KeeperDir& d, bool paused) {
+  bool& state = paused_[d.dir];  // first state is "not paused"
+  if (state == paused) return;
+  state = paused;
+  spdlog::warn("keeper: {} recording in {} ({})", paused ? "pausing" : "resuming", d.dir,
+               paused ? "over its size cap with files that could not be archived" : "back under its size cap");
+  if (opt_.on_pause_change) opt_.on_pause_change(d, paused);
+}
+
+void Keeper::ScanAll() {
+  ++stats_.scans;
+  const int64_t now = clock_->NowMicros();
+  for (const KeeperDir& d : Dirs()) {
+    std::vector<FileState> files = ListDir(d);
+    RetentionPlan plan = PlanRetention(files, opt_.retention, archiving(), now);
+    for (const std::string& p : plan.delete_paths) DeleteFile(p);
+    std::vector<ArchiveItem> batch;
+    for (const std::string& p : plan.archive_paths) {
+      auto f = std::find_if(files.begin(), files.end(), [&](const FileState& s) { return s.path == p; });
+      batch.push_back(ItemFor(p, d.instance_id, f->size));
+    }
+    ArchiveBatch(batch, ArchiveDeadline());
+    SetPaused(d, plan.need_pause);
+  }
+}
+
+void Keeper::SweepUnarchived() {
+  if (!archiving()) return;
+  std::vector<ArchiveItem> batch;
+  for (const KeeperDir& d : Dirs()) {
+    for (const FileState& f : ListDir(d)) {
+      if (!f.archived && !f.pending && !f.open) batch.push_back(ItemFor(f.path, d.instance_id, f.size));
+    }
+  }
+  if (!batch.empty()) spdlog::info("keeper: sweeping {} unarchived journal files", batch.size());
+  ArchiveBatch(batch, ArchiveDeadline());
+}
+
+void Keeper::HandleRotation(const journal::RotatedFile& file) {
+  if (opt_.trigger != ArchiveTrigger::kOnRotate || !opt_.archiver) return;
+  auto size = fs_->FileSize(file.path);
+  if (!size.ok()) {
+    spdlog::warn("keeper: rotated file {} is gone: {}", file.path, size.status().ToString());
+    return;
+  }
+  if (fs_->Exists(MarkerPath(file.path))) return;
+  if (std::any_of(pending_.begin(), pending_.end(), [&](const ArchiveItem& i) { return i.path == file.path; })) return;
+  ArchiveBatch({ItemFor(file.path, file.instance_id, *size)}, ArchiveDeadline());
+}
+
+void Keeper::RetryPending() {
+  pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
+                                [&](const ArchiveItem& i) { return !fs_->Exists(i.path); }),
+                 pending_.end());
+  if (pending_.empty()) {
+    backoff_ = milliseconds(0);
+    return;
+  }
+  const std::vector<ArchiveItem> batch = pending_;
+  if (ArchiveBatch(batch, ArchiveDeadline())) {
+    backoff_ = milliseconds(0);
+  } else {
+    backoff_ = std::min(backoff_ == milliseconds(0) ? opt_.first_backoff : backoff_ * 2, opt_.max_backoff);
+  }
+}
+
+bool Keeper::Send(journal::RotatedFile file) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() < opt_.queue_capacity) {
+      queue_.push_back(std::move(file));
+      cv_.notify_one();
+      return true;
+    }
+  }
+  spdlog::warn("keeper: rotation queue full, dropping notification for {}; the next scan will pick it up", file.path);
+  return false;
+}
+
+void Keeper::Start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Keeper::Run() {
+  using SteadyClock = std::chrono::steady_clock;
+  ScanAll();
+  if (opt_.trigger == ArchiveTrigger::kOnRotate) SweepUnarchived();
+  auto next_scan = SteadyClock::now() + opt_.scan_interval;
+  // time_point::max() means "no retry scheduled".
+  SteadyClock::time_point retry_at = SteadyClock::time_point::max();
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (!pending_.empty() && retry_at == SteadyClock::time_point::max()) {
+      if (backoff_ == milliseconds(0)) backoff_ = opt_.first_backoff;
+      retry_at = SteadyClock::now() + backoff_;
+    }
+    const auto wake = std::min(next_scan, retry_at);
+    cv_.wait_until(lock, wake, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) break;
+    if (!queue_.empty()) {
+      // One at a time, so a stop request leaves the rest to Stop()'s bounded drain.
+      journal::RotatedFile f = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      HandleRotation(f);
+      lock.lock();
+      continue;
+    }
+    const auto now = SteadyClock::now();
+    lock.unlock();
+    if (now >= retry_at) {
+      retry_at = SteadyClock::time_point::max();
+      RetryPending();
+    }
+    if (now >= next_scan) {
+      ScanAll();
+      if (opt_.trigger == ArchiveTrigger::kOnRotate) SweepUnarchived();  // catches dropped notifications
+      next_scan = SteadyClock::now() + opt_.scan_interval;
+    }
+    lock.lock();
+  }
+}
+
+void Keeper::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  // Drain what the writers reported last, within a bound.
+  const auto started = std::chrono::steady_clock::now();
+  const Deadline deadline = started + opt_.drain_timeout;
+  std::deque<journal::RotatedFile> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left.swap(queue_);
+  }
+  size_t done = 0;
+  for (const auto& f : left) {
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    if (opt_.trigger == ArchiveTrigger::kOnRotate && opt_.archiver) {
+      auto size = fs_->FileSize(f.path);
+      if (size.ok() && !fs_->Exists(MarkerPath(f.path))) ArchiveBatch({ItemFor(f.path, f.instance_id, *size)}, deadline);
+    }
+    ++done;
+  }
+  const auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+  if (done < left.size()) {
+    spdlog::warn("keeper: stopped after {} ms with {} of {} queued files not archived; they are swept at the next start",
+                 took.count(), left.size() - done, left.size());
+  } else if (!left.empty()) {
+    spdlog::info("keeper: drained {} queued files in {} ms", left.size(), took.count());
+  }
+}
+
+}  // namespace lplex::keeper

@@ -1,0 +1,151 @@
+// Keeper: keeps journal directories within their retention limits and gets
+// every finished journal file to the archive.
+//
+// One keeper serves a process (the boat has one directory; the cloud lists
+// {data-dir}/instances/*/journal afresh on every scan through dir_func).
+// Writers report finished files with Send(); Send never blocks, and a
+// notification dropped because the queue is full is caught by the next scan.
+//
+// What runs, on the keeper's own thread:
+//  - at start: a retention scan of every directory, then (trigger on-rotate)
+//    a sweep that archives every finished, unarchived file;
+//  - on a notification (on-rotate): archive that file;
+//  - every scan_interval: retention scan, then (on-rotate) the sweep again;
+//  - when files failed: a retry of all of them after the backoff (first
+//    first_backoff, doubling to max_backoff; back to zero after a retry in
+//    which everything succeeded).
+// A file is archived at most until it has its "<path>.archived" marker,
+// which is written only after the archiver reported success. Files a writer
+// still has open (is_open) are never archived or deleted.
+//
+// Stop(): stops the loop, then archives the notifications still queued (the
+// last files the writers finished at shutdown), giving up after
+// drain_timeout; what is left is logged and swept at the next start.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/file_system.h"
+#include "journal/writer.h"
+#include "keeper/archiver.h"
+#include "keeper/policy.h"
+
+namespace lplex::keeper {
+
+using std::chrono::milliseconds;
+
+struct KeeperDir {
+  std::string dir;
+  std::string instance_id;
+  friend bool operator==(const KeeperDir&, const KeeperDir&) = default;
+};
+
+struct KeeperOptions {
+  std::vector<KeeperDir> dirs;
+  // When set, called for every scan and sweep instead of using `dirs`.
+  std::function<std::vector<KeeperDir>()> dir_func;
+
+  RetentionConfig retention;
+  ArchiveTrigger trigger = ArchiveTrigger::kDisabled;
+  std::shared_ptr<Archiver> archiver;  // null: nothing is archived
+
+  milliseconds scan_interval = std::chrono::minutes(5);
+  milliseconds first_backoff = std::chrono::minutes(1);
+  milliseconds max_backoff = std::chrono::hours(1);
+  milliseconds archive_timeout = std::chrono::minutes(5);  // one archiver call
+  milliseconds drain_timeout = std::chrono::minutes(5);    // Stop(): queued notifications
+  size_t queue_capacity = 64;
+
+  // Called when a directory's pause state changes (false → true, true → false).
+  std::function<void(const KeeperDir&, bool paused)> on_pause_change;
+  // True for files a writer still has open. Null: none.
+  std::function<bool(const std::string& path)> is_open;
+
+  Clock* clock = nullptr;  // null = Clock::Real(): file ages
+  FileSystem* fs = nullptr;
+};
+
+struct KeeperStats {
+  uint64_t archived = 0;
+  uint64_t archive_failures = 0;
+  uint64_t deleted = 0;
+  uint64_t dropped_notifications = 0;
+  uint64_t scans = 0;
+};
+
+class Keeper {
+ public:
+  explicit Keeper(KeeperOptions options);
+  Keeper(const Keeper&) = delete;
+  Keeper& operator=(const Keeper&) = delete;
+  ~Keeper();  // Stop()
+
+  // Starts the keeper thread (startup scan and sweep run there).
+  void Start();
+  // Queues a finished file. Never blocks; false when the queue was full (the
+  // next scan finds the file anyway).
+  bool Send(journal::RotatedFile file);
+  // Stops the thread and drains the queue (bounded by drain_timeout).
+  void Stop();
+
+  // True when archiving is configured: an archiver and a trigger.
+  bool archiving() const;
+
+  // The steps the thread runs, callable directly when it is not running
+  // (tests, `lplex archive`, `lplex retention`).
+  void ScanAll();            // retention for every directory
+  void SweepUnarchived();    // archive every finished, unarchived, not pending file
+  void HandleRotation(const journal::RotatedFile& file);
+  void RetryPending();
+
+  size_t pending_count() const { return pending_.size(); }
+  std::vector<std::string> pending_paths() const;
+  milliseconds backoff() const { return backoff_; }
+  const KeeperStats& stats() const { return stats_; }
+
+  // Marker helpers: "<path>.archived".
+  static std::string MarkerPath(const std::string& path) { return path + ".archived"; }
+
+ private:
+  void Run();
+  std::vector<KeeperDir> Dirs() const;
+  std::vector<FileState> ListDir(const KeeperDir& d);
+  bool IsOpen(const std::string& path) const { return opt_.is_open && opt_.is_open(path); }
+  ArchiveItem ItemFor(const std::string& path, const std::string& instance_id, uint64_t size) const;
+  // Runs the archiver; marks successes; failures join pending. Returns true
+  // when every item succeeded.
+  bool ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadline);
+  void DeleteFile(const std::string& path);
+  void SetPaused(const KeeperDir& d, bool paused);
+  Deadline ArchiveDeadline() const { return std::chrono::steady_clock::now() + opt_.archive_timeout; }
+
+  KeeperOptions opt_;
+  Clock* clock_;
+  FileSystem* fs_;
+
+  // Owned by the keeper thread (or the caller of the synchronous steps).
+  std::vector<ArchiveItem> pending_;  // in the order they failed
+  milliseconds backoff_{0};
+  std::map<std::string, bool> paused_;  // by directory
+  KeeperStats stats_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<journal::RotatedFile> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace lplex::keeper

@@ -1,0 +1,827 @@
+// Keeper and retention policy: the reference's keeper tests (spec/journal.md
+// §8, 43–101 but the script-protocol ones, which live with ScriptArchiver)
+// with the same expectations, and tests for each place we do better.
+#include "keeper/keeper.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "can/can_id.h"
+#include "core/time.h"
+#include "journal/writer.h"
+#include "support/temp_dir.h"
+
+namespace lplex::keeper {
+namespace {
+
+namespace fs = std::filesystem;
+using lplex::testing::TempDir;
+using namespace std::chrono_literals;
+
+constexpr int64_t kDay = 86400LL * 1'000'000;
+constexpr int64_t kHour = 3600LL * 1'000'000;
+const int64_t kNow = *timefmt::ParseRfc3339("2026-03-10T12:00:00Z");
+
+// An archiver that answers from a function and records every batch.
+class FakeArchiver final : public Archiver {
+ public:
+  std::vector<ArchiveOutcome> Archive(const std::vector<ArchiveItem>& batch, Deadline) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    batches_.push_back(batch);
+    std::vector<ArchiveOutcome> out;
+    for (const auto& item : batch) out.push_back(fail_ ? ArchiveOutcome{false, "boom"} : answer(item));
+    return out;
+  }
+  std::string Describe() const override { return "fake"; }
+
+  void set_fail(bool f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_ = f;
+  }
+  std::vector<std::vector<ArchiveItem>> batches() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batches_;
+  }
+  size_t archived_count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t n = 0;
+    for (const auto& b : batches_) n += b.size();
+    return n;
+  }
+  std::function<ArchiveOutcome(const ArchiveItem&)> answer = [](const ArchiveItem&) { return ArchiveOutcome{true, ""}; };
+
+ private:
+  std::mutex mu_;
+  bool fail_ = false;
+  std::vector<std::vector<ArchiveItem>> batches_;
+};
+
+class KeeperTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { spdlog::set_level(spdlog::level::off); }
+
+  // A zero-filled journal file named after `created`.
+  std::string MakeFile(const std::string& dir, int64_t created, uint64_t size = 100) {
+    fs::create_directories(dir);
+    std::string path = dir + "/nmea2k-" + timefmt::FileStamp(created) + ".lpj";
+    std::ofstream(path, std::ios::binary) << std::string(size, '\0');
+    return path;
+  }
+  static bool Marked(const std::string& p) { return fs::exists(p + ".archived"); }
+  static void Mark(const std::string& p) { std::ofstream(p + ".archived"); }
+  static size_t CountLpj(const std::string& dir) {
+    size_t n = 0;
+    if (!fs::exists(dir)) return 0;
+    for (const auto& e : fs::directory_iterator(dir)) n += e.path().extension() == ".lpj";
+    return n;
+  }
+  static size_t CountMarkers(const std::string& dir) {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir)) n += e.path().extension() == ".archived";
+    return n;
+  }
+
+  KeeperOptions Options(ArchiveTrigger trigger = ArchiveTrigger::kDisabled, bool with_archiver = true) {
+    KeeperOptions o;
+    o.dirs = {{dir_.Sub("j"), "boat-1"}};
+    o.trigger = trigger;
+    if (with_archiver) o.archiver = archiver_;
+    o.retention.soft_pct = 0;  // the reference keeper's own default; tests opt in
+    o.clock = &clock_;
+    o.on_pause_change = [this](const KeeperDir&, bool p) { pauses_.push_back(p); };
+    return o;
+  }
+
+  std::string J() const { return dir_.Sub("j"); }
+
+  TempDir dir_;
+  FakeClock clock_{kNow};
+  std::shared_ptr<FakeArchiver> archiver_ = std::make_shared<FakeArchiver>();
+  std::vector<bool> pauses_;
+};
+
+// 43
+TEST(KeeperConfig, ParseArchiveTrigger) {
+  EXPECT_EQ(*ParseArchiveTrigger(""), ArchiveTrigger::kDisabled);
+  EXPECT_EQ(*ParseArchiveTrigger("disabled"), ArchiveTrigger::kDisabled);
+  EXPECT_EQ(*ParseArchiveTrigger("on-rotate"), ArchiveTrigger::kOnRotate);
+  EXPECT_EQ(*ParseArchiveTrigger("before-expire"), ArchiveTrigger::kBeforeExpire);
+  auto bad = ParseArchiveTrigger("yolo");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("yolo"), std::string::npos);
+  EXPECT_EQ(ArchiveTriggerName(ArchiveTrigger::kBeforeExpire), "before-expire");
+}
+
+// 85, 86
+TEST(KeeperConfig, ParseOverflowPolicy) {
+  EXPECT_EQ(*ParseOverflowPolicy(""), OverflowPolicy::kDeleteUnarchived);
+  EXPECT_EQ(*ParseOverflowPolicy("delete-unarchived"), OverflowPolicy::kDeleteUnarchived);
+  EXPECT_EQ(*ParseOverflowPolicy("pause-recording"), OverflowPolicy::kPauseRecording);
+  EXPECT_FALSE(ParseOverflowPolicy("yolo").ok());
+  EXPECT_EQ(OverflowPolicyName(OverflowPolicy::kDeleteUnarchived), "delete-unarchived");
+  EXPECT_EQ(OverflowPolicyName(OverflowPolicy::kPauseRecording), "pause-recording");
+}
+
+// 44
+TEST_F(KeeperTest, MarkerFileNextToJournal) {
+  auto p = MakeFile(J(), kNow - kDay);
+  EXPECT_EQ(Keeper::MarkerPath(p), p + ".archived");
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.HandleRotation({p, "boat-1"});
+  EXPECT_TRUE(Marked(p));
+  EXPECT_EQ(fs::file_size(p + ".archived"), 0u);
+}
+
+// 45
+TEST_F(KeeperTest, RetentionMaxAge) {
+  MakeFile(J(), kNow - 10 * kDay);
+  MakeFile(J(), kNow - 5 * kDay);
+  MakeFile(J(), kNow - 1 * kDay);
+  auto o = Options();
+  o.retention.max_age_us = 7 * kDay;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountLpj(J()), 2u);
+}
+
+// 46
+TEST_F(KeeperTest, RetentionMaxAgeAllYoung) {
+  MakeFile(J(), kNow - 2 * kHour);
+  MakeFile(J(), kNow - 1 * kHour);
+  auto o = Options();
+  o.retention.max_age_us = 24 * kHour;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountLpj(J()), 2u);
+}
+
+// 47
+TEST_F(KeeperTest, RetentionMinKeepProtectsYoungerFiles) {
+  auto old = MakeFile(J(), kNow - 10 * kDay);
+  MakeFile(J(), kNow - 3 * kDay);
+  MakeFile(J(), kNow - 1 * kDay);
+  auto o = Options();
+  o.retention.max_age_us = 2 * kDay;
+  o.retention.min_keep_us = 5 * kDay;
+  Keeper(o).ScanAll();
+  EXPECT_FALSE(fs::exists(old));
+  EXPECT_EQ(CountLpj(J()), 2u);
+}
+
+// 48
+TEST_F(KeeperTest, RetentionMaxSizeOverridesMinKeep) {
+  for (int i = 3; i >= 1; --i) MakeFile(J(), kNow - i * kHour, 500);
+  auto o = Options();
+  o.retention.max_size = 1000;
+  o.retention.min_keep_us = 10 * kDay;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountLpj(J()), 2u);
+}
+
+// 49
+TEST_F(KeeperTest, RetentionMaxSizeDeletesSeveralInOnePass) {
+  for (int i = 5; i >= 1; --i) MakeFile(J(), kNow - i * kHour, 300);
+  auto o = Options();
+  o.retention.max_size = 600;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountLpj(J()), 2u);
+}
+
+// 50
+TEST_F(KeeperTest, RetentionMaxSizeOnly) {
+  MakeFile(J(), kNow - 2 * kHour, 700);
+  MakeFile(J(), kNow - 1 * kHour, 700);
+  auto o = Options();
+  o.retention.max_size = 1000;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountLpj(J()), 1u);
+}
+
+// 51
+TEST_F(KeeperTest, RetentionDeletesArchivedFileAndMarker) {
+  auto p = MakeFile(J(), kNow - 10 * kDay);
+  Mark(p);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_age_us = 7 * kDay;
+  Keeper(o).ScanAll();
+  EXPECT_FALSE(fs::exists(p));
+  EXPECT_FALSE(fs::exists(p + ".archived"));
+}
+
+// 52
+TEST_F(KeeperTest, RetentionNoConfigKeepsEverything) {
+  MakeFile(J(), kNow - 100 * kDay);
+  Keeper(Options()).ScanAll();
+  EXPECT_EQ(CountLpj(J()), 1u);
+}
+
+// 53, 54
+TEST_F(KeeperTest, RetentionEmptyAndMissingDirectories) {
+  fs::create_directories(J());
+  auto o = Options();
+  o.retention.max_age_us = kDay;
+  o.dirs.push_back({dir_.Sub("does-not-exist"), ""});
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_EQ(k.stats().deleted, 0u);
+}
+
+// 55
+TEST_F(KeeperTest, RetentionIgnoresNonJournalFiles) {
+  auto p = MakeFile(J(), kNow - 10 * kDay);
+  std::ofstream(J() + "/state.json") << "{}";
+  std::ofstream(J() + "/notes.txt") << "x";
+  auto o = Options();
+  o.retention.max_age_us = 7 * kDay;
+  Keeper(o).ScanAll();
+  EXPECT_FALSE(fs::exists(p));
+  EXPECT_TRUE(fs::exists(J() + "/state.json"));
+  EXPECT_TRUE(fs::exists(J() + "/notes.txt"));
+}
+
+// 56
+TEST_F(KeeperTest, RetentionPerDirectoryAge) {
+  const std::string d1 = dir_.Sub("d1"), d2 = dir_.Sub("d2");
+  MakeFile(d1, kNow - 10 * kDay);
+  MakeFile(d1, kNow - 1 * kDay);
+  MakeFile(d2, kNow - 10 * kDay);
+  auto o = Options();
+  o.dirs = {{d1, "a"}, {d2, "b"}};
+  o.retention.max_age_us = 7 * kDay;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountLpj(d1), 1u);
+  EXPECT_EQ(CountLpj(d2), 0u);
+}
+
+// 57
+TEST_F(KeeperTest, RetentionMaxSizeIsPerDirectory) {
+  const std::string d1 = dir_.Sub("d1"), d2 = dir_.Sub("d2");
+  for (int i = 3; i >= 1; --i) MakeFile(d1, kNow - i * kHour, 400);
+  for (int i = 2; i >= 1; --i) MakeFile(d2, kNow - i * kHour, 300);
+  auto o = Options();
+  o.dirs = {{d1, "a"}, {d2, "b"}};
+  o.retention.max_size = 1000;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountLpj(d1), 2u);
+  EXPECT_EQ(CountLpj(d2), 2u);
+}
+
+// 58
+TEST_F(KeeperTest, DirFuncListedOnEveryScan) {
+  int calls = 0;
+  auto o = Options();
+  o.dirs.clear();
+  o.dir_func = [&] {
+    ++calls;
+    return std::vector<KeeperDir>{{J(), "x"}};
+  };
+  o.retention.max_age_us = 7 * kDay;
+  MakeFile(J(), kNow - 10 * kDay);
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_EQ(CountLpj(J()), 0u);
+  k.ScanAll();
+  EXPECT_EQ(calls, 2);
+}
+
+// 59
+TEST_F(KeeperTest, BeforeExpireArchivesThenDeletes) {
+  auto p = MakeFile(J(), kNow - 10 * kDay);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_age_us = 7 * kDay;
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_TRUE(fs::exists(p));
+  EXPECT_TRUE(Marked(p));
+  k.ScanAll();
+  EXPECT_FALSE(fs::exists(p));
+  EXPECT_FALSE(Marked(p));
+}
+
+// 60
+TEST_F(KeeperTest, BeforeExpireMultipleFilesYoungOneStays) {
+  auto a = MakeFile(J(), kNow - 10 * kDay);
+  auto b = MakeFile(J(), kNow - 9 * kDay);
+  auto young = MakeFile(J(), kNow - 1 * kDay);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_age_us = 7 * kDay;
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_TRUE(Marked(a) && Marked(b));
+  EXPECT_FALSE(Marked(young));
+  k.ScanAll();
+  EXPECT_FALSE(fs::exists(a));
+  EXPECT_FALSE(fs::exists(b));
+  EXPECT_TRUE(fs::exists(young));
+}
+
+// 61, 62, 63
+TEST_F(KeeperTest, HandleRotationArchivesOnlyWithOnRotate) {
+  auto p = MakeFile(J(), kNow - kHour);
+  Keeper(Options(ArchiveTrigger::kBeforeExpire)).HandleRotation({p, ""});
+  EXPECT_FALSE(Marked(p));
+  Keeper(Options(ArchiveTrigger::kDisabled)).HandleRotation({p, ""});
+  EXPECT_FALSE(Marked(p));
+  Keeper(Options(ArchiveTrigger::kOnRotate)).HandleRotation({p, "boat-7"});
+  EXPECT_TRUE(Marked(p));
+  ASSERT_EQ(archiver_->batches().size(), 1u);
+  EXPECT_EQ(archiver_->batches()[0][0].instance_id, "boat-7");
+}
+
+// 64
+TEST_F(KeeperTest, OnRotateScanCatchesMissedExpiredFile) {
+  auto p = MakeFile(J(), kNow - 10 * kDay);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.retention.max_age_us = 7 * kDay;
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_TRUE(Marked(p));
+  EXPECT_TRUE(fs::exists(p));
+  k.ScanAll();
+  EXPECT_FALSE(fs::exists(p));
+}
+
+// 65
+TEST_F(KeeperTest, ArchiveFailureQueuesRetry) {
+  auto p = MakeFile(J(), kNow - kHour);
+  archiver_->set_fail(true);
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.HandleRotation({p, ""});
+  EXPECT_EQ(k.pending_count(), 1u);
+  EXPECT_FALSE(Marked(p));
+}
+
+// 66
+TEST_F(KeeperTest, RetrySucceedsAfterInitialFailure) {
+  auto p = MakeFile(J(), kNow - kHour);
+  archiver_->set_fail(true);
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.HandleRotation({p, ""});
+  archiver_->set_fail(false);
+  k.RetryPending();
+  EXPECT_EQ(k.pending_count(), 0u);
+  EXPECT_TRUE(Marked(p));
+}
+
+// 67
+TEST_F(KeeperTest, RetryBackoffDoublesUpToMax) {
+  auto p = MakeFile(J(), kNow - kHour);
+  archiver_->set_fail(true);
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.HandleRotation({p, ""});
+  std::vector<int64_t> minutes;
+  for (int i = 0; i < 9; ++i) {
+    k.RetryPending();
+    minutes.push_back(std::chrono::duration_cast<std::chrono::minutes>(k.backoff()).count());
+  }
+  EXPECT_EQ(minutes, (std::vector<int64_t>{1, 2, 4, 8, 16, 32, 60, 60, 60}));
+}
+
+// 68
+TEST_F(KeeperTest, RetryBackoffResetsOnSuccess) {
+  auto p = MakeFile(J(), kNow - kHour);
+  archiver_->set_fail(true);
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.HandleRotation({p, ""});
+  k.RetryPending();
+  k.RetryPending();
+  k.RetryPending();
+  EXPECT_EQ(k.backoff(), 4min);
+  archiver_->set_fail(false);
+  k.RetryPending();
+  EXPECT_EQ(k.backoff(), 0ms);
+}
+
+// 69
+TEST_F(KeeperTest, RetryDropsDeletedFiles) {
+  auto p = MakeFile(J(), kNow - kHour);
+  archiver_->set_fail(true);
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.HandleRotation({p, ""});
+  k.RetryPending();
+  fs::remove(p);
+  k.RetryPending();
+  EXPECT_EQ(k.pending_count(), 0u);
+  EXPECT_EQ(k.backoff(), 0ms);
+}
+
+// 70
+TEST_F(KeeperTest, PartialSuccessMarksOnlyTheGoodOnes) {
+  auto a = MakeFile(J(), kNow - 3 * kHour);
+  auto b = MakeFile(J(), kNow - 2 * kHour);
+  auto c = MakeFile(J(), kNow - 1 * kHour);
+  archiver_->answer = [&](const ArchiveItem& i) { return ArchiveOutcome{i.path != b, i.path == b ? "nope" : ""}; };
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.SweepUnarchived();
+  EXPECT_TRUE(Marked(a));
+  EXPECT_FALSE(Marked(b));
+  EXPECT_TRUE(Marked(c));
+  EXPECT_EQ(k.pending_paths(), std::vector<std::string>{b});
+}
+
+// 73
+TEST_F(KeeperTest, RunAndSendArchivesPromptly) {
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  Keeper k(o);
+  k.Start();
+  auto p = MakeFile(J(), kNow - kHour);
+  ASSERT_TRUE(k.Send({p, "boat-1"}));
+  for (int i = 0; i < 500 && !Marked(p); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(Marked(p));
+  k.Stop();
+}
+
+// 74
+TEST_F(KeeperTest, StartupScanWithBeforeExpireArchivesOnlyExpired) {
+  auto old = MakeFile(J(), kNow - 10 * kDay);
+  MakeFile(J(), kNow - 1 * kDay);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_age_us = 7 * kDay;
+  Keeper k(o);
+  k.Start();
+  for (int i = 0; i < 500 && !Marked(old); ++i) std::this_thread::sleep_for(10ms);
+  k.Stop();
+  EXPECT_TRUE(Marked(old));
+  EXPECT_EQ(CountMarkers(J()), 1u);
+}
+
+// 78: writer → Send → keeper → archive; an old file is archived or deleted.
+TEST_F(KeeperTest, FullPipelineWriterToKeeperToArchive) {
+  auto stale = MakeFile(J(), kNow - 10 * kDay);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.retention.max_age_us = 7 * kDay;
+  Keeper k(o);
+  k.Start();
+  journal::WriterOptions wo;
+  wo.dir = J();
+  wo.block_size = 4096;
+  wo.compression = journal::Compression::kNone;
+  wo.rotate_count = 2;
+  wo.on_rotate = [&](const journal::RotatedFile& f) { k.Send({f.path, "boat-1"}); };
+  auto w = journal::JournalWriter::Create(wo);
+  std::vector<uint8_t> big(2000, 7);
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE((*w)->Append({kNow + i * 1000, can::BuildCanId({2, 129029, 1, 255}), 0, big}).ok());
+  }
+  ASSERT_TRUE((*w)->Close().ok());
+  for (int i = 0; i < 500 && CountMarkers(J()) < 2; ++i) std::this_thread::sleep_for(10ms);
+  k.Stop();
+  size_t written_marked = 0;
+  for (const auto& e : fs::directory_iterator(J())) {
+    if (e.path().extension() == ".lpj" && e.path().string() != stale) written_marked += Marked(e.path().string());
+  }
+  EXPECT_GE(written_marked, 2u);
+  EXPECT_TRUE(!fs::exists(stale) || Marked(stale));
+}
+
+// 79
+TEST_F(KeeperTest, BeforeExpireWithMaxSizeArchivesOnlyOverflow) {
+  auto p1 = MakeFile(J(), kNow - 3 * kHour, 400);
+  auto p2 = MakeFile(J(), kNow - 2 * kHour, 400);
+  MakeFile(J(), kNow - 1 * kHour, 400);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_size = 800;
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_TRUE(Marked(p1));
+  EXPECT_FALSE(Marked(p2));
+  k.ScanAll();
+  EXPECT_FALSE(fs::exists(p1));
+  EXPECT_FALSE(Marked(p2));
+  EXPECT_TRUE(fs::exists(p2));
+}
+
+// 83
+TEST_F(KeeperTest, NoDuplicatePendingFiles) {
+  auto p = MakeFile(J(), kNow - kHour);
+  archiver_->set_fail(true);
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.HandleRotation({p, ""});
+  k.HandleRotation({p, ""});
+  EXPECT_EQ(k.pending_count(), 1u);
+}
+
+// 84
+TEST_F(KeeperTest, ConcurrentSendNoRaceNoDeadlock) {
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  Keeper k(o);
+  k.Start();
+  auto p = MakeFile(J(), kNow - kHour);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 10; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) k.Send({p, ""});
+    });
+  }
+  for (auto& t : threads) t.join();
+  k.Stop();
+  EXPECT_TRUE(Marked(p));
+}
+
+// 87: soft_pct is taken as given (0 means no soft zone; 50 means half).
+TEST_F(KeeperTest, SoftPctTakenAsGiven) {
+  for (int i = 5; i >= 1; --i) MakeFile(J(), kNow - i * kHour, 300);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_size = 2000;
+  o.retention.soft_pct = 0;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountMarkers(J()), 0u);
+  o.retention.soft_pct = 50;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountMarkers(J()), 5u);  // 1500 > 2000 * 50 %
+}
+
+// 88
+TEST_F(KeeperTest, SoftThresholdArchivesProactively) {
+  for (int i = 5; i >= 1; --i) MakeFile(J(), kNow - i * kHour, 300);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_size = 1500;
+  o.retention.soft_pct = 80;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountLpj(J()), 5u);
+  EXPECT_EQ(CountMarkers(J()), 5u);
+}
+
+// 89
+TEST_F(KeeperTest, SoftThresholdNeedsMaxSize) {
+  for (int i = 5; i >= 1; --i) MakeFile(J(), kNow - i * kHour, 300);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_age_us = 7 * kDay;
+  o.retention.soft_pct = 80;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountMarkers(J()), 0u);
+}
+
+// 90
+TEST_F(KeeperTest, SoftThresholdNeedsArchiving) {
+  for (int i = 5; i >= 1; --i) MakeFile(J(), kNow - i * kHour, 300);
+  auto o = Options(ArchiveTrigger::kDisabled, /*with_archiver=*/false);
+  o.retention.max_size = 1000;
+  o.retention.soft_pct = 80;
+  Keeper(o).ScanAll();
+  EXPECT_EQ(CountLpj(J()), 3u);
+  EXPECT_EQ(CountMarkers(J()), 0u);
+}
+
+// 91
+TEST_F(KeeperTest, SoftThresholdSkipsAlreadyArchived) {
+  auto p1 = MakeFile(J(), kNow - 3 * kHour, 300);
+  auto p2 = MakeFile(J(), kNow - 2 * kHour, 300);
+  auto p3 = MakeFile(J(), kNow - 1 * kHour, 300);
+  Mark(p1);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_size = 1000;
+  o.retention.soft_pct = 80;
+  Keeper(o).ScanAll();
+  EXPECT_TRUE(Marked(p2) && Marked(p3));
+  EXPECT_EQ(CountLpj(J()), 3u);
+  ASSERT_EQ(archiver_->batches().size(), 1u);
+  EXPECT_EQ(archiver_->batches()[0].size(), 2u);
+}
+
+// 92
+TEST_F(KeeperTest, OverflowDeleteUnarchived) {
+  auto p1 = MakeFile(J(), kNow - 3 * kHour, 500);
+  MakeFile(J(), kNow - 2 * kHour, 500);
+  MakeFile(J(), kNow - 1 * kHour, 500);
+  archiver_->set_fail(true);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.retention.max_size = 1000;
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_EQ(CountLpj(J()), 3u);
+  EXPECT_EQ(k.pending_count(), 1u);
+  k.ScanAll();
+  EXPECT_FALSE(fs::exists(p1));
+  EXPECT_EQ(CountLpj(J()), 2u);
+}
+
+// 93
+TEST_F(KeeperTest, OverflowDeleteUnarchivedMultiple) {
+  for (int i = 5; i >= 1; --i) MakeFile(J(), kNow - i * kHour, 300);
+  archiver_->set_fail(true);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.retention.max_size = 600;
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_EQ(CountLpj(J()), 5u);
+  EXPECT_EQ(k.pending_count(), 3u);
+  k.ScanAll();
+  EXPECT_EQ(CountLpj(J()), 2u);
+}
+
+// 94
+TEST_F(KeeperTest, OverflowPauseRecording) {
+  for (int i = 5; i >= 1; --i) MakeFile(J(), kNow - i * kHour, 300);
+  archiver_->set_fail(true);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.retention.max_size = 600;
+  o.retention.overflow = OverflowPolicy::kPauseRecording;
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_TRUE(pauses_.empty());
+  k.ScanAll();
+  EXPECT_EQ(CountLpj(J()), 5u);
+  EXPECT_EQ(pauses_, std::vector<bool>{true});
+}
+
+// 95
+TEST_F(KeeperTest, OverflowPauseResumedOnceArchived) {
+  auto p1 = MakeFile(J(), kNow - 3 * kHour, 500);
+  MakeFile(J(), kNow - 2 * kHour, 500);
+  MakeFile(J(), kNow - 1 * kHour, 500);
+  archiver_->set_fail(true);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.retention.max_size = 1000;
+  o.retention.overflow = OverflowPolicy::kPauseRecording;
+  Keeper k(o);
+  k.ScanAll();
+  k.ScanAll();
+  EXPECT_EQ(pauses_, std::vector<bool>{true});
+  Mark(p1);
+  k.ScanAll();
+  EXPECT_FALSE(fs::exists(p1));
+  EXPECT_EQ(pauses_, (std::vector<bool>{true, false}));
+}
+
+// 96
+TEST_F(KeeperTest, OverflowPausePerDirectory) {
+  const std::string d1 = dir_.Sub("d1"), d2 = dir_.Sub("d2");
+  for (int i = 3; i >= 1; --i) MakeFile(d1, kNow - i * kHour, 500);
+  MakeFile(d2, kNow - kHour, 100);
+  archiver_->set_fail(true);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.dirs = {{d1, "a"}, {d2, "b"}};
+  o.retention.max_size = 1000;
+  o.retention.overflow = OverflowPolicy::kPauseRecording;
+  std::vector<std::pair<std::string, bool>> calls;
+  o.on_pause_change = [&](const KeeperDir& d, bool p) { calls.push_back({d.dir, p}); };
+  Keeper k(o);
+  k.ScanAll();
+  k.ScanAll();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0], std::make_pair(d1, true));
+}
+
+// 98: the writer's pause flag follows the keeper (soft → hard → pause → resume).
+TEST_F(KeeperTest, EndToEndSoftToHardToPause) {
+  auto p1 = MakeFile(J(), kNow - 3 * kHour, 500);
+  MakeFile(J(), kNow - 2 * kHour, 500);
+  MakeFile(J(), kNow - 1 * kHour, 500);
+  journal::WriterOptions wo;
+  wo.dir = dir_.Sub("w");
+  auto w = journal::JournalWriter::Create(wo);
+  archiver_->set_fail(true);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.retention.max_size = 1000;
+  o.retention.overflow = OverflowPolicy::kPauseRecording;
+  o.on_pause_change = [&](const KeeperDir&, bool p) { (*w)->SetPaused(p); };
+  Keeper k(o);
+  k.ScanAll();
+  k.ScanAll();
+  EXPECT_TRUE((*w)->paused());
+  Mark(p1);
+  k.ScanAll();
+  EXPECT_FALSE((*w)->paused());
+}
+
+// 99
+TEST_F(KeeperTest, StartupSweepArchivesUnarchivedFiles) {
+  auto a = MakeFile(J(), kNow - 3 * kHour);
+  auto b = MakeFile(J(), kNow - 2 * kHour);
+  auto c = MakeFile(J(), kNow - 1 * kHour);
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.Start();
+  for (int i = 0; i < 500 && !(Marked(a) && Marked(b) && Marked(c)); ++i) std::this_thread::sleep_for(10ms);
+  k.Stop();
+  EXPECT_TRUE(Marked(a) && Marked(b) && Marked(c));
+}
+
+// 100
+TEST_F(KeeperTest, StartupSweepSkipsArchivedFiles) {
+  auto a = MakeFile(J(), kNow - 3 * kHour);
+  auto b = MakeFile(J(), kNow - 2 * kHour);
+  auto c = MakeFile(J(), kNow - 1 * kHour);
+  Mark(a);
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.SweepUnarchived();
+  ASSERT_EQ(archiver_->batches().size(), 1u);
+  std::vector<std::string> seen;
+  const auto batches = archiver_->batches();
+  for (const auto& i : batches[0]) seen.push_back(i.path);
+  EXPECT_EQ(seen, (std::vector<std::string>{b, c}));
+  EXPECT_EQ(archiver_->batches()[0][0].instance_id, "boat-1");
+}
+
+// 101
+TEST_F(KeeperTest, StartupSweepArchivesSingleFile) {
+  auto a = MakeFile(J(), kNow - kHour);
+  Keeper k(Options(ArchiveTrigger::kOnRotate));
+  k.SweepUnarchived();
+  EXPECT_TRUE(Marked(a));
+}
+
+// Fix: the sweep and the soft zone never touch a file a writer has open.
+TEST_F(KeeperTest, OpenFileNeverArchivedOrDeleted) {
+  auto done = MakeFile(J(), kNow - 2 * kHour, 300);
+  auto open = MakeFile(J(), kNow - 1 * kHour, 300);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.is_open = [&](const std::string& p) { return p == open; };
+  o.retention.max_size = 400;  // over the cap, and in the soft zone
+  o.retention.soft_pct = 50;
+  Keeper k(o);
+  k.SweepUnarchived();
+  EXPECT_TRUE(Marked(done));
+  EXPECT_FALSE(Marked(open));
+  k.ScanAll();
+  k.ScanAll();
+  EXPECT_TRUE(fs::exists(open));
+  EXPECT_FALSE(Marked(open));
+  o.retention.max_age_us = kHour / 2;  // even when expired by age
+  Keeper(o).ScanAll();
+  EXPECT_TRUE(fs::exists(open));
+}
+
+// Fix: a notification dropped because the queue was full is caught by the
+// next scan (the reference waited for expiry or the next restart).
+TEST_F(KeeperTest, DroppedNotificationCaughtByNextScan) {
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.queue_capacity = 1;
+  o.scan_interval = 200ms;
+  archiver_->answer = [](const ArchiveItem&) {
+    std::this_thread::sleep_for(50ms);  // keep the keeper busy so the queue fills
+    return ArchiveOutcome{true, ""};
+  };
+  Keeper k(o);
+  k.Start();
+  std::vector<std::string> files;
+  int dropped = 0;
+  for (int i = 0; i < 6; ++i) {
+    files.push_back(MakeFile(J(), kNow - (10 - i) * kHour));
+    dropped += !k.Send({files.back(), "boat-1"});
+  }
+  EXPECT_GT(dropped, 0);
+  bool all = false;
+  for (int i = 0; i < 300 && !all; ++i) {
+    std::this_thread::sleep_for(10ms);
+    all = std::all_of(files.begin(), files.end(), Marked);
+  }
+  k.Stop();
+  EXPECT_TRUE(all);
+}
+
+// Fix: a failure during the startup sweep is retried after the first
+// backoff, without waiting for another event.
+TEST_F(KeeperTest, StartupFailureRetriedAfterBackoff) {
+  auto p = MakeFile(J(), kNow - kHour);
+  std::atomic<int> calls{0};
+  archiver_->answer = [&](const ArchiveItem&) { return ArchiveOutcome{++calls > 1, "first try fails"}; };
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.first_backoff = 100ms;
+  Keeper k(o);
+  k.Start();
+  for (int i = 0; i < 300 && !Marked(p); ++i) std::this_thread::sleep_for(10ms);
+  k.Stop();
+  EXPECT_TRUE(Marked(p));
+  EXPECT_EQ(calls.load(), 2);
+}
+
+// Shutdown drains notifications still queued, within drain_timeout.
+TEST_F(KeeperTest, StopDrainsQueuedRotations) {
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  Keeper k(o);
+  auto a = MakeFile(J(), kNow - 2 * kHour);
+  auto b = MakeFile(J(), kNow - 1 * kHour);
+  // Not started: everything stays queued until Stop drains it.
+  k.Send({a, "boat-1"});
+  k.Send({b, "boat-1"});
+  k.Start();
+  k.Stop();
+  EXPECT_TRUE(Marked(a));
+  EXPECT_TRUE(Marked(b));
+}
+
+TEST_F(KeeperTest, StopGivesUpAfterDrainTimeout) {
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.drain_timeout = 50ms;
+  archiver_->answer = [](const ArchiveItem&) {
+    std::this_thread::sleep_for(100ms);
+    return ArchiveOutcome{true, ""};
+  };
+  std::vector<std::string> files;
+  for (int i = 0; i < 5; ++i) files.push_back(MakeFile(J(), kNow - (i + 1) * kHour));
+  Keeper k(o);
+  for (const auto& f : files) k.Send({f, ""});  // never started: all still queued at Stop
+  const auto t0 = std::chrono::steady_clock::now();
+  k.Stop();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, 400ms);
+  EXPECT_EQ(CountMarkers(J()), 1u);  // the one under way when the time ran out
+}
+
+}  // namespace
+}  // namespace lplex::keeper
