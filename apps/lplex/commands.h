@@ -36,6 +36,31 @@ int RunInspect(const std::string& path, std::FILE* out, std::FILE* err);
 
 int RunVerify(const std::vector<std::string>& paths, std::FILE* out, std::FILE* err);
 
+struct ArchiveOptions {
+  std::vector<std::string> dirs;
+  std::string target;       // s3://bucket/prefix/ or file:///path
+  std::string command;      // archive script
+  std::string instance_id;  // goes into keys and the script's stdin
+  std::string timeout = "PT5M";
+  size_t batch = 16;        // files per archiver call
+};
+int RunArchive(const ArchiveOptions& options, std::FILE* out, std::FILE* err);
+
+struct RetentionOptions {
+  std::vector<std::string> dirs;
+  bool dry_run = false;
+  std::string max_age;      // ISO 8601
+  std::string min_keep;     // ISO 8601
+  uint64_t max_size = 0;
+  int soft_pct = 80;
+  std::string overflow_policy = "delete-unarchived";
+  std::string archive_trigger;  // "" = disabled unless a target/command is given (then before-expire)
+  std::string target;
+  std::string command;
+  std::string instance_id;
+};
+int RunRetention(const RetentionOptions& options, std::FILE* out, std::FILE* err);
+
 // Expands directories into their *.lpj files, oldest name first (by the
 // timestamp in the name, then by name). Files are kept as given.
 std::vector<std::string> ExpandJournalPaths(const std::vector<std::string>& paths, std::FILE* err);

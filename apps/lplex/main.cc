@@ -51,9 +51,35 @@ int main(int argc, char** argv) {
   auto* verify = app.add_subcommand("verify", "Check every block of journals; exit 0 only when all are intact");
   verify->add_option("paths", verify_paths, "Journal files or directories")->required();
 
+  ArchiveOptions arch;
+  auto* archive = app.add_subcommand("archive", "Archive every finished, unarchived journal now");
+  archive->add_option("dirs", arch.dirs, "Journal directories")->required();
+  archive->add_option("--target", arch.target, "s3://bucket/prefix/ or file:///path");
+  archive->add_option("--command", arch.command, "Archive script (argv + JSONL protocol, docs/retention.md)");
+  archive->add_option("--instance-id", arch.instance_id, "Instance id for object keys and the script's stdin");
+  archive->add_option("--timeout", arch.timeout, "Give up on one archiver call after this long (ISO 8601)")
+      ->capture_default_str();
+
+  RetentionOptions ret;
+  auto* retention = app.add_subcommand("retention", "Apply (or, with --dry-run, print) the retention policy");
+  retention->add_option("dirs", ret.dirs, "Journal directories")->required();
+  retention->add_flag("--dry-run", ret.dry_run, "Print what would be deleted or archived; change nothing");
+  retention->add_option("--max-age", ret.max_age, "Delete files older than this (ISO 8601, e.g. P30D)");
+  retention->add_option("--min-keep", ret.min_keep, "Never expire files younger than this by age");
+  retention->add_option("--max-size", ret.max_size, "Bytes per directory")->capture_default_str();
+  retention->add_option("--soft-pct", ret.soft_pct, "Soft zone start, percent of --max-size")->capture_default_str();
+  retention->add_option("--overflow-policy", ret.overflow_policy, "delete-unarchived or pause-recording")
+      ->capture_default_str();
+  retention->add_option("--archive-trigger", ret.archive_trigger, "before-expire (default with a target) or disabled");
+  retention->add_option("--target", ret.target, "Archive before deleting: s3://bucket/prefix/ or file:///path");
+  retention->add_option("--command", ret.command, "Archive before deleting, with this script");
+  retention->add_option("--instance-id", ret.instance_id, "Instance id for archive keys");
+
   const std::set<std::string> long_names = {"format",      "out",       "prefix",    "block-size",
                                             "compression", "zstd-level", "rotate-duration", "rotate-size",
-                                            "base-time",   "frame-interval-us", "json", "version", "help"};
+                                            "base-time",   "frame-interval-us", "json", "version", "help",
+                                            "target", "command", "instance-id", "timeout", "dry-run", "max-age",
+                                            "min-keep", "max-size", "soft-pct", "overflow-policy", "archive-trigger"};
   std::vector<std::string> args(argv + 1, argv + argc);
   args = NormalizeGoStyleFlags(args, long_names);
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
@@ -67,5 +93,7 @@ int main(int argc, char** argv) {
   if (dump_cmd->parsed()) return RunDump(dump, stdout, stderr);
   if (inspect->parsed()) return RunInspect(inspect_path, stdout, stderr);
   if (verify->parsed()) return RunVerify(verify_paths, stdout, stderr);
+  if (archive->parsed()) return RunArchive(arch, stdout, stderr);
+  if (retention->parsed()) return RunRetention(ret, stdout, stderr);
   return 2;
 }

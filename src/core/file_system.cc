@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +91,8 @@ class PosixFileSystem final : public FileSystem {
       if (errno == EEXIST) return Status::AlreadyExists(path + " already exists");
       return Status::FromErrno("create " + path, errno);
     }
+    // Advisory: tells other processes (lplex archive) the file is being written.
+    (void)::flock(fd, LOCK_EX | LOCK_NB);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
 
@@ -162,6 +165,16 @@ class PosixFileSystem final : public FileSystem {
   Status RenameFile(const std::string& from, const std::string& to) override {
     if (::rename(from.c_str(), to.c_str()) != 0) return Status::FromErrno("rename " + from + " to " + to, errno);
     return Status::Ok();
+  }
+
+  bool IsBeingWritten(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    // flock locks belong to open file descriptions, so this conflicts with a
+    // writer's lock even inside the same process.
+    const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    return locked;
   }
 
   Status SyncDir(const std::string& path) override {

@@ -70,6 +70,8 @@ class FileSystem {
 
   // Creates a new file. Fails with AlreadyExists, and leaves the existing
   // file untouched, when `path` exists (O_EXCL): nothing is ever truncated.
+  // The file stays locked for writing (flock) until it is closed, so other
+  // processes can tell it is still being written (IsBeingWritten).
   virtual Result<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) = 0;
   // Creates `path` and any missing parents (mode 0755). OK if it exists.
@@ -82,6 +84,9 @@ class FileSystem {
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   // fsyncs a directory so that a file created or renamed in it survives power loss.
   virtual Status SyncDir(const std::string& path) = 0;
+  // True while some process (this one included) holds `path` open through
+  // NewExclusiveFile. False for missing files.
+  virtual bool IsBeingWritten(const std::string& path) = 0;
 
   // The real, POSIX file system (never null, never destroyed).
   static FileSystem* Default();
@@ -117,6 +122,7 @@ class FaultInjectingFileSystem final : public FileSystem {
     return target_->RenameFile(from, to);
   }
   Status SyncDir(const std::string& path) override { return target_->SyncDir(path); }
+  bool IsBeingWritten(const std::string& path) override { return target_->IsBeingWritten(path); }
 
  private:
   class FaultyFile;

@@ -12,15 +12,17 @@ namespace {
 constexpr int kMaxNameAttempts = 1000;
 }  // namespace
 
-Result<std::unique_ptr<JournalFile>> JournalFile::Create(FileSystem* fs, const std::string& dir,
-                                                         const std::string& prefix, int64_t first_frame_us,
-                                                         uint32_t block_size, Compression compression) {
+Result<std::unique_ptr<JournalFile>> JournalFile::Create(
+    FileSystem* fs, const std::string& dir, const std::string& prefix, int64_t first_frame_us, uint32_t block_size,
+    Compression compression, const std::function<void(const std::string&, bool)>& on_open_change) {
   LPLEX_RETURN_IF_ERROR(fs->CreateDirs(dir));
   for (int attempt = 0; attempt < kMaxNameAttempts; ++attempt) {
     std::string path =
         JoinPath(dir, prefix + "-" + timefmt::FileStamp(first_frame_us + attempt * int64_t{1000}) + ".lpj");
+    if (on_open_change) on_open_change(path, true);
     auto file = fs->NewExclusiveFile(path);
     if (!file.ok()) {
+      if (on_open_change) on_open_change(path, false);
       if (file.status().code() == Status::Code::kAlreadyExists) continue;
       return file.status();
     }
@@ -30,6 +32,7 @@ Result<std::unique_ptr<JournalFile>> JournalFile::Create(FileSystem* fs, const s
     if (!s.ok()) {
       (void)(*file)->Close();
       (void)fs->RemoveFile(path);  // holds nothing worth keeping
+      if (on_open_change) on_open_change(path, false);
       return s;
     }
     return std::unique_ptr<JournalFile>(new JournalFile(fs, dir, std::move(path), std::move(file).value(), compression));

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -25,9 +26,12 @@ namespace lplex::journal {
 
 class JournalFile {
  public:
-  static Result<std::unique_ptr<JournalFile>> Create(FileSystem* fs, const std::string& dir,
-                                                     const std::string& prefix, int64_t first_frame_us,
-                                                     uint32_t block_size, Compression compression);
+  // `on_open_change`, when set, hears (path, true) before each name is
+  // created — so a keeper never sees the file before it is known to be open
+  // — and (path, false) when that name could not be used.
+  static Result<std::unique_ptr<JournalFile>> Create(
+      FileSystem* fs, const std::string& dir, const std::string& prefix, int64_t first_frame_us, uint32_t block_size,
+      Compression compression, const std::function<void(const std::string&, bool)>& on_open_change = nullptr);
   JournalFile(const JournalFile&) = delete;
   JournalFile& operator=(const JournalFile&) = delete;
   // Closes without the index or fsync if Finish() was not called.

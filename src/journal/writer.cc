@@ -214,7 +214,7 @@ Status JournalWriter::FlushBlock() {
 Status JournalWriter::WriteSealedBlock() {
   if (!file_) {
     auto created = JournalFile::Create(fs_, opt_.dir, opt_.prefix, segment_start_us_, opt_.block_size,
-                                       opt_.compression);
+                                       opt_.compression, opt_.on_open_change);
     if (!created.ok()) {
       ++stats_.write_errors;
       return created.status();
@@ -291,6 +291,7 @@ Status JournalWriter::FinishFile(bool write_index) {
   RotatedFile done{file_->path(), ""};
   file_.reset();
   ++stats_.files_finished;
+  if (opt_.on_open_change) opt_.on_open_change(done.path, false);
   // Whatever happened, the file exists and holds whole blocks: hand it on.
   if (opt_.on_rotate) opt_.on_rotate(done);
   return s;

@@ -69,6 +69,10 @@ struct WriterOptions {
   uint64_t rotate_count = 0;             // frames; 0 = no limit
   int64_t flush_interval_us = 60'000'000;  // 0 = only flush full blocks
   std::function<void(const RotatedFile&)> on_rotate;  // may be empty
+  // Hears (path, true) before a file is created and (path, false) once it is
+  // finished (just before on_rotate) or could not be created. A keeper uses
+  // it to know which files it must not touch yet. May be empty.
+  std::function<void(const std::string& path, bool open)> on_open_change;
   FileSystem* fs = nullptr;              // null = FileSystem::Default()
   Clock* clock = nullptr;                // null = Clock::Real(); used by Tick bookkeeping
 };

@@ -32,11 +32,13 @@ std::vector<std::string> Keeper::pending_paths() const {
   return out;
 }
 
-std::vector<FileState> Keeper::ListDir(const KeeperDir& d) {
+std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
+                                      const std::function<bool(const std::string&)>& is_pending,
+                                      const std::function<bool(const std::string&)>& is_open) {
   std::vector<FileState> files;
-  auto entries = fs_->ListDir(d.dir);
+  auto entries = fs->ListDir(dir);
   if (!entries.ok()) {
-    if (!entries.status().IsNotFound()) spdlog::warn("keeper: cannot list {}: {}", d.dir, entries.status().ToString());
+    if (!entries.status().IsNotFound()) spdlog::warn("keeper: cannot list {}: {}", dir, entries.status().ToString());
     return files;
   }
   std::set<std::string> names;
@@ -46,17 +48,33 @@ std::vector<FileState> Keeper::ListDir(const KeeperDir& d) {
   for (const std::string& name : names) {
     if (!EndsWith(name, ".lpj")) continue;
     FileState f;
-    f.path = JoinPath(d.dir, name);
-    auto size = fs_->FileSize(f.path);
+    f.path = JoinPath(dir, name);
+    auto size = fs->FileSize(f.path);
     if (!size.ok()) continue;  // vanished meanwhile
     f.size = *size;
     f.created_us = timefmt::TimeFromJournalName(name);
     f.archived = names.count(name + ".archived") != 0;
-    f.pending = std::any_of(pending_.begin(), pending_.end(), [&](const ArchiveItem& i) { return i.path == f.path; });
-    f.open = IsOpen(f.path);
+    f.pending = is_pending && is_pending(f.path);
+    f.open = is_open && is_open(f.path);
     files.push_back(std::move(f));
   }
   return files;
+}
+
+Status WriteArchivedMarker(FileSystem* fs, const std::string& path) {
+  auto marker = fs->NewExclusiveFile(Keeper::MarkerPath(path));
+  if (marker.ok()) return (*marker)->Close();
+  if (marker.status().code() == Status::Code::kAlreadyExists) return Status::Ok();
+  return marker.status();
+}
+
+std::vector<FileState> Keeper::ListDir(const KeeperDir& d) {
+  return ListJournalDir(
+      fs_, d.dir,
+      [this](const std::string& p) {
+        return std::any_of(pending_.begin(), pending_.end(), [&](const ArchiveItem& i) { return i.path == p; });
+      },
+      opt_.is_open);
 }
 
 ArchiveItem Keeper::ItemFor(const std::string& path, const std::string& instance_id, uint64_t size) const {
@@ -80,12 +98,8 @@ bool Keeper::ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadli
     auto in_pending = std::find_if(pending_.begin(), pending_.end(), [&](const ArchiveItem& p) { return p.path == item.path; });
     if (ok) {
       // The marker is the only record that the file is safe to delete.
-      auto marker = fs_->NewExclusiveFile(MarkerPath(item.path));
-      if (marker.ok()) {
-        (void)(*marker)->Close();
-      } else if (marker.status().code() != Status::Code::kAlreadyExists) {
-        spdlog::warn("keeper: archived {} but cannot write its marker: {}", item.path, marker.status().ToString());
-      }
+      Status m = WriteArchivedMarker(fs_, item.path);
+      if (!m.ok()) spdlog::warn("keeper: archived {} but cannot write its marker: {}", item.path, m.ToString());
       ++stats_.archived;
       spdlog::info("keeper: archived {} to {}", item.path, opt_.archiver->Describe());
       if (in_pending != pending_.end()) pending_.erase(in_pending);

@@ -52,6 +52,15 @@ struct KeeperDir {
   friend bool operator==(const KeeperDir&, const KeeperDir&) = default;
 };
 
+// The .lpj files of one directory with their state. Missing directory →
+// empty. `is_pending` / `is_open` may be null (nothing pending / open).
+std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
+                                      const std::function<bool(const std::string&)>& is_pending,
+                                      const std::function<bool(const std::string&)>& is_open);
+
+// Creates the zero-byte "<path>.archived" marker (OK if it already exists).
+Status WriteArchivedMarker(FileSystem* fs, const std::string& path);
+
 struct KeeperOptions {
   std::vector<KeeperDir> dirs;
   // When set, called for every scan and sweep instead of using `dirs`.
@@ -122,7 +131,6 @@ class Keeper {
   void Run();
   std::vector<KeeperDir> Dirs() const;
   std::vector<FileState> ListDir(const KeeperDir& d);
-  bool IsOpen(const std::string& path) const { return opt_.is_open && opt_.is_open(path); }
   ArchiveItem ItemFor(const std::string& path, const std::string& instance_id, uint64_t size) const;
   // Runs the archiver; marks successes; failures join pending. Returns true
   // when every item succeeded.

@@ -45,9 +45,11 @@ struct S3Settings {
 
   std::chrono::milliseconds connect_timeout{10000};
   // A transfer slower than low_speed_bytes_per_s for low_speed_time is
-  // abandoned (a stalled connection), independently of the Archive deadline.
-  uint32_t low_speed_bytes_per_s = 1024;
-  std::chrono::seconds low_speed_time{30};
+  // abandoned (a dead connection), independently of the Archive deadline.
+  // Deliberately low: a boat's satellite link may be slow but alive, and S3
+  // keeps a long CompleteMultipartUpload open with a trickle of whitespace.
+  uint32_t low_speed_bytes_per_s = 1;
+  std::chrono::seconds low_speed_time{60};
 
   // true: x-amz-content-sha256 carries the SHA-256 of the body, so the
   // signature covers the bytes (needed over plain http). false: the literal

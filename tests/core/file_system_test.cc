@@ -498,3 +498,21 @@ TEST(BaseName, PartAfterLastSlash) {
 
 }  // namespace
 }  // namespace lplex
+
+namespace lplex {
+namespace {
+
+TEST(FileSystemLock, FileBeingWrittenIsLockedUntilClosed) {
+  lplex::testing::TempDir dir;
+  FileSystem* fs = FileSystem::Default();
+  const std::string p = dir.Sub("a.lpj");
+  EXPECT_FALSE(fs->IsBeingWritten(p));  // missing
+  auto f = fs->NewExclusiveFile(p);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(fs->IsBeingWritten(p));
+  ASSERT_TRUE((*f)->Close().ok());
+  EXPECT_FALSE(fs->IsBeingWritten(p));
+}
+
+}  // namespace
+}  // namespace lplex

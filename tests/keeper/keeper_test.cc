@@ -2,6 +2,7 @@
 // §8, 43–101 but the script-protocol ones, which live with ScriptArchiver)
 // with the same expectations, and tests for each place we do better.
 #include "keeper/keeper.h"
+#include "keeper/open_files.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -821,6 +822,53 @@ TEST_F(KeeperTest, StopGivesUpAfterDrainTimeout) {
   const auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_LT(took, 400ms);
   EXPECT_EQ(CountMarkers(J()), 1u);  // the one under way when the time ran out
+}
+
+}  // namespace
+}  // namespace lplex::keeper
+
+namespace lplex::keeper {
+namespace {
+
+// A keeper sweeping continuously beside a live writer never archives the
+// file being written: it is registered before it exists on disk.
+TEST_F(KeeperTest, SweepBesideLiveWriterNeverArchivesOpenFile) {
+  OpenFiles open;
+  std::vector<std::string> finished;
+  std::mutex mu;
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.is_open = open.Checker();
+  o.scan_interval = 1ms;  // sweep as often as possible
+  std::set<std::string> archived_while_open;
+  archiver_->answer = [&](const ArchiveItem& i) {
+    if (open.Contains(i.path)) archived_while_open.insert(i.path);
+    return ArchiveOutcome{true, ""};
+  };
+  Keeper k(o);
+  k.Start();
+  journal::WriterOptions wo;
+  wo.dir = J();
+  wo.block_size = 4096;
+  wo.compression = journal::Compression::kZstd;
+  wo.rotate_count = 50;
+  wo.on_open_change = open.Tracker();
+  wo.on_rotate = [&](const journal::RotatedFile& f) {
+    std::lock_guard<std::mutex> lock(mu);
+    finished.push_back(f.path);
+    k.Send({f.path, "boat-1"});
+  };
+  auto w = journal::JournalWriter::Create(wo);
+  std::vector<uint8_t> big(1000, 3);
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE((*w)->Append({kNow + i * 1000, can::BuildCanId({2, 129029, 1, 255}), 0, big}).ok());
+  }
+  ASSERT_TRUE((*w)->Close().ok());
+  for (int i = 0; i < 500 && CountMarkers(J()) < finished.size(); ++i) std::this_thread::sleep_for(10ms);
+  k.Stop();
+  EXPECT_TRUE(archived_while_open.empty());
+  EXPECT_EQ(open.size(), 0u);
+  EXPECT_EQ(CountMarkers(J()), finished.size());
+  EXPECT_GT(finished.size(), 10u);
 }
 
 }  // namespace

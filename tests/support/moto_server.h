@@ -66,6 +66,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -89,21 +90,24 @@ class MotoServer {
   MotoServer& operator=(const MotoServer&) = delete;
 
   // Whether `python3 -m moto.server` can run here; *why says what is missing.
-  // Costs one python start (about a second).
+  // The first call costs one python start (about a second); the answer is
+  // kept for the rest of the process.
   static bool Available(std::string* why) {
-    const std::string py = Python();
-    std::vector<std::string> argv = {py, "-c", "import moto.server"};
-    int status = 0;
-    if (!RunQuiet(argv, &status)) {
-      *why = "cannot start " + py + ": " + std::strerror(errno);
-      return false;
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      *why = py + " -m moto.server is unavailable (import moto.server failed; install moto[server] 5.x or set "
-                   "LPLEX_MOTO_PYTHON)";
-      return false;
-    }
-    return true;
+    static const std::pair<bool, std::string> answer = [] {
+      const std::string py = Python();
+      std::vector<std::string> argv = {py, "-c", "import moto.server"};
+      int status = 0;
+      if (!RunQuiet(argv, &status)) {
+        return std::make_pair(false, "cannot start " + py + ": " + std::strerror(errno));
+      }
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        return std::make_pair(false, py + " -m moto.server is unavailable (import moto.server failed; install "
+                                          "moto[server] 5.x or set LPLEX_MOTO_PYTHON)");
+      }
+      return std::make_pair(true, std::string());
+    }();
+    if (!answer.first) *why = answer.second;
+    return answer.first;
   }
 
   // Starts the server (on the same port as before after a Stop(), so a test
@@ -300,6 +304,10 @@ class MotoServer {
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, log_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    // The server must not hold the test's pipes open (a reader would never see EOF).
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);

@@ -1,0 +1,76 @@
+#include "keeper/archiver_factory.h"
+
+#include <fmt/format.h>
+
+#include "keeper/directory_archiver.h"
+#include "keeper/s3_archiver.h"
+
+namespace lplex::keeper {
+namespace {
+
+constexpr std::string_view kValidForms =
+    "valid forms are \"s3://bucket/prefix/\" (S3 or an S3-compatible store) and \"file:///absolute/path\" (a local "
+    "directory)";
+
+}  // namespace
+
+Result<std::string> ParseFileUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "file://";
+  if (url.substr(0, kScheme.size()) != kScheme) {
+    return Status::InvalidArgument(fmt::format("bad archive target \"{}\": not a file:// URL; {}", url, kValidForms));
+  }
+  std::string_view path = url.substr(kScheme.size());
+  if (path.empty() || path.front() != '/') {
+    return Status::InvalidArgument(fmt::format(
+        "bad archive target \"{}\": a file URL needs an absolute path after \"file://\", i.e. three slashes as in "
+        "\"file:///srv/archive\" (\"file://{}\" would name a host)",
+        url, path));
+  }
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) {
+      return Status::InvalidArgument(
+          fmt::format("bad archive target \"{}\": the path contains a control character", url));
+    }
+  }
+  std::string out(path);
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, const EnvLookup& env) {
+  if (!config.command.empty() && !config.target.empty()) {
+    return Status::InvalidArgument(fmt::format(
+        "both an archive command (\"{}\") and an archive target (\"{}\") are set; set only one of "
+        "journal.archive.command and journal.archive.target",
+        config.command, config.target));
+  }
+  if (!config.command.empty()) {
+    if (config.script_timeout.count() <= 0) {
+      return Status::InvalidArgument(fmt::format("archive script timeout {} ms must be positive",
+                                                 config.script_timeout.count()));
+    }
+    return std::unique_ptr<Archiver>(
+        std::make_unique<ScriptArchiver>(config.command, config.script_timeout, config.script_logger));
+  }
+  const std::string& target = config.target;
+  if (target.empty()) {
+    return Status::InvalidArgument(
+        "no archive command or target: set journal.archive.command to a program, or journal.archive.target; " +
+        std::string(kValidForms));
+  }
+  if (target.rfind("s3://", 0) == 0) {
+    auto resolved = ResolveS3Target(target, config.s3, env);
+    if (!resolved.ok()) return resolved.status();
+    auto s3 = S3Archiver::Create(std::move(resolved).value(), config.fs);
+    if (!s3.ok()) return s3.status();
+    return std::unique_ptr<Archiver>(std::move(s3).value());
+  }
+  if (target.rfind("file:", 0) == 0) {
+    auto root = ParseFileUrl(target);
+    if (!root.ok()) return root.status();
+    return std::unique_ptr<Archiver>(std::make_unique<DirectoryArchiver>(*root, config.fs));
+  }
+  return Status::InvalidArgument(fmt::format("unknown archive target \"{}\": {}", target, kValidForms));
+}
+
+}  // namespace lplex::keeper

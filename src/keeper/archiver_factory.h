@@ -1,0 +1,43 @@
+// MakeArchiver: the archiver a configuration asks for.
+//
+//   journal.archive.command = "/usr/local/bin/archive.sh" → ScriptArchiver
+//   journal.archive.target  = "s3://bucket/prefix/"       → S3Archiver
+//   journal.archive.target  = "file:///srv/archive"       → DirectoryArchiver
+//
+// Exactly one of command and target must be set. Errors quote the offending
+// value and list the valid forms.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/file_system.h"
+#include "core/status.h"
+#include "keeper/archiver.h"
+#include "keeper/s3_target.h"
+#include "keeper/script_archiver.h"
+
+namespace lplex::keeper {
+
+struct ArchiverConfig {
+  std::string command;  // journal.archive.command
+  std::string target;   // journal.archive.target
+  std::chrono::milliseconds script_timeout = ScriptArchiver::kDefaultTimeout;
+  ScriptArchiver::Logger script_logger;  // null: the script archiver's default
+  S3Settings s3;                         // explicit S3 fields; empty ones fall back to AWS_* variables
+  FileSystem* fs = FileSystem::Default();  // where the S3 and directory targets read and write
+};
+
+// Builds the archiver. Fails (InvalidArgument) when neither or both of
+// command and target are set, when the target's scheme is unknown, when the
+// URL is malformed, or when an S3 target has no credentials.
+Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, const EnvLookup& env = ProcessEnv);
+
+// "file:///srv/archive" → "/srv/archive" (trailing '/' removed, the root
+// "/" kept). The path is taken literally: no %-decoding. "file://host/..."
+// and relative paths are refused.
+Result<std::string> ParseFileUrl(std::string_view url);
+
+}  // namespace lplex::keeper
