@@ -5,7 +5,9 @@
 // the boat does on SIGTERM: stop input, finish the writer (on_rotate fires),
 // then stop the keeper, which drains its queue.
 //
-//   pipeline_recorder JOURNAL_DIR ARCHIVE_DIR INSTANCE_ID
+//   pipeline_recorder JOURNAL_DIR ARCHIVE INSTANCE_ID
+// ARCHIVE is a directory (archived to file://ARCHIVE), a target URL
+// (s3://..., file://...), or "cmd:/path/to/script".
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -30,7 +32,7 @@ int main(int argc, char** argv) {
   using namespace lplex;
   using namespace std::chrono_literals;
   if (argc != 4) {
-    std::fprintf(stderr, "usage: pipeline_recorder JOURNAL_DIR ARCHIVE_DIR INSTANCE_ID\n");
+    std::fprintf(stderr, "usage: pipeline_recorder JOURNAL_DIR ARCHIVE INSTANCE_ID\n");
     return 2;
   }
   struct sigaction sa {};
@@ -43,7 +45,14 @@ int main(int argc, char** argv) {
   const std::string instance = argv[3];
   keeper::OpenFiles open;
   keeper::ArchiverConfig ac;
-  ac.target = std::string("file://") + argv[2];
+  const std::string spec = argv[2];
+  if (spec.rfind("cmd:", 0) == 0) {
+    ac.command = spec.substr(4);
+  } else if (spec.find("://") != std::string::npos) {
+    ac.target = spec;
+  } else {
+    ac.target = "file://" + spec;
+  }
   auto archiver = keeper::MakeArchiver(ac);
   if (!archiver.ok()) {
     std::fprintf(stderr, "pipeline_recorder: %s\n", archiver.status().ToString().c_str());
