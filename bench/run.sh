@@ -6,3 +6,4 @@ shift || true
 shared="$(cd "$(dirname "$0")/../.." && pwd)/shared"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
 "$build/bench/journal_bench" --shared "$shared" "$@"
+"$build/bench/keeper_bench"
