@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "core/time.h"
 
@@ -69,12 +70,17 @@ Status WriteArchivedMarker(FileSystem* fs, const std::string& path) {
 }
 
 std::vector<FileState> Keeper::ListDir(const KeeperDir& d) {
-  return ListJournalDir(
-      fs_, d.dir,
-      [this](const std::string& p) {
-        return std::any_of(pending_.begin(), pending_.end(), [&](const ArchiveItem& i) { return i.path == p; });
-      },
-      opt_.is_open);
+  return ListJournalDir(fs_, d.dir, [this](const std::string& p) { return IsPending(p); }, opt_.is_open);
+}
+
+void Keeper::AddPending(const ArchiveItem& item) {
+  if (pending_set_.insert(item.path).second) pending_.push_back(item);
+}
+
+void Keeper::RemovePending(const std::string& path) {
+  if (pending_set_.erase(path) == 0) return;
+  pending_.erase(std::remove_if(pending_.begin(), pending_.end(), [&](const ArchiveItem& i) { return i.path == path; }),
+                 pending_.end());
 }
 
 ArchiveItem Keeper::ItemFor(const std::string& path, const std::string& instance_id, uint64_t size) const {
@@ -95,20 +101,19 @@ bool Keeper::ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadli
   for (size_t i = 0; i < batch.size(); ++i) {
     const ArchiveItem& item = batch[i];
     const bool ok = i < outcomes.size() && outcomes[i].ok;
-    auto in_pending = std::find_if(pending_.begin(), pending_.end(), [&](const ArchiveItem& p) { return p.path == item.path; });
     if (ok) {
       // The marker is the only record that the file is safe to delete.
       Status m = WriteArchivedMarker(fs_, item.path);
       if (!m.ok()) spdlog::warn("keeper: archived {} but cannot write its marker: {}", item.path, m.ToString());
       ++stats_.archived;
       spdlog::info("keeper: archived {} to {}", item.path, opt_.archiver->Describe());
-      if (in_pending != pending_.end()) pending_.erase(in_pending);
+      RemovePending(item.path);
     } else {
       all_ok = false;
       ++stats_.archive_failures;
       spdlog::warn("keeper: archiving {} to {} failed: {}", item.path, opt_.archiver->Describe(),
                    i < outcomes.size() ? outcomes[i].error : "no outcome from the archiver");
-      if (in_pending == pending_.end()) pending_.push_back(item);
+      AddPending(item);
     }
   }
   if (all_ok && pending_.empty()) backoff_ = milliseconds(0);
@@ -122,8 +127,7 @@ void Keeper::DeleteFile(const std::string& path) {
     return;
   }
   (void)fs_->RemoveFile(MarkerPath(path));
-  pending_.erase(std::remove_if(pending_.begin(), pending_.end(), [&](const ArchiveItem& i) { return i.path == path; }),
-                 pending_.end());
+  RemovePending(path);
   ++stats_.deleted;
   spdlog::info("keeper: deleted {}", path);
 }
@@ -166,22 +170,26 @@ void Keeper::SweepUnarchived() {
   ArchiveBatch(batch, ArchiveDeadline());
 }
 
-void Keeper::HandleRotation(const journal::RotatedFile& file) {
+void Keeper::HandleRotation(const journal::RotatedFile& file) { HandleRotation(file, ArchiveDeadline()); }
+
+void Keeper::HandleRotation(const journal::RotatedFile& file, Deadline deadline) {
   if (opt_.trigger != ArchiveTrigger::kOnRotate || !opt_.archiver) return;
   auto size = fs_->FileSize(file.path);
   if (!size.ok()) {
     spdlog::warn("keeper: rotated file {} is gone: {}", file.path, size.status().ToString());
     return;
   }
-  if (fs_->Exists(MarkerPath(file.path))) return;
-  if (std::any_of(pending_.begin(), pending_.end(), [&](const ArchiveItem& i) { return i.path == file.path; })) return;
-  ArchiveBatch({ItemFor(file.path, file.instance_id, *size)}, ArchiveDeadline());
+  // Already done (a sweep got there first) or waiting for its retry.
+  if (fs_->Exists(MarkerPath(file.path)) || IsPending(file.path)) return;
+  ArchiveBatch({ItemFor(file.path, file.instance_id, *size)}, std::min(deadline, ArchiveDeadline()));
 }
 
 void Keeper::RetryPending() {
-  pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
-                                [&](const ArchiveItem& i) { return !fs_->Exists(i.path); }),
-                 pending_.end());
+  std::vector<std::string> gone;
+  for (const ArchiveItem& i : pending_) {
+    if (!fs_->Exists(i.path)) gone.push_back(i.path);
+  }
+  for (const std::string& p : gone) RemovePending(p);
   if (pending_.empty()) {
     backoff_ = milliseconds(0);
     return;
@@ -232,17 +240,16 @@ void Keeper::Run() {
     const auto wake = std::min(next_scan, retry_at);
     cv_.wait_until(lock, wake, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) break;
+    std::optional<journal::RotatedFile> rotated;
     if (!queue_.empty()) {
-      // One at a time, so a stop request leaves the rest to Stop()'s bounded drain.
-      journal::RotatedFile f = std::move(queue_.front());
+      // One at a time, so a stop request leaves the rest to Stop()'s bounded
+      // drain, and a steady stream of notifications cannot starve scans.
+      rotated = std::move(queue_.front());
       queue_.pop_front();
-      lock.unlock();
-      HandleRotation(f);
-      lock.lock();
-      continue;
     }
-    const auto now = SteadyClock::now();
     lock.unlock();
+    if (rotated) HandleRotation(*rotated);
+    const auto now = SteadyClock::now();
     if (now >= retry_at) {
       retry_at = SteadyClock::time_point::max();
       RetryPending();
@@ -274,10 +281,7 @@ void Keeper::Stop() {
   size_t done = 0;
   for (const auto& f : left) {
     if (std::chrono::steady_clock::now() >= deadline) break;
-    if (opt_.trigger == ArchiveTrigger::kOnRotate && opt_.archiver) {
-      auto size = fs_->FileSize(f.path);
-      if (size.ok() && !fs_->Exists(MarkerPath(f.path))) ArchiveBatch({ItemFor(f.path, f.instance_id, *size)}, deadline);
-    }
+    HandleRotation(f, deadline);
     ++done;
   }
   const auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);

@@ -117,6 +117,7 @@ class Keeper {
   void ScanAll();            // retention for every directory
   void SweepUnarchived();    // archive every finished, unarchived, not pending file
   void HandleRotation(const journal::RotatedFile& file);
+  void HandleRotation(const journal::RotatedFile& file, Deadline deadline);
   void RetryPending();
 
   size_t pending_count() const { return pending_.size(); }
@@ -144,7 +145,12 @@ class Keeper {
   FileSystem* fs_;
 
   // Owned by the keeper thread (or the caller of the synchronous steps).
+  bool IsPending(const std::string& path) const { return pending_set_.count(path) != 0; }
+  void AddPending(const ArchiveItem& item);
+  void RemovePending(const std::string& path);
+
   std::vector<ArchiveItem> pending_;  // in the order they failed
+  std::set<std::string> pending_set_; // the same paths, for lookups during scans
   milliseconds backoff_{0};
   std::map<std::string, bool> paused_;  // by directory
   KeeperStats stats_;
