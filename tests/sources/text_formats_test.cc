@@ -442,6 +442,7 @@ class FailingReadFileSystem final : public FileSystem {
   Status RemoveFile(const std::string&) override { return Unsupported(); }
   Status RenameFile(const std::string&, const std::string&) override { return Unsupported(); }
   Status SyncDir(const std::string&) override { return Unsupported(); }
+  bool IsBeingWritten(const std::string&) override { return false; }
 
  private:
   static Status Unsupported() { return Status::Unsupported("not in this test"); }
