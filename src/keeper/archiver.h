@@ -64,6 +64,19 @@ class Archiver {
   virtual std::string Describe() const = 0;
 };
 
+// Base for targets that archive one file at a time (S3, directory): Archive()
+// calls ArchiveOne for each item in order and turns an error into an outcome
+// that names the file and its destination.
+class PerFileArchiver : public Archiver {
+ public:
+  std::vector<ArchiveOutcome> Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) final;
+
+ protected:
+  virtual Status ArchiveOne(const ArchiveItem& item, Deadline deadline) = 0;
+  // Where the item goes, as a URL: "s3://bucket/key", "file:///srv/archive/boat/x.lpj".
+  virtual std::string DestinationUrl(const ArchiveItem& item) const = 0;
+};
+
 // The file name part of an item's path plus the object key / relative path
 // every target uses: "{instance_id}/{file name}", or just "{file name}" when
 // the instance id is empty. Instance ids are validated by the caller.

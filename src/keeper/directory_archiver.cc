@@ -58,20 +58,7 @@ std::string DirectoryArchiver::DestinationFor(const ArchiveItem& item) const {
   return JoinPath(root_, ArchiveRelativePath(item));
 }
 
-std::vector<ArchiveOutcome> DirectoryArchiver::Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) {
-  std::vector<ArchiveOutcome> out;
-  out.reserve(batch.size());
-  for (const ArchiveItem& item : batch) {
-    Status s = CopyOne(item, deadline);
-    ArchiveOutcome o;
-    o.ok = s.ok();
-    if (!s.ok()) o.error = fmt::format("archive {} to file://{}: {}", item.path, DestinationFor(item), s.message());
-    out.push_back(std::move(o));
-  }
-  return out;
-}
-
-Status DirectoryArchiver::CopyOne(const ArchiveItem& item, Deadline deadline) {
+Status DirectoryArchiver::ArchiveOne(const ArchiveItem& item, Deadline deadline) {
   if (std::chrono::steady_clock::now() >= deadline) {
     return Status::IOError("the archive deadline passed before the copy started");
   }

@@ -23,14 +23,13 @@
 
 namespace lplex::keeper {
 
-class DirectoryArchiver final : public Archiver {
+class DirectoryArchiver final : public PerFileArchiver {
  public:
   // `root` is an absolute directory (created when missing). `fs` (not owned,
   // must outlive the archiver) does all file access, so tests can inject
   // faults.
   explicit DirectoryArchiver(std::string root, FileSystem* fs = FileSystem::Default());
 
-  std::vector<ArchiveOutcome> Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) override;
   // "file:///srv/archive".
   std::string Describe() const override;
 
@@ -38,7 +37,8 @@ class DirectoryArchiver final : public Archiver {
   std::string DestinationFor(const ArchiveItem& item) const;
 
  private:
-  Status CopyOne(const ArchiveItem& item, Deadline deadline);
+  Status ArchiveOne(const ArchiveItem& item, Deadline deadline) override;
+  std::string DestinationUrl(const ArchiveItem& item) const override { return "file://" + DestinationFor(item); }
   Status CopyTo(const std::string& src_path, const std::string& tmp, Deadline deadline);
   void RemoveStaleTemporaries(const std::string& dir);
 

@@ -360,21 +360,6 @@ std::string S3Archiver::Describe() const { return target_.Describe(); }
 
 std::string S3Archiver::KeyFor(const ArchiveItem& item) const { return target_.prefix + ArchiveRelativePath(item); }
 
-std::vector<ArchiveOutcome> S3Archiver::Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) {
-  std::vector<ArchiveOutcome> out;
-  out.reserve(batch.size());
-  for (const ArchiveItem& item : batch) {
-    Status s = ArchiveOne(item, deadline);
-    ArchiveOutcome o;
-    o.ok = s.ok();
-    if (!s.ok()) {
-      o.error = fmt::format("archive {} to s3://{}/{}: {}", item.path, target_.bucket, KeyFor(item), s.message());
-    }
-    out.push_back(std::move(o));
-  }
-  return out;
-}
-
 Status S3Archiver::ArchiveOne(const ArchiveItem& item, Deadline deadline) {
   if (TimeLeft(deadline).count() <= 0) return TooLate("the upload started");
   auto file = fs_->NewRandomAccessFile(item.path);

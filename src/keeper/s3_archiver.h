@@ -31,14 +31,13 @@
 
 namespace lplex::keeper {
 
-class S3Archiver final : public Archiver {
+class S3Archiver final : public PerFileArchiver {
  public:
   // Fails when the target has no credentials or libcurl cannot start. `fs`
   // (not owned, must outlive the archiver) is where journal files are read.
   static Result<std::unique_ptr<S3Archiver>> Create(S3Target target, FileSystem* fs = FileSystem::Default());
   ~S3Archiver() override;
 
-  std::vector<ArchiveOutcome> Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) override;
   // "s3://bucket/prefix/".
   std::string Describe() const override;
 
@@ -52,7 +51,10 @@ class S3Archiver final : public Archiver {
 
   S3Archiver(S3Target target, FileSystem* fs, std::unique_ptr<Http> http);
 
-  Status ArchiveOne(const ArchiveItem& item, Deadline deadline);
+  Status ArchiveOne(const ArchiveItem& item, Deadline deadline) override;
+  std::string DestinationUrl(const ArchiveItem& item) const override {
+    return "s3://" + target_.bucket + "/" + KeyFor(item);
+  }
   Status PutObject(RandomAccessFile& file, uint64_t size, const std::string& key, Deadline deadline);
   Status PutMultipart(RandomAccessFile& file, uint64_t size, const std::string& key, Deadline deadline);
   Status UploadParts(RandomAccessFile& file, uint64_t size, const std::string& url, const std::string& upload_id,
