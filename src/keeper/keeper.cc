@@ -62,6 +62,34 @@ std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
   return files;
 }
 
+bool IsValidInstanceId(std::string_view id) {
+  if (id.empty() || id.size() > 128 || id[0] == '.') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+  });
+}
+
+std::vector<KeeperDir> ListInstanceJournalDirs(FileSystem* fs, const std::string& data_dir) {
+  std::vector<KeeperDir> out;
+  const std::string root = JoinPath(data_dir, "instances");
+  auto entries = fs->ListDir(root);
+  if (!entries.ok()) {
+    if (!entries.status().IsNotFound()) spdlog::warn("keeper: cannot list {}: {}", root, entries.status().ToString());
+    return out;
+  }
+  for (const DirEntry& e : *entries) {
+    if (!e.is_dir) continue;
+    if (!IsValidInstanceId(e.name)) {
+      spdlog::warn("keeper: skipping {}/{}: not a valid instance id", root, e.name);
+      continue;
+    }
+    out.push_back({JoinPath(JoinPath(root, e.name), "journal"), e.name});
+  }
+  std::sort(out.begin(), out.end(), [](const KeeperDir& a, const KeeperDir& b) { return a.dir < b.dir; });
+  return out;
+}
+
 Status WriteArchivedMarker(FileSystem* fs, const std::string& path) {
   auto marker = fs->NewExclusiveFile(Keeper::MarkerPath(path));
   if (marker.ok()) return (*marker)->Close();

@@ -33,6 +33,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -45,6 +46,7 @@
 namespace lplex::keeper {
 
 using std::chrono::milliseconds;
+
 
 struct KeeperDir {
   std::string dir;
@@ -60,6 +62,16 @@ std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
 
 // Creates the zero-byte "<path>.archived" marker (OK if it already exists).
 Status WriteArchivedMarker(FileSystem* fs, const std::string& path);
+
+// Instance ids name directories, so only [A-Za-z0-9._-], 1..128 characters,
+// with no leading dot, are accepted (no "..", no "/", no hidden names).
+bool IsValidInstanceId(std::string_view id);
+
+// The cloud's journal directories, listed afresh for each scan:
+// {data_dir}/instances/<id>/journal for every subdirectory <id> with a valid
+// instance id (others are skipped with a warning). Use as
+// KeeperOptions::dir_func.
+std::vector<KeeperDir> ListInstanceJournalDirs(FileSystem* fs, const std::string& data_dir);
 
 struct KeeperOptions {
   std::vector<KeeperDir> dirs;

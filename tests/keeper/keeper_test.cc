@@ -873,3 +873,43 @@ TEST_F(KeeperTest, SweepBesideLiveWriterNeverArchivesOpenFile) {
 
 }  // namespace
 }  // namespace lplex::keeper
+
+namespace lplex::keeper {
+namespace {
+
+TEST(InstanceIds, OnlySafeDirectoryNames) {
+  EXPECT_TRUE(IsValidInstanceId("boat-1"));
+  EXPECT_TRUE(IsValidInstanceId("Sea_Dragon.v2"));
+  EXPECT_FALSE(IsValidInstanceId(""));
+  EXPECT_FALSE(IsValidInstanceId(".."));
+  EXPECT_FALSE(IsValidInstanceId(".hidden"));
+  EXPECT_FALSE(IsValidInstanceId("a/b"));
+  EXPECT_FALSE(IsValidInstanceId("boat 1"));
+  EXPECT_FALSE(IsValidInstanceId(std::string(129, 'a')));
+}
+
+// The cloud's layout: one directory per instance, found afresh on every scan.
+TEST_F(KeeperTest, CloudInstanceDirectoriesListedOnEveryScan) {
+  const std::string data = dir_.Sub("data");
+  auto a = MakeFile(data + "/instances/boat-a/journal", kNow - 10 * kDay);
+  fs::create_directories(data + "/instances/.sneaky/journal");
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.dirs.clear();
+  o.dir_func = [&] { return ListInstanceJournalDirs(FileSystem::Default(), data); };
+  Keeper k(o);
+  k.SweepUnarchived();
+  EXPECT_TRUE(Marked(a));
+  auto b = MakeFile(data + "/instances/boat-b/journal", kNow - kHour);  // a boat that appears later
+  k.SweepUnarchived();
+  EXPECT_TRUE(Marked(b));
+  const auto batches = archiver_->batches();
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0][0].instance_id, "boat-a");
+  EXPECT_EQ(batches[1][0].instance_id, "boat-b");
+  auto dirs = ListInstanceJournalDirs(FileSystem::Default(), data);
+  ASSERT_EQ(dirs.size(), 2u);
+  EXPECT_EQ(dirs[0], (KeeperDir{data + "/instances/boat-a/journal", "boat-a"}));
+}
+
+}  // namespace
+}  // namespace lplex::keeper
