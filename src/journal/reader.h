@@ -75,7 +75,8 @@ class JournalReader {
   // True when the block table came from a sound LPJI footer (false after a
   // forward scan and always for uncompressed files).
   bool has_block_index() const;
-  // Index of the loaded block, or -1 before the first load.
+  // Index of the loaded block (after a failed load: the block that failed),
+  // or -1 before the first load.
   int64_t current_block() const;
 
   // Base time / base seq of block n as known without loading it (outer
@@ -95,9 +96,12 @@ class JournalReader {
 
   // After a failed block load: clears the error and positions the reader
   // at the start of the following block (so the next Next() reads it).
+  // Without a pending error it drops the rest of the current block; before
+  // any block was loaded it does nothing.
   void SkipBlock();
 
-  // Loads block n and positions before its first frame.
+  // Loads block n and positions before its first frame. A successful seek
+  // clears an earlier iteration error.
   Status SeekBlock(uint64_t n);
   // Loads the last block whose base time is <= t (block 0 when t is before
   // all of them) — O(log N) block headers — and positions before its first
@@ -117,7 +121,8 @@ class JournalReader {
   // reader to that block.
   Result<BlockInfo> InspectBlock(uint64_t n);
 
-  // Blocks whose frame records ended early (see the class comment).
+  // Blocks whose frame records ended early (see the class comment); a block
+  // read twice (after a seek) counts twice.
   uint64_t truncated_blocks() const;
 
  private:

@@ -18,7 +18,9 @@
 //  - it never modifies or deletes the files it is given (the keeper writes the
 //    `.archived` markers and deletes files);
 //  - it returns by `deadline`: work still running then is abandoned (a script
-//    is killed, a transfer aborted) and reported as failed;
+//    is killed, a transfer aborted) and reported as failed. One exception:
+//    S3 spends up to its abort grace (2 s) past the deadline telling the store
+//    to drop the parts of a failed multipart upload;
 //  - it may be called again after any failure (retries) and must be safe to
 //    call for a file that was archived before (re-archiving overwrites).
 // Archive() is called from one thread at a time (the keeper's).
