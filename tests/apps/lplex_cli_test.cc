@@ -14,6 +14,7 @@
 #include "core/time.h"
 #include "go_flags.h"
 #include "sources/capture_reader.h"
+#include "support/capture_output.h"
 #include "support/temp_dir.h"
 
 namespace lplex::cli {
@@ -25,30 +26,8 @@ using lplex::testing::TempDir;
 const std::string kCaptures = std::string(LPLEX_SHARED_DIR) + "/data/captures/";
 const std::string kLplex = std::string(LPLEX_BINARY_DIR) + "/apps/lplex/lplex";
 
-// Runs fn(out, err) with both streams captured into strings.
-struct Captured {
-  int rc;
-  std::string out;
-  std::string err;
-};
-
-template <typename Fn>
-Captured Capture(Fn fn) {
-  std::FILE* out = std::tmpfile();
-  std::FILE* err = std::tmpfile();
-  int rc = fn(out, err);
-  auto slurp = [](std::FILE* f) {
-    std::fflush(f);
-    std::rewind(f);
-    std::string s;
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-    std::fclose(f);
-    return s;
-  };
-  return {rc, slurp(out), slurp(err)};
-}
+using lplex::testing::Capture;
+using lplex::testing::Captured;
 
 // Runs a shell command, returning its exit status and standard output.
 Captured Shell(const std::string& cmd) {

@@ -9,6 +9,7 @@
 #include "core/file_system.h"
 #include "core/clock.h"
 #include "core/time.h"
+#include "support/capture_output.h"
 #include "support/temp_dir.h"
 
 namespace lplex::cli {
@@ -17,29 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 using lplex::testing::TempDir;
 
-struct Captured {
-  int rc;
-  std::string out;
-  std::string err;
-};
-
-template <typename Fn>
-Captured Capture(Fn fn) {
-  std::FILE* out = std::tmpfile();
-  std::FILE* err = std::tmpfile();
-  int rc = fn(out, err);
-  auto slurp = [](std::FILE* f) {
-    std::fflush(f);
-    std::rewind(f);
-    std::string s;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-    std::fclose(f);
-    return s;
-  };
-  return {rc, slurp(out), slurp(err)};
-}
+using lplex::testing::Capture;
+using lplex::testing::Captured;
 
 std::string MakeFile(const std::string& dir, const std::string& stamp, const std::string& content) {
   fs::create_directories(dir);

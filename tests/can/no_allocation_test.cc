@@ -12,45 +12,12 @@
 #include "can/fast_packet.h"
 #include "core/endian.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define LPLEX_COUNT_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define LPLEX_COUNT_ALLOCATIONS 0
-#endif
-#endif
-#ifndef LPLEX_COUNT_ALLOCATIONS
-#define LPLEX_COUNT_ALLOCATIONS 1
-#endif
-
-namespace {
-thread_local bool t_armed = false;
-thread_local long t_allocations = 0;
-}  // namespace
-
-#if LPLEX_COUNT_ALLOCATIONS
-// Sanitizer runtimes bring their own operator new; only count without them.
-void* operator new(std::size_t n) {
-  if (t_armed) ++t_allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
+#include "support/allocation_counter.h"
 
 namespace lplex::can {
 namespace {
 
-class AllocationCounter {
- public:
-  AllocationCounter() {
-    t_allocations = 0;
-    t_armed = true;
-  }
-  ~AllocationCounter() { t_armed = false; }
-  long count() const { return t_allocations; }
-};
+using lplex::testing::AllocationCounter;
 
 RawFrame Frame(uint32_t pgn, uint8_t source, int64_t ts_us, std::span<const uint8_t> bytes) {
   RawFrame f;
@@ -62,7 +29,7 @@ RawFrame Frame(uint32_t pgn, uint8_t source, int64_t ts_us, std::span<const uint
 }
 
 TEST(NoAllocationTest, AssemblerFragmenterAndRegistrySteadyState) {
-  if (!LPLEX_COUNT_ALLOCATIONS) GTEST_SKIP() << "allocation counting is off under sanitizers";
+  if (!lplex::testing::kCountsAllocations) GTEST_SKIP() << "allocation counting is off under sanitizers";
   std::vector<uint8_t> payload(134);
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i);
   std::vector<uint8_t> claim(8);

@@ -3,44 +3,18 @@
 // binary to count allocations made by the current thread while armed.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <new>
 
 #include "can/can_id.h"
 #include "journal/writer.h"
 #include "support/temp_dir.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define LPLEX_COUNT_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define LPLEX_COUNT_ALLOCATIONS 0
-#endif
-#endif
-#ifndef LPLEX_COUNT_ALLOCATIONS
-#define LPLEX_COUNT_ALLOCATIONS 1
-#endif
-
-namespace {
-thread_local bool t_armed = false;
-thread_local long t_allocations = 0;
-}  // namespace
-
-#if LPLEX_COUNT_ALLOCATIONS
-void* operator new(std::size_t n) {
-  if (t_armed) ++t_allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
+#include "support/allocation_counter.h"
 
 namespace lplex::journal {
 namespace {
 
 TEST(WriterAllocation, AppendWithinBlockDoesNotAllocate) {
-  if (!LPLEX_COUNT_ALLOCATIONS) GTEST_SKIP() << "sanitizer runtimes own operator new";
+  if (!lplex::testing::kCountsAllocations) GTEST_SKIP() << "sanitizer runtimes own operator new";
   lplex::testing::TempDir dir;
   WriterOptions o;
   o.dir = dir.path();
@@ -53,14 +27,12 @@ TEST(WriterAllocation, AppendWithinBlockDoesNotAllocate) {
   const uint32_t fp_id = can::BuildCanId({3, 129029, 11, 255});
   ASSERT_TRUE((*w)->Append({1000, id, 1, data}).ok());  // opens the block; allocations allowed
   ASSERT_TRUE((*w)->Append({1001, fp_id, 2, fast}).ok());
-  t_allocations = 0;
-  t_armed = true;
+  lplex::testing::AllocationCounter counter;
   for (uint64_t i = 0; i < 1000; ++i) {
     (void)(*w)->Append({2000 + static_cast<int64_t>(i) * 1000, i % 2 ? id : fp_id, 3 + i,
                         i % 2 ? std::span<const uint8_t>(data) : std::span<const uint8_t>(fast)});
   }
-  t_armed = false;
-  EXPECT_EQ(t_allocations, 0);
+  EXPECT_EQ(counter.count(), 0);
   EXPECT_EQ((*w)->stats().blocks_written, 0u) << "the frames should still be in the first block";
   ASSERT_TRUE((*w)->Close().ok());
 }

@@ -73,6 +73,14 @@ std::vector<uint8_t> ProductInfo(uint16_t code, const std::string& model, const 
   return d;
 }
 
+// Source 5 claims NAME 0xA at frame 0 and NAME 0xB at frame 2.
+std::vector<TestFrame> TwoClaimsForSource5() {
+  return {{kBase, Id(60928, 5, 6), 0, ClaimData(0xA)},
+          {kBase + 1000, Id(129025, 5), 0, Bytes8(1)},
+          {kBase + 2000, Id(60928, 5, 6), 0, ClaimData(0xB)},
+          {kBase + 3000, Id(129025, 5), 0, Bytes8(2)}};
+}
+
 class WriterTest : public ::testing::Test {
  protected:
   WriterOptions Options(Compression c = Compression::kNone, uint32_t block_size = 4096) {
@@ -193,10 +201,7 @@ TEST_F(WriterTest, StandardAndExtendedFrameForms) {
 // 3: two claims for the same source inside one block both appear.
 TEST_F(WriterTest, DeviceTableRecordsAddressChanges) {
   auto w = Writer(Options());
-  Write(*w, {{kBase, Id(60928, 5, 6), 0, ClaimData(0xA)},
-             {kBase + 1000, Id(129025, 5), 0, Bytes8(1)},
-             {kBase + 2000, Id(60928, 5, 6), 0, ClaimData(0xB)},
-             {kBase + 3000, Id(129025, 5), 0, Bytes8(2)}});
+  Write(*w, TwoClaimsForSource5());
   ASSERT_TRUE(w->Close().ok());
   auto r = Open(Files()[0]);
   ASSERT_TRUE(r->SeekBlock(0).ok());
@@ -212,10 +217,7 @@ TEST_F(WriterTest, DeviceTableRecordsAddressChanges) {
 // 4: devices as of a frame index.
 TEST_F(WriterTest, DeviceTableSeeking) {
   auto w = Writer(Options());
-  Write(*w, {{kBase, Id(60928, 5, 6), 0, ClaimData(0xA)},
-             {kBase + 1000, Id(129025, 5), 0, Bytes8(1)},
-             {kBase + 2000, Id(60928, 5, 6), 0, ClaimData(0xB)},
-             {kBase + 3000, Id(129025, 5), 0, Bytes8(2)}});
+  Write(*w, TwoClaimsForSource5());
   ASSERT_TRUE(w->Close().ok());
   auto r = Open(Files()[0]);
   ASSERT_TRUE(r->SeekBlock(0).ok());

@@ -18,6 +18,7 @@
 #include "keeper/archiver_factory.h"
 #include "keeper/keeper.h"
 #include "support/moto_server.h"
+#include "support/pipeline_recorder.h"
 #include "support/temp_dir.h"
 
 namespace lplex::keeper {
@@ -30,7 +31,6 @@ using lplex::testing::TempDir;
 
 const int64_t kNow = *timefmt::ParseRfc3339("2026-03-10T12:00:00Z");
 constexpr int64_t kHour = 3600LL * 1'000'000;
-const std::string kRecorder = std::string(LPLEX_BINARY_DIR) + "/tests/pipeline_recorder";
 
 std::string MakeFile(const std::string& dir, int64_t created, size_t size) {
   fs::create_directories(dir);
@@ -148,24 +148,10 @@ TEST(KeeperFaults, WrongS3CredentialsRetriedNothingDeletedUnderPauseRecording) {
   EXPECT_EQ(pauses, (std::vector<bool>{true, false}));
 }
 
-pid_t Spawn(const std::string& journal, const std::string& archive) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(kRecorder.c_str(), kRecorder.c_str(), journal.c_str(), archive.c_str(), "boat-1", nullptr);
-    _exit(127);
-  }
-  return pid;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
 // The keeper is SIGKILLed while an upload is under way: no marker appears for
 // it, and once the keeper is back every file is archived.
 TEST(KeeperFaults, SigkilledDuringUploadArchivedAfterRestart) {
-  ASSERT_TRUE(fs::exists(kRecorder));
+  ASSERT_TRUE(fs::exists(lplex::testing::kPipelineRecorder));
   TempDir dir;
   const std::string journal = dir.Sub("journal");
   const std::string flag = dir.Sub("upload-started");
@@ -176,18 +162,18 @@ TEST(KeeperFaults, SigkilledDuringUploadArchivedAfterRestart) {
   }
   fs::permissions(script, fs::perms::owner_all);
 
-  pid_t pid = Spawn(journal, "cmd:" + script);
+  pid_t pid = lplex::testing::SpawnRecorder(journal, "cmd:" + script);
   for (int i = 0; i < 1000 && !fs::exists(flag); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_TRUE(fs::exists(flag)) << "no upload started";
   std::this_thread::sleep_for(100ms);
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
-  const pid_t script_pid = std::stoi(Slurp(flag));
+  const pid_t script_pid = std::stoi(lplex::testing::ReadWholeFile(flag));
   kill(-script_pid, SIGKILL);  // the upload's process group outlives the keeper
   kill(script_pid, SIGKILL);
   EXPECT_EQ(Count(journal, ".archived"), 0u) << "a marker appeared without a successful upload";
 
-  pid = Spawn(journal, dir.Sub("archive"));
+  pid = lplex::testing::SpawnRecorder(journal, dir.Sub("archive"));
   std::this_thread::sleep_for(2s);
   kill(pid, SIGTERM);
   int status = 0;
@@ -198,7 +184,7 @@ TEST(KeeperFaults, SigkilledDuringUploadArchivedAfterRestart) {
     if (e.path().extension() != ".lpj") continue;
     ++files;
     EXPECT_TRUE(fs::exists(e.path().string() + ".archived")) << e.path();
-    EXPECT_EQ(Slurp(dir.Sub("archive") + "/boat-1/" + e.path().filename().string()), Slurp(e.path().string()))
+    EXPECT_EQ(lplex::testing::ReadWholeFile(dir.Sub("archive") + "/boat-1/" + e.path().filename().string()), lplex::testing::ReadWholeFile(e.path().string()))
         << e.path();
   }
   EXPECT_GE(files, 2u);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "journal/reader.h"
+#include "support/pipeline_recorder.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -21,16 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const std::string kRecorder = std::string(LPLEX_BINARY_DIR) + "/tests/pipeline_recorder";
-
-pid_t Spawn(const std::string& journal, const std::string& archive) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(kRecorder.c_str(), kRecorder.c_str(), journal.c_str(), archive.c_str(), "boat-1", nullptr);
-    _exit(127);
-  }
-  return pid;
-}
 
 // Waits up to `limit` for the child; kills it if it does not exit. Returns its status.
 int Reap(pid_t pid, std::chrono::milliseconds limit) {
@@ -46,13 +37,8 @@ int Reap(pid_t pid, std::chrono::milliseconds limit) {
   return status;
 }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
 TEST(PipelineSigterm, TwentyRandomStopsLoseNoFile) {
-  ASSERT_TRUE(fs::exists(kRecorder)) << kRecorder;
+  ASSERT_TRUE(fs::exists(lplex::testing::kPipelineRecorder)) << lplex::testing::kPipelineRecorder;
   lplex::testing::TempDir dir;
   const std::string journal = dir.Sub("journal");
   const std::string archive = dir.Sub("archive");
@@ -60,7 +46,7 @@ TEST(PipelineSigterm, TwentyRandomStopsLoseNoFile) {
   std::uniform_int_distribution<int> wait_ms(50, 2500);
 
   for (int round = 0; round < 20; ++round) {
-    pid_t pid = Spawn(journal, archive);
+    pid_t pid = lplex::testing::SpawnRecorder(journal, archive);
     ASSERT_GT(pid, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms(rng)));
     kill(pid, SIGTERM);
@@ -71,7 +57,7 @@ TEST(PipelineSigterm, TwentyRandomStopsLoseNoFile) {
     }
   }
   // The final start sweeps whatever an early stop left behind.
-  pid_t pid = Spawn(journal, archive);
+  pid_t pid = lplex::testing::SpawnRecorder(journal, archive);
   std::this_thread::sleep_for(2s);
   kill(pid, SIGTERM);
   int status = Reap(pid, 20s);
@@ -87,7 +73,7 @@ TEST(PipelineSigterm, TwentyRandomStopsLoseNoFile) {
     EXPECT_TRUE(fs::exists(e.path().string() + ".archived")) << name << " left unarchived";
     const std::string copy = archive + "/boat-1/" + name;
     ASSERT_TRUE(fs::exists(copy)) << name << " missing from the archive";
-    EXPECT_EQ(Slurp(copy), Slurp(e.path().string())) << name << " differs in the archive";
+    EXPECT_EQ(lplex::testing::ReadWholeFile(copy), lplex::testing::ReadWholeFile(e.path().string())) << name << " differs in the archive";
     auto r = lplex::journal::JournalReader::OpenPath(e.path().string());
     ASSERT_TRUE(r.ok()) << name;
     while ((*r)->Next()) ++frames;
