@@ -180,18 +180,12 @@ void JournalWriter::StartBlock(const WriterFrame& f) {
 
 void JournalWriter::SealBlock() {
   table_scratch_ = start_entries_;
+  static const can::Device kNoProduct;
   for (const Claim& c : claims_) {
     const can::Device* d = registry_.Find(c.source);
     // Product details are only meaningful if the source still holds this NAME.
-    if (d != nullptr && d->name == c.name) {
-      table_scratch_.push_back(EntryFor(*d, c.source, c.name, c.frame_index));
-    } else {
-      DeviceEntry e;
-      e.source = c.source;
-      e.name = c.name;
-      e.active_from = c.frame_index;
-      table_scratch_.push_back(std::move(e));
-    }
+    const can::Device& known = (d != nullptr && d->name == c.name) ? *d : kNoProduct;
+    table_scratch_.push_back(EntryFor(known, c.source, c.name, c.frame_index));
   }
   size_t dts = 2;
   for (const DeviceEntry& e : table_scratch_) dts += DeviceEntrySize(e);

@@ -239,6 +239,7 @@ bool Keeper::Send(journal::RotatedFile file) {
       return true;
     }
   }
+  dropped_.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("keeper: rotation queue full, dropping notification for {}; the next scan will pick it up", file.path);
   return false;
 }

@@ -23,6 +23,7 @@
 // drain_timeout; what is left is logged and swept at the next start.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -102,7 +103,6 @@ struct KeeperStats {
   uint64_t archived = 0;
   uint64_t archive_failures = 0;
   uint64_t deleted = 0;
-  uint64_t dropped_notifications = 0;
   uint64_t scans = 0;
 };
 
@@ -135,7 +135,11 @@ class Keeper {
   size_t pending_count() const { return pending_.size(); }
   std::vector<std::string> pending_paths() const;
   milliseconds backoff() const { return backoff_; }
+  // Counters of the keeper thread's work; read them after Stop() (or when
+  // using the synchronous steps), not while the thread runs.
   const KeeperStats& stats() const { return stats_; }
+  // Notifications Send() dropped because the queue was full (any time).
+  uint64_t dropped_notifications() const { return dropped_.load(std::memory_order_relaxed); }
 
   // Marker helpers: "<path>.archived".
   static std::string MarkerPath(const std::string& path) { return path + ".archived"; }
@@ -170,6 +174,7 @@ class Keeper {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<journal::RotatedFile> queue_;
+  std::atomic<uint64_t> dropped_{0};
   bool stopping_ = false;
   std::thread thread_;
 };

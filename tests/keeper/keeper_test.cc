@@ -766,6 +766,7 @@ TEST_F(KeeperTest, DroppedNotificationCaughtByNextScan) {
     dropped += !k.Send({files.back(), "boat-1"});
   }
   EXPECT_GT(dropped, 0);
+  EXPECT_EQ(k.dropped_notifications(), static_cast<uint64_t>(dropped));
   bool all = false;
   for (int i = 0; i < 300 && !all; ++i) {
     std::this_thread::sleep_for(10ms);

@@ -21,6 +21,7 @@
 #include <random>
 #include <thread>
 
+#include "support/loopback_socket.h"
 #include "support/moto_server.h"
 #include "support/temp_dir.h"
 
@@ -498,15 +499,7 @@ TEST(S3Archiver, DeadlineAlreadyPassedFailsQuickly) {
 class BlackHole {
  public:
   BlackHole() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 16);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = lplex::testing::BindLoopback(&port_, /*listen=*/true);
   }
   ~BlackHole() { ::close(fd_); }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -559,15 +552,7 @@ class FakeStore {
   using Handler = std::function<Resp(const Req&)>;
 
   explicit FakeStore(Handler handler) : handler_(std::move(handler)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 16);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = lplex::testing::BindLoopback(&port_, /*listen=*/true);
     thread_ = std::thread([this] { Serve(); });
   }
   ~FakeStore() {

@@ -69,6 +69,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/loopback_socket.h"
+
 extern char** environ;
 
 namespace lplex::testing {
@@ -259,23 +261,11 @@ class MotoServer {
   }
 
   bool PickPort(std::string* error) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = BindLoopback(&port_, /*listen=*/false);
     if (fd < 0) {
-      *error = std::string("socket: ") + std::strerror(errno);
-      return false;
-    }
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = 0;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
       *error = std::string("bind 127.0.0.1:0: ") + std::strerror(errno);
-      ::close(fd);
       return false;
     }
-    port_ = ntohs(addr.sin_port);
     ::close(fd);
     return true;
   }
