@@ -1,4 +1,18 @@
-// lplex dump: every frame of one or more journals, in time order.
+// lplex dump: every readable frame of one or more journals.
+//
+// Order: within one file, frames come out in file order (the order they
+// were recorded, which follows the capture's own clock, so a clock step in
+// a capture shows as a jump in time). Several files are merged: at each
+// step the earliest of the files' next frames is printed, ties going to the
+// file named first (directories expand oldest name first). When every file
+// is in time order, so is the output.
+//
+// Damage: a block that cannot be loaded, a block whose frame records end
+// early and bytes that are not a whole block are reported on stderr with the
+// file, the block or offset and the reason; every other frame is still
+// printed, and the exit status is 1. Damage that loses no frame (a damaged
+// block index whose blocks a forward scan found, a wrong outer base time)
+// is a warning and leaves the exit status at 0.
 #include <fmt/format.h>
 
 #include <memory>
@@ -13,20 +27,42 @@
 namespace lplex::cli {
 namespace {
 
-struct Source {
-  std::string path;
-  std::unique_ptr<journal::JournalReader> reader;
-  bool broken = false;
+// Prints what the reader steps over as it happens and remembers whether
+// any frame was lost.
+class DumpReporter : public journal::JournalReader::Reporter {
+ public:
+  explicit DumpReporter(std::FILE* err) : err_(err) {}
+  void Corruption(uint64_t dropped_bytes, const Status& problem) override {
+    if (dropped_bytes > 0) {
+      lost_ = true;
+      std::fprintf(err_, "lplex dump: %s\n", problem.message().c_str());
+    } else {
+      std::fprintf(err_, "lplex dump: warning: %s (no frames lost)\n", problem.message().c_str());
+    }
+  }
+  void NoteLost() { lost_ = true; }
+  bool lost() const { return lost_; }
+
+ private:
+  std::FILE* err_;
+  bool lost_ = false;
 };
 
-// Advances `s` to its next frame, reporting (and skipping) corrupt blocks.
+struct Source {
+  std::string path;
+  std::unique_ptr<DumpReporter> reporter;  // outlives `reader`, which points to it
+  std::unique_ptr<journal::JournalReader> reader;
+};
+
+// Advances `s` to its next frame, reporting (and skipping) blocks that
+// cannot be loaded.
 bool Advance(Source& s, std::FILE* err) {
   while (true) {
     if (s.reader->Next()) return true;
     if (s.reader->status().ok()) return false;
-    std::fprintf(err, "lplex dump: %s: %s (skipping the block)\n", s.path.c_str(),
-                 s.reader->status().ToString().c_str());
-    s.broken = true;
+    // The message starts with the file name.
+    std::fprintf(err, "lplex dump: %s (skipping the block)\n", s.reader->status().message().c_str());
+    s.reporter->NoteLost();
     s.reader->SkipBlock();
   }
 }
@@ -47,15 +83,17 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
     return 2;
   }
   std::vector<Source> sources;
-  int rc = 0;
+  size_t unreadable = 0;
   for (const std::string& p : files) {
-    auto r = journal::JournalReader::OpenPath(p);
+    auto reporter = std::make_unique<DumpReporter>(err);
+    auto r = journal::JournalReader::OpenPath(p, nullptr, reporter.get());
     if (!r.ok()) {
-      std::fprintf(err, "lplex dump: %s: %s\n", p.c_str(), r.status().ToString().c_str());
-      rc = 1;
+      // The message starts with the file name (the reader's and the file system's both do).
+      std::fprintf(err, "lplex dump: %s\n", r.status().message().c_str());
+      ++unreadable;
       continue;
     }
-    sources.push_back({p, std::move(r).value(), false});
+    sources.push_back({p, std::move(reporter), std::move(r).value()});
   }
 
   // Merge by timestamp; ties keep file order, so one file's frames stay in order.
@@ -83,10 +121,16 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
     if (Advance(sources[i], err)) heap.push({sources[i].reader->frame().timestamp_us, i});
   }
   std::fwrite(buf.data(), 1, buf.size(), out);
+  size_t damaged = 0;
   for (const Source& s : sources) {
-    if (s.broken) rc = 1;
+    if (s.reporter->lost()) ++damaged;
   }
-  return rc;
+  if (damaged + unreadable == 0) return 0;
+  std::string summary = fmt::format("lplex dump: output incomplete: frames skipped in {} of {} files", damaged,
+                                    files.size());
+  if (unreadable > 0) summary += fmt::format(", {} could not be opened", unreadable);
+  std::fprintf(err, "%s\n", summary.c_str());
+  return 1;
 }
 
 }  // namespace lplex::cli

@@ -9,9 +9,20 @@
 #include "journal/reader.h"
 
 namespace lplex::cli {
+namespace {
+
+// Keeps what the reader reports, to list it after the block table.
+class Problems : public journal::JournalReader::Reporter {
+ public:
+  void Corruption(uint64_t /*dropped_bytes*/, const Status& problem) override { list.push_back(problem.message()); }
+  std::vector<std::string> list;
+};
+
+}  // namespace
 
 int RunInspect(const std::string& path, std::FILE* out, std::FILE* err) {
-  auto opened = journal::JournalReader::OpenPath(path);
+  Problems problems;
+  auto opened = journal::JournalReader::OpenPath(path, nullptr, &problems);
   if (!opened.ok()) {
     std::fprintf(err, "lplex inspect: %s: %s\n", path.c_str(), opened.status().ToString().c_str());
     return 1;
@@ -22,8 +33,11 @@ int RunInspect(const std::string& path, std::FILE* out, std::FILE* err) {
       "file:         {}\nsize:         {} bytes\nversion:      {}\nblock size:   {}\ncompression:  {}\n"
       "block index:  {}\nblocks:       {}\n\n",
       path, size.ok() ? *size : 0, r.version(), r.block_size(), journal::CompressionName(r.compression()),
-      r.compression() == journal::Compression::kNone ? "none (uncompressed files have none)"
-                                                     : (r.has_block_index() ? "present" : "missing (found by scan)"),
+      r.compression() == journal::Compression::kNone
+          ? "none (uncompressed files have none)"
+          : (r.has_block_index() ? "present"
+                                 : (problems.list.empty() ? "missing (blocks found by scan)"
+                                                          : "missing or damaged (blocks found by scan; see problems)")),
       r.block_count());
   s += fmt::format("{:>6} {:>12} {:<27} {:>12} {:>7} {:>10} {:>6} {:>7} {:>6}\n", "block", "offset", "base time",
                    "base seq", "frames", "compressed", "dict", "ratio", "devs");
@@ -49,7 +63,13 @@ int RunInspect(const std::string& path, std::FILE* out, std::FILE* err) {
                            info->compressed_len, info->dict_len, ratio, info->device_count)
                    .c_str(),
                out);
-    for (const journal::DeviceEntry& d : r.BlockDevices()) {
+    auto table = r.BlockDevices();
+    if (!table.ok()) {
+      std::fprintf(out, "%6llu  ERROR: %s\n", static_cast<unsigned long long>(n), table.status().ToString().c_str());
+      rc = 1;
+      continue;
+    }
+    for (const journal::DeviceEntry& d : *table) {
       devices.try_emplace({d.source, d.name}, n, d);
     }
   }
@@ -65,6 +85,11 @@ int RunInspect(const std::string& path, std::FILE* out, std::FILE* err) {
                            d.product_code, d.model_id, d.software_version, d.model_version, d.model_serial, v.first)
                    .c_str(),
                out);
+  }
+  if (!problems.list.empty()) {
+    std::fprintf(out, "\nproblems (%zu):\n", problems.list.size());
+    for (const std::string& p : problems.list) std::fprintf(out, "  %s\n", p.c_str());
+    rc = 1;
   }
   return rc;
 }

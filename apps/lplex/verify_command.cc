@@ -1,64 +1,81 @@
-// lplex verify: loads and checks every block of every file; lists problems.
+// lplex verify: reads every block and frame record of every file; lists problems.
+//
+// A file is OK only when nothing in it is damaged. Damage that loses no
+// frame still fails it (a damaged block index, an outer header whose base
+// time disagrees with its block): the data reads back, but the file is not
+// what the writer wrote, and seeking or a reader without a forward scan
+// could go wrong on it.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string_view>
+
 #include "commands.h"
-#include "core/file_system.h"
 #include "journal/reader.h"
 
 namespace lplex::cli {
 namespace {
 
+// Collects the problems of one file, in the order they are found. Messages
+// start with the file name, which the FAIL line already shows, so it is cut.
+class ProblemList : public journal::JournalReader::Reporter {
+ public:
+  explicit ProblemList(std::string path) : prefix_(std::move(path) + ": ") {}
+  void Corruption(uint64_t /*dropped_bytes*/, const Status& problem) override { Add(problem.message()); }
+  // A problem already listed is not listed again (reading on from a block
+  // that ends early can meet the next block's damage before its turn).
+  void Add(std::string_view message) {
+    if (message.starts_with(prefix_)) message.remove_prefix(prefix_.size());
+    if (std::find(problems_.begin(), problems_.end(), message) == problems_.end()) problems_.emplace_back(message);
+  }
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::string prefix_;
+  std::vector<std::string> problems_;
+};
+
 // Returns the number of problems found in one file.
 int VerifyFile(const std::string& path, std::FILE* out) {
-  auto opened = journal::JournalReader::OpenPath(path);
+  ProblemList problems(path);
+  auto opened = journal::JournalReader::OpenPath(path, nullptr, &problems);
   if (!opened.ok()) {
-    std::fprintf(out, "%s: FAIL %s\n", path.c_str(), opened.status().ToString().c_str());
+    problems.Add(opened.status().message());
+    std::fprintf(out, "%s: FAIL %s\n", path.c_str(), problems.problems().back().c_str());
     return 1;
   }
   journal::JournalReader& r = **opened;
-  std::vector<std::string> problems;
-  std::vector<std::string> notes;
   uint64_t frames = 0;
-  uint64_t end_of_blocks = journal::kFileHeaderSize;
   for (uint64_t n = 0; n < r.block_count(); ++n) {
-    auto info = r.InspectBlock(n);
+    auto info = r.InspectBlock(n);  // loads and checks the block
     if (!info.ok()) {
-      problems.push_back(info.status().message());
+      problems.Add(info.status().message());
       continue;
     }
-    end_of_blocks = info->offset + info->stored_len;
-    // Read every frame record of the block: a record that runs past the
-    // device table ends the block early even though its CRC is good.
+    if (auto devices = r.BlockDevices(); !devices.ok()) problems.Add(devices.status().message());
+    // Every frame record of the block: one that is cut off or malformed ends
+    // the block early although its CRC is good; the reporter hears of it.
     uint32_t readable = 0;
-    Status s = r.SeekBlock(n);
-    while (s.ok() && r.Next() && r.current_block() == static_cast<int64_t>(n)) ++readable;
-    if (readable != info->frame_count) {
-      problems.push_back(fmt::format("block {} at offset {}: frame records end after {} of {} frames", n,
-                                     info->offset, readable, info->frame_count));
-    }
+    while (readable < info->frame_count && r.Next() && r.current_block() == static_cast<int64_t>(n)) ++readable;
     frames += readable;
   }
-  auto size = FileSystem::Default()->FileSize(path);
-  if (size.ok()) {
-    uint64_t expected_end = end_of_blocks;
-    if (r.has_block_index()) expected_end += 8 * r.block_count() + 8;
-    if (*size > expected_end && problems.empty()) {
-      problems.push_back(fmt::format("truncated tail: {} bytes after the last whole block at offset {}",
-                                     *size - expected_end, end_of_blocks));
-    }
-  }
+  std::vector<std::string> notes;
   if (r.compression() != journal::Compression::kNone && !r.has_block_index()) {
-    notes.push_back("no block index (the file was not closed, or is still being written); blocks found by scan");
+    notes.push_back(
+        "blocks located by forward scan (no usable block index: the file was not closed, is still being written, "
+        "or its index is damaged)");
   }
-  if (problems.empty()) {
+  const size_t n = problems.problems().size();
+  if (n == 0) {
     std::fprintf(out, "%s: OK (%llu blocks, %llu frames)\n", path.c_str(),
                  static_cast<unsigned long long>(r.block_count()), static_cast<unsigned long long>(frames));
   } else {
-    std::fprintf(out, "%s: FAIL (%zu problems)\n", path.c_str(), problems.size());
+    std::fprintf(out, "%s: FAIL (%zu problem%s; %llu frames readable)\n", path.c_str(), n, n == 1 ? "" : "s",
+                 static_cast<unsigned long long>(frames));
   }
-  for (const auto& p : problems) std::fprintf(out, "  problem: %s\n", p.c_str());
-  for (const auto& n : notes) std::fprintf(out, "  note: %s\n", n.c_str());
-  return static_cast<int>(problems.size());
+  for (const auto& p : problems.problems()) std::fprintf(out, "  problem: %s\n", p.c_str());
+  for (const auto& note : notes) std::fprintf(out, "  note: %s\n", note.c_str());
+  return static_cast<int>(n);
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ Status VerifyBlock(std::span<const uint8_t> block, uint8_t version, uint64_t ind
 // possibly describe: every zstd block of up to 128 KiB costs at least 4
 // bytes (3-byte header + 1 RLE byte). Used to refuse a block before its
 // buffer is allocated, so a tiny file cannot make the reader allocate a
-// 2 GiB block.
+// block of the largest size (kMaxBlockSize, 16 MiB).
 uint64_t MaxZstdContentSize(uint64_t payload_len);
 
 // Decodes zstd payloads into caller buffers. Holds one decompression context

@@ -27,19 +27,15 @@ Result<Compression> ParseCompression(std::string_view name) {
       fmt::format("unknown compression \"{}\" (valid: none, zstd, zstd-dict)", name));
 }
 
+namespace {
+bool BlockSizeInRange(uint64_t n) { return n >= kMinBlockSize && n <= kMaxBlockSize && (n & (n - 1)) == 0; }
+// "(valid: 4096..16777216, a power of 2)", shared by the writer's and the reader's messages.
+std::string BlockSizeRange() { return fmt::format("(valid: {}..{}, a power of 2)", kMinBlockSize, kMaxBlockSize); }
+}  // namespace
+
 Status ValidateBlockSize(uint64_t block_size) {
-  if (block_size < kMinBlockSize) {
-    return Status::InvalidArgument(
-        fmt::format("block size {} too small, minimum 4096 (a power of two such as 65536 or 262144)", block_size));
-  }
-  if (block_size > (1ull << 31)) {
-    return Status::InvalidArgument(fmt::format("block size {} too large, maximum 2147483648", block_size));
-  }
-  if ((block_size & (block_size - 1)) != 0) {
-    return Status::InvalidArgument(
-        fmt::format("block size {} must be a power of 2 (e.g. 4096, 65536, 262144)", block_size));
-  }
-  return Status::Ok();
+  if (BlockSizeInRange(block_size)) return Status::Ok();
+  return Status::InvalidArgument(fmt::format("block size {} out of range {}", block_size, BlockSizeRange()));
 }
 
 void EncodeFileHeader(const FileHeader& h, uint8_t out[kFileHeaderSize]) {
@@ -61,8 +57,8 @@ Result<FileHeader> DecodeFileHeader(std::span<const uint8_t> b) {
     return Status::Unsupported(fmt::format("unsupported journal version {}", h.version));
   }
   h.block_size = le::Load32(b.data() + 4);
-  if (h.block_size < kMinBlockSize || (h.block_size & (h.block_size - 1)) != 0) {
-    return Status::Corruption(fmt::format("invalid block size {}", h.block_size));
+  if (!BlockSizeInRange(h.block_size)) {
+    return Status::Corruption(fmt::format("invalid block size {} {}", h.block_size, BlockSizeRange()));
   }
   uint32_t comp = le::Load32(b.data() + 8) & 0xFF;
   if (comp > 2) return Status::Unsupported(fmt::format("unsupported compression type {}", comp));

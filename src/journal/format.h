@@ -42,6 +42,10 @@ inline constexpr size_t kDeviceEntryMaxSize = 147;
 
 inline constexpr uint32_t kMaxIndexEntries = 1u << 18;
 inline constexpr uint32_t kMinBlockSize = 4096;
+// The largest block size lplex writes or reads. The format's u32 would allow
+// 2 GiB, but a reader holds one whole block in memory, so a header claiming
+// more than this is refused as corrupt rather than trusted (issue 6, #8).
+inline constexpr uint32_t kMaxBlockSize = 16u << 20;  // 16 MiB
 inline constexpr uint32_t kDefaultBlockSize = 262144;
 
 // Largest payload one frame record may carry (a fast-packet can reach 223
@@ -58,7 +62,8 @@ std::string_view CompressionName(Compression c);
 // Accepts the names above (case-sensitive). The error lists the valid names.
 Result<Compression> ParseCompression(std::string_view name);
 
-// OK when block_size is a power of two and at least 4096; the error names it.
+// OK when block_size is a power of two in [kMinBlockSize, kMaxBlockSize];
+// the InvalidArgument error names the value and the valid range.
 Status ValidateBlockSize(uint64_t block_size);
 
 struct FileHeader {
@@ -68,7 +73,9 @@ struct FileHeader {
 };
 
 void EncodeFileHeader(const FileHeader& h, uint8_t out[kFileHeaderSize]);
-// Checks, in order: magic, version in {1,2}, block size, compression <= 2.
+// Checks, in order: magic, version in {1,2}, block size (a power of two in
+// [kMinBlockSize, kMaxBlockSize]; Corruption naming the value and the valid
+// range otherwise), compression <= 2.
 Result<FileHeader> DecodeFileHeader(std::span<const uint8_t> bytes);
 
 // Where frame data starts inside an uncompressed block of this version.

@@ -31,10 +31,12 @@ Status ReadExact(const RandomAccessFile& f, uint64_t offset, size_t n, uint8_t* 
 
 class JournalReader::Impl {
  public:
-  Impl(std::unique_ptr<RandomAccessFile> file, std::string name, FileHeader header, uint64_t size)
-      : file_(std::move(file)), name_(std::move(name)), header_(header), file_size_(size) {}
+  Impl(std::unique_ptr<RandomAccessFile> file, std::string name, FileHeader header, uint64_t size,
+       Reporter* reporter)
+      : file_(std::move(file)), name_(std::move(name)), header_(header), file_size_(size), reporter_(reporter) {}
 
-  // Finds the blocks (§4.1/§4.2). Only an I/O error during the forward scan fails.
+  // Finds the blocks (§4.1/§4.2 and the index/block agreement rule in the
+  // header comment). Only an I/O error during the forward scan fails.
   Status LocateBlocks();
 
   bool Next();
@@ -45,8 +47,8 @@ class JournalReader::Impl {
   Result<int64_t> BlockBaseTime(uint64_t n);
   Result<uint64_t> BlockBaseSeq(uint64_t n);
   Result<BlockInfo> InspectBlock(uint64_t n);
-  std::vector<DeviceEntry> BlockDevices() const;
-  std::vector<DeviceEntry> BlockDevicesAt(uint32_t frame_index) const;
+  Result<std::vector<DeviceEntry>> BlockDevices() const;
+  Result<std::vector<DeviceEntry>> BlockDevicesAt(uint32_t frame_index) const;
 
   const FileHeader& header() const { return header_; }
   uint64_t block_count() const { return block_count_; }
@@ -73,13 +75,32 @@ class JournalReader::Impl {
     return Status::OutOfRange(fmt::format("{}: block {} out of range [0, {})", name_, n, block_count_));
   }
 
-  Status ReadIndex();
-  Status ScanBlocks();
+  // Reads the LPJI footer and checks the §4.2 rules plus "the first entry is
+  // 16". NotFound when there is no footer. On OK, `offsets` holds the entries;
+  // `table_start` is where the index table starts whenever the footer's count
+  // fits in the file (even when an entry breaks a rule), else the footer's
+  // own offset.
+  Status ReadIndex(std::vector<uint64_t>* offsets, uint64_t* table_start);
+  // Reads each indexed block's outer header into `out` (one BlockRef per
+  // offset) and checks that the blocks chain: block i ends exactly where
+  // entry i+1 (or, for the last, the index table) starts. The first
+  // disagreement is returned as Corruption naming the entry.
+  Status ReadIndexedBlocks(const std::vector<uint64_t>& offsets, uint64_t table_start, std::vector<BlockRef>* out);
+  // Walks the outer headers from offset 16 and stops at the first one that is
+  // empty or whose block would run past `limit`. Returns where it stopped
+  // (== limit when whole blocks fill [16, limit)). Only I/O errors fail.
+  Result<uint64_t> ScanBlocks(uint64_t limit, std::vector<BlockRef>* out);
+  // Tells the reporter, if any.
+  void Report(uint64_t dropped_bytes, std::string what);
 
   // Loads block n into block_ and verifies it; on success the reader is
   // positioned before its first frame, on failure status_ holds the error.
   Status LoadAndPosition(uint64_t n);
   Status LoadBlock(uint64_t n);
+  // After a compressed block n verified: the outer header's base time/seq
+  // (used for seeking) must match the block's own; a mismatch is reported
+  // and the in-memory copy corrected.
+  void CheckOuterHeader(uint64_t n);
   Status LoadUncompressed(uint64_t n);
   Status LoadCompressed(uint64_t n);
   Status EnsureBlockBuffer();
@@ -92,6 +113,7 @@ class JournalReader::Impl {
   std::string name_;
   FileHeader header_;
   uint64_t file_size_;
+  Reporter* reporter_;
 
   uint64_t block_count_ = 0;
   std::vector<BlockRef> blocks_;  // compressed files only
@@ -124,30 +146,79 @@ class JournalReader::Impl {
 // ---------------------------------------------------------------------------
 // Locating blocks
 
+void JournalReader::Impl::Report(uint64_t dropped_bytes, std::string what) {
+  if (reporter_ != nullptr) reporter_->Corruption(dropped_bytes, Status::Corruption(fmt::format("{}: {}", name_, what)));
+}
+
 Status JournalReader::Impl::LocateBlocks() {
   if (!compressed()) {
-    block_count_ = file_size_ >= kFileHeaderSize ? (file_size_ - kFileHeaderSize) / header_.block_size : 0;
+    const uint64_t body = file_size_ >= kFileHeaderSize ? file_size_ - kFileHeaderSize : 0;
+    block_count_ = body / header_.block_size;
+    if (const uint64_t tail = body % header_.block_size; tail != 0) {
+      const uint64_t at = kFileHeaderSize + block_count_ * header_.block_size;
+      Report(tail, fmt::format("{} bytes at file offset {} are not a whole block of {} bytes (block {} is cut off: "
+                               "the file was truncated, or is still being written)",
+                               tail, at, header_.block_size, block_count_));
+    }
     return Status::Ok();
   }
-  if (ReadIndex().ok()) {
-    has_index_ = true;
+  std::vector<uint64_t> offsets;
+  uint64_t table_start = file_size_;
+  Status index = ReadIndex(&offsets, &table_start);
+  if (index.IsNotFound()) {
+    // No footer: a file cut off by a crash, or still being written.
+    Result<uint64_t> stop = ScanBlocks(file_size_, &blocks_);
+    if (!stop.ok()) return stop.status().WithContext(fmt::format("{}: scan compressed blocks", name_));
     block_count_ = blocks_.size();
+    if (*stop < file_size_) {
+      Report(file_size_ - *stop,
+             fmt::format("{} bytes at file offset {} after the last whole block are not a whole block (block {} is "
+                         "cut off or its outer header is damaged; the file has no block index)",
+                         file_size_ - *stop, *stop, block_count_));
+    }
     return Status::Ok();
   }
-  blocks_.clear();
-  Status s = ScanBlocks();
-  if (!s.ok()) return s.WithContext(fmt::format("{}: scan compressed blocks", name_));
+  std::vector<BlockRef> indexed;
+  if (index.ok()) index = ReadIndexedBlocks(offsets, table_start, &indexed);
+  if (index.ok()) {
+    blocks_ = std::move(indexed);
+    block_count_ = blocks_.size();
+    has_index_ = true;
+    return Status::Ok();
+  }
+  // The index is there but disagrees with the blocks. Whichever of the two
+  // accounts for every byte up to the index table wins.
+  std::vector<BlockRef> scanned;
+  Result<uint64_t> stop = ScanBlocks(table_start, &scanned);
+  if (!stop.ok()) return stop.status().WithContext(fmt::format("{}: scan compressed blocks", name_));
+  if (*stop != table_start && indexed.size() == offsets.size() && !offsets.empty()) {
+    // The scan is derailed too, so an outer header's lengths are what is
+    // damaged, not the index: keep the index, whose offsets bound every
+    // block; the damaged block fails when it is loaded.
+    blocks_ = std::move(indexed);
+    block_count_ = blocks_.size();
+    has_index_ = true;
+    return Status::Ok();
+  }
+  blocks_ = std::move(scanned);
   block_count_ = blocks_.size();
+  Report(0, fmt::format("block index damaged: {}; blocks located by forward scan", index.message()));
+  if (*stop < table_start) {
+    Report(table_start - *stop,
+           fmt::format("{} bytes at file offset {} before the block index are not a whole block (block {} is "
+                       "cut off or its outer header is damaged)",
+                       table_start - *stop, *stop, block_count_));
+  }
   return Status::Ok();
 }
 
-// The LPJI footer is trusted only when every rule of spec §4.2 holds;
-// anything else sends the caller to the forward scan.
-Status JournalReader::Impl::ReadIndex() {
+Status JournalReader::Impl::ReadIndex(std::vector<uint64_t>* offsets, uint64_t* table_start) {
   if (file_size_ < kFileHeaderSize + kIndexFooterLen) return Status::NotFound("file too small for a block index");
   uint8_t footer[kIndexFooterLen];
-  LPLEX_RETURN_IF_ERROR(ReadExact(*file_, file_size_ - kIndexFooterLen, kIndexFooterLen, footer, "index footer"));
+  Status s = ReadExact(*file_, file_size_ - kIndexFooterLen, kIndexFooterLen, footer, "index footer");
+  if (!s.ok()) return Status::NotFound(s.message());
   if (std::memcmp(footer + 4, kIndexMagic, 4) != 0) return Status::NotFound("no LPJI footer");
+  *table_start = file_size_ - kIndexFooterLen;
   const uint32_t count = le::Load32(footer);
   if (count > kMaxIndexEntries) {
     return Status::Corruption(fmt::format("index count {} exceeds limit {}", count, kMaxIndexEntries));
@@ -156,42 +227,81 @@ Status JournalReader::Impl::ReadIndex() {
   if (file_size_ - kIndexFooterLen < table_len || file_size_ - kIndexFooterLen - table_len < kFileHeaderSize) {
     return Status::Corruption(fmt::format("index of {} entries does not fit in {} bytes", count, file_size_));
   }
-  const uint64_t table_start = file_size_ - kIndexFooterLen - table_len;
+  *table_start = file_size_ - kIndexFooterLen - table_len;
   if (count == 0) return Status::Ok();
 
   std::vector<uint8_t> table(table_len);
-  LPLEX_RETURN_IF_ERROR(ReadExact(*file_, table_start, table.size(), table.data(), "index table"));
-  blocks_.resize(count);
+  LPLEX_RETURN_IF_ERROR(ReadExact(*file_, *table_start, table.size(), table.data(), "index table"));
+  offsets->resize(count);
   uint64_t prev = 0;
   for (uint32_t i = 0; i < count; ++i) {
     const uint64_t off = le::Load64(table.data() + 8 * i);
-    if (off < kFileHeaderSize || off >= table_start || (i > 0 && off <= prev)) {
+    if (i == 0 && off != kFileHeaderSize) {
+      return Status::Corruption(fmt::format("index entry 0 has offset {} (valid: {}, right after the file header)",
+                                            off, kFileHeaderSize));
+    }
+    if (off >= *table_start || (i > 0 && off <= prev)) {
       return Status::Corruption(fmt::format("index entry {} has offset {} (valid: above {} and below {})", i, off,
-                                            i > 0 ? prev : kFileHeaderSize - 1, table_start));
+                                            prev, *table_start));
     }
     prev = off;
-    blocks_[i].offset = off;
-  }
-  const size_t want = header_.version == kVersion1 ? 8 : 16;
-  for (BlockRef& b : blocks_) {
-    uint8_t h[16];
-    LPLEX_RETURN_IF_ERROR(ReadExact(*file_, b.offset, want, h, "block header"));
-    b.base_time_us = static_cast<int64_t>(le::Load64(h));
-    b.base_seq = want == 16 ? le::Load64(h + 8) : 0;
+    (*offsets)[i] = off;
   }
   return Status::Ok();
 }
 
-// Walks the outer headers from offset 16 and stops at the first header that
-// is empty or whose block runs past the end of the file, so a file cut off
-// mid-block keeps every whole block before the cut.
-Status JournalReader::Impl::ScanBlocks() {
+Status JournalReader::Impl::ReadIndexedBlocks(const std::vector<uint64_t>& offsets, uint64_t table_start,
+                                              std::vector<BlockRef>* out) {
+  if (offsets.empty() && table_start != kFileHeaderSize) {
+    return Status::Corruption(fmt::format("index lists no blocks, but {} bytes lie between the file header and the "
+                                          "index table",
+                                          table_start - kFileHeaderSize));
+  }
+  const size_t hlen = outer_header_len();
+  const bool dict = header_.compression == Compression::kZstdDict;
+  const size_t lens_at = header_.version == kVersion1 ? 8 : 16;
+  Status first_mismatch;
+  out->reserve(offsets.size());
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    uint8_t h[kDictHeaderLenV2];
+    const uint64_t off = offsets[i];
+    const uint64_t next = i + 1 < offsets.size() ? offsets[i + 1] : table_start;
+    // Offsets are below table_start <= file size - 8; a header may still run past the file.
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(hlen, file_size_ - off));
+    LPLEX_RETURN_IF_ERROR(ReadExact(*file_, off, want, h, fmt::format("block {} header", i)));
+    BlockRef b;
+    b.offset = off;
+    if (want >= lens_at) {
+      b.base_time_us = static_cast<int64_t>(le::Load64(h));
+      b.base_seq = header_.version == kVersion1 ? 0 : le::Load64(h + 8);
+    }
+    out->push_back(b);
+    if (!first_mismatch.ok()) continue;
+    uint64_t end = 0;
+    if (want == hlen) {
+      const uint32_t dict_len = dict ? le::Load32(h + lens_at) : 0;
+      const uint32_t comp_len = le::Load32(h + lens_at + (dict ? 4 : 0));
+      end = off + hlen + dict_len + comp_len;
+    }
+    if (want < hlen || end != next) {
+      const std::string where = i + 1 < offsets.size() ? fmt::format("entry {} says block {} starts", i + 1, i + 1)
+                                                        : std::string("the index table starts");
+      first_mismatch = Status::Corruption(
+          want < hlen ? fmt::format("entry {} (offset {}) leaves no room for a block header", i, off)
+                      : fmt::format("{} at offset {}, but block {} (at offset {}) ends at {}", where, next, i, off,
+                                    end));
+    }
+  }
+  return first_mismatch;
+}
+
+Result<uint64_t> JournalReader::Impl::ScanBlocks(uint64_t limit, std::vector<BlockRef>* out) {
   const size_t hlen = outer_header_len();
   const bool dict = header_.compression == Compression::kZstdDict;
   const size_t lens_at = header_.version == kVersion1 ? 8 : 16;
   uint64_t off = kFileHeaderSize;
   uint8_t h[kDictHeaderLenV2];
-  while (file_size_ - off >= hlen) {
+  while (off <= limit && limit - off >= hlen) {
     Result<size_t> got = file_->Read(off, hlen, h);
     if (!got.ok()) return got.status();
     if (*got != hlen) break;  // the file shrank under us; keep what we have
@@ -199,15 +309,15 @@ Status JournalReader::Impl::ScanBlocks() {
     const uint32_t comp_len = le::Load32(h + lens_at + (dict ? 4 : 0));
     if (comp_len == 0 && dict_len == 0) break;
     const uint64_t body = uint64_t{dict_len} + comp_len;
-    if (body > file_size_ - off - hlen) break;
+    if (body > limit - off - hlen) break;
     BlockRef b;
     b.offset = off;
     b.base_time_us = static_cast<int64_t>(le::Load64(h));
     b.base_seq = header_.version == kVersion1 ? 0 : le::Load64(h + 8);
-    blocks_.push_back(b);
+    out->push_back(b);
     off += hlen + body;
   }
-  return Status::Ok();
+  return off;
 }
 
 // ---------------------------------------------------------------------------
@@ -290,7 +400,19 @@ Status JournalReader::Impl::LoadBlock(uint64_t n) {
   }
   if (!s.ok()) return s.WithContext(name_);
   loaded_ = static_cast<int64_t>(n);
+  if (compressed()) CheckOuterHeader(n);
   return Status::Ok();
+}
+
+void JournalReader::Impl::CheckOuterHeader(uint64_t n) {
+  BlockRef& ref = blocks_[n];
+  const bool v1 = header_.version == kVersion1;
+  if (ref.base_time_us == layout_.base_time_us && (v1 || ref.base_seq == layout_.base_seq)) return;
+  Report(0, fmt::format("block {} at file offset {}: outer header says base time {} / base seq {}, the block "
+                        "itself says {} / {} (outer header damaged; the block's values are used)",
+                        n, ref.offset, ref.base_time_us, ref.base_seq, layout_.base_time_us, layout_.base_seq));
+  ref.base_time_us = layout_.base_time_us;
+  ref.base_seq = layout_.base_seq;
 }
 
 Status JournalReader::Impl::LoadAndPosition(uint64_t n) {
@@ -322,6 +444,13 @@ bool JournalReader::Impl::Next() {
       if (used == 0) {
         // The CRC was good, so the writer produced this; the rest of the block is unreadable.
         ++truncated_;
+        const uint64_t at = static_cast<uint64_t>(cursor_ - block_.get());
+        Report(static_cast<uint64_t>(frames_end_ - cursor_),
+               fmt::format("block {} at file offset {}: frame record {} of {} (block offset {}) is cut off or "
+                           "malformed (bad varint, or it runs into the device table at block offset {}); the "
+                           "block's last {} frames are skipped",
+                           pos_, BlockOffset(static_cast<uint64_t>(pos_)), next_frame_, block_frames_, at,
+                           layout_.device_table_offset, block_frames_ - next_frame_));
         block_frames_ = 0;
         continue;
       }
@@ -426,16 +555,21 @@ Result<BlockInfo> JournalReader::Impl::InspectBlock(uint64_t n) {
   return info;
 }
 
-std::vector<DeviceEntry> JournalReader::Impl::BlockDevices() const {
-  if (loaded_ < 0) return {};
+Result<std::vector<DeviceEntry>> JournalReader::Impl::BlockDevices() const {
+  if (loaded_ < 0) return Status::NotFound(fmt::format("{}: no block loaded", name_));
   Result<std::vector<DeviceEntry>> table =
       DecodeDeviceTable(block_.get() + layout_.device_table_offset, layout_.device_table_size);
-  if (!table.ok()) return {};
-  return std::move(table).value();
+  if (!table.ok()) {
+    return table.status().WithContext(
+        fmt::format("{}: block {} at file offset {}", name_, loaded_, BlockOffset(static_cast<uint64_t>(loaded_))));
+  }
+  return table;
 }
 
-std::vector<DeviceEntry> JournalReader::Impl::BlockDevicesAt(uint32_t frame_index) const {
-  std::vector<DeviceEntry> all = BlockDevices();
+Result<std::vector<DeviceEntry>> JournalReader::Impl::BlockDevicesAt(uint32_t frame_index) const {
+  Result<std::vector<DeviceEntry>> table = BlockDevices();
+  if (!table.ok()) return table.status();
+  std::vector<DeviceEntry>& all = *table;
   constexpr size_t kNone = SIZE_MAX;
   std::array<size_t, 256> pick;
   pick.fill(kNone);
@@ -459,7 +593,8 @@ std::vector<DeviceEntry> JournalReader::Impl::BlockDevicesAt(uint32_t frame_inde
 JournalReader::JournalReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JournalReader::~JournalReader() = default;
 
-Result<std::unique_ptr<JournalReader>> JournalReader::Open(std::unique_ptr<RandomAccessFile> file, std::string name) {
+Result<std::unique_ptr<JournalReader>> JournalReader::Open(std::unique_ptr<RandomAccessFile> file, std::string name,
+                                                          Reporter* reporter) {
   if (!file) return Status::InvalidArgument(fmt::format("{}: no file to read", name));
   Result<uint64_t> size = file->Size();
   if (!size.ok()) return size.status().WithContext(name);
@@ -468,16 +603,17 @@ Result<std::unique_ptr<JournalReader>> JournalReader::Open(std::unique_ptr<Rando
   if (!got.ok()) return got.status().WithContext(fmt::format("{}: read journal header", name));
   Result<FileHeader> header = DecodeFileHeader(std::span<const uint8_t>(hdr, *got));
   if (!header.ok()) return header.status().WithContext(name);
-  auto impl = std::make_unique<Impl>(std::move(file), std::move(name), *header, *size);
+  auto impl = std::make_unique<Impl>(std::move(file), std::move(name), *header, *size, reporter);
   LPLEX_RETURN_IF_ERROR(impl->LocateBlocks());
   return std::unique_ptr<JournalReader>(new JournalReader(std::move(impl)));
 }
 
-Result<std::unique_ptr<JournalReader>> JournalReader::OpenPath(const std::string& path, FileSystem* fs) {
+Result<std::unique_ptr<JournalReader>> JournalReader::OpenPath(const std::string& path, FileSystem* fs,
+                                                              Reporter* reporter) {
   if (fs == nullptr) fs = FileSystem::Default();
   Result<std::unique_ptr<RandomAccessFile>> file = fs->NewRandomAccessFile(path);
   if (!file.ok()) return file.status();
-  return Open(std::move(file).value(), path);
+  return Open(std::move(file).value(), path, reporter);
 }
 
 uint8_t JournalReader::version() const { return impl_->header().version; }
@@ -496,8 +632,8 @@ void JournalReader::SkipBlock() { impl_->SkipBlock(); }
 Status JournalReader::SeekBlock(uint64_t n) { return impl_->SeekBlock(n); }
 Status JournalReader::SeekToTime(int64_t t_us) { return impl_->SeekToTime(t_us); }
 Status JournalReader::SeekToSeq(uint64_t seq) { return impl_->SeekToSeq(seq); }
-std::vector<DeviceEntry> JournalReader::BlockDevices() const { return impl_->BlockDevices(); }
-std::vector<DeviceEntry> JournalReader::BlockDevicesAt(uint32_t frame_index) const {
+Result<std::vector<DeviceEntry>> JournalReader::BlockDevices() const { return impl_->BlockDevices(); }
+Result<std::vector<DeviceEntry>> JournalReader::BlockDevicesAt(uint32_t frame_index) const {
   return impl_->BlockDevicesAt(frame_index);
 }
 Result<BlockInfo> JournalReader::InspectBlock(uint64_t n) { return impl_->InspectBlock(n); }

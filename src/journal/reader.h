@@ -1,18 +1,32 @@
 // JournalReader: reads .lpj files (v1 and v2; none, zstd and zstd+dict).
 //
 // Any byte sequence is safe input. Opening checks only the file header and
-// locates the blocks (from the LPJI index when it is sound, else by a forward
-// scan that stops at the first incomplete block, which is how a file cut off
-// by a crash is recovered). Blocks are loaded and verified (size, zstd,
-// CRC-32C, trailer ranges) one at a time as iteration reaches them.
+// locates the blocks:
+//  - uncompressed files: every whole block_size slice after the header;
+//  - compressed files: from the LPJI index when it is sound AND agrees with
+//    the blocks (each entry is where the previous block's outer header says
+//    that block ends, the first is 16, the last block ends where the index
+//    table starts); otherwise by a forward scan over the outer headers. When
+//    the index disagrees but the scan cannot get through the blocks either,
+//    the index is kept (a block's outer header is what is damaged; that
+//    block then fails to load and the others read normally).
+// Blocks are loaded and verified (size, zstd, CRC-32C, trailer ranges) one
+// at a time as iteration reaches them.
 //
 // Errors:
 //  - a block that cannot be loaded stops Next(); status() says which block,
 //    at which file offset, and why. SkipBlock() moves past it so the caller
 //    can go on with the next block (lplex dump does; lplex verify reports).
-//  - a frame record that is malformed inside a block whose CRC is good ends
-//    that block early (the rest of it is unreadable); the count of such
-//    blocks is kept in truncated_blocks().
+//  - damage the reader steps over without stopping goes to the Reporter
+//    given at Open (when there is one), once per occurrence:
+//      * a damaged index (the blocks were located by a forward scan);
+//      * bytes after the last whole block that are not a whole block (a file
+//        cut off by a crash, or still being written);
+//      * a frame record that is malformed inside a block whose CRC is good:
+//        the rest of that block is unreadable and skipped (also counted in
+//        truncated_blocks());
+//      * an outer header whose base time / base seq differ from the block's
+//        own (CRC-protected) values, which are then used.
 //
 // Not thread-safe; one reader per thread. The file is read with pread, so
 // several readers may share one RandomAccessFile.
@@ -57,22 +71,39 @@ struct BlockInfo {
 
 class JournalReader {
  public:
+  // Told about damage the reader steps over (see the file comment). Must
+  // outlive the reader. Called from Open and from the calls that move the
+  // reader, on the reader's thread.
+  class Reporter {
+   public:
+    virtual ~Reporter() = default;
+    // `problem` (a Corruption) names the file, the block or file offset and
+    // what is wrong. `dropped_bytes` is how many stored bytes could not be
+    // read as frames because of it: 0 when no frame is lost (a damaged index
+    // whose blocks a scan found, a wrong outer base time).
+    virtual void Corruption(uint64_t dropped_bytes, const Status& problem) = 0;
+  };
+
   JournalReader(const JournalReader&) = delete;
   JournalReader& operator=(const JournalReader&) = delete;
   ~JournalReader();
 
   // Opens a journal from any RandomAccessFile. `name` is only used in
-  // messages. Fails on a bad header (magic, version, block size, compression).
+  // messages. Fails on a bad header (magic, version, block size,
+  // compression) and on an I/O error while locating the blocks. `reporter`
+  // (may be null) hears of damage found while locating blocks before Open
+  // returns, and of damage found later while reading.
   static Result<std::unique_ptr<JournalReader>> Open(std::unique_ptr<RandomAccessFile> file,
-                                                     std::string name = "journal");
+                                                     std::string name = "journal", Reporter* reporter = nullptr);
   // Opens the file at `path` through `fs` (FileSystem::Default() when null).
-  static Result<std::unique_ptr<JournalReader>> OpenPath(const std::string& path, FileSystem* fs = nullptr);
+  static Result<std::unique_ptr<JournalReader>> OpenPath(const std::string& path, FileSystem* fs = nullptr,
+                                                         Reporter* reporter = nullptr);
 
   uint8_t version() const;
   Compression compression() const;
   uint32_t block_size() const;
   uint64_t block_count() const;
-  // True when the block table came from a sound LPJI footer (false after a
+  // True when the block table came from the LPJI footer (false after a
   // forward scan and always for uncompressed files).
   bool has_block_index() const;
   // Index of the loaded block (after a failed load: the block that failed),
@@ -111,17 +142,20 @@ class JournalReader {
   Status SeekToSeq(uint64_t seq);
 
   // Every device-table entry of the loaded block, in table order.
-  std::vector<DeviceEntry> BlockDevices() const;
+  // Corruption naming the block and the entry when the table cannot be
+  // parsed (its CRC was good, so the writer produced it); NotFound when no
+  // block is loaded (none yet, or the last load failed).
+  Result<std::vector<DeviceEntry>> BlockDevices() const;
   // One entry per source as of frame `frame_index` of the loaded block: the
   // entry with the largest active_from <= frame_index (first wins a tie),
-  // sorted by source.
-  std::vector<DeviceEntry> BlockDevicesAt(uint32_t frame_index) const;
+  // sorted by source. Errors as BlockDevices().
+  Result<std::vector<DeviceEntry>> BlockDevicesAt(uint32_t frame_index) const;
 
   // Loads block n fully (every check applies) and describes it. Moves the
   // reader to that block.
   Result<BlockInfo> InspectBlock(uint64_t n);
 
-  // Blocks whose frame records ended early (see the class comment); a block
+  // Blocks whose frame records ended early (see the file comment); a block
   // read twice (after a seek) counts twice.
   uint64_t truncated_blocks() const;
 

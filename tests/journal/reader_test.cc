@@ -60,6 +60,33 @@ TEST(ReaderHeader, InvalidBlockSize) {
   }
 }
 
+// Issue 6 #8: a header claiming more than 16 MiB would make the reader hold
+// (and verify allocate) a block that large; it is refused as corrupt, naming
+// the value and the valid range. 16 MiB itself opens.
+TEST(ReaderHeader, ReaderRejectsHeaderBlockSizeOver16MiB) {
+  for (uint32_t bs : {kMaxBlockSize * 2, 1u << 31}) {
+    for (uint32_t flags : {0u, 1u, 2u}) {
+      Status s = OpenError(VectorFileHeader(2, bs, flags));
+      EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+      EXPECT_TRUE(Contains(s, fmt::format("x.lpj: invalid block size {} (valid: 4096..16777216, a power of 2)", bs)))
+          << s.ToString();
+    }
+  }
+  EXPECT_EQ(kMaxBlockSize, 16u << 20);
+  EXPECT_TRUE(OpenError(VectorFileHeader(2, kMaxBlockSize, 1)).ok());
+}
+
+// The writers' check uses the same bound and says the same range.
+TEST(ReaderHeader, ValidateBlockSizeEnforcesTheSameRange) {
+  EXPECT_TRUE(ValidateBlockSize(kMinBlockSize).ok());
+  EXPECT_TRUE(ValidateBlockSize(kMaxBlockSize).ok());
+  for (uint64_t bs : {uint64_t{kMaxBlockSize} * 2, uint64_t{1} << 31, uint64_t{1} << 40, uint64_t{6000}, uint64_t{0}}) {
+    Status s = ValidateBlockSize(bs);
+    EXPECT_TRUE(Contains(s, fmt::format("block size {} out of range (valid: 4096..16777216, a power of 2)", bs)))
+        << s.ToString();
+  }
+}
+
 TEST(ReaderHeader, UnsupportedCompression) {
   Status s = OpenError(VectorFileHeader(2, kBlockSize, 3));
   EXPECT_TRUE(Contains(s, "unsupported compression type 3")) << s.ToString();
@@ -347,7 +374,7 @@ TEST(ReaderSkip, FailedSeekReportsAndSuccessfulSeekClears) {
   EXPECT_TRUE(Contains(s, "block 1 checksum mismatch")) << s.ToString();
   EXPECT_FALSE(rd->Next());
   EXPECT_FALSE(rd->status().ok());
-  EXPECT_TRUE(rd->BlockDevices().empty());
+  EXPECT_TRUE(rd->BlockDevices().status().IsNotFound()) << "no block is loaded after a failed seek";
   ASSERT_TRUE(rd->SeekBlock(2).ok());
   EXPECT_TRUE(rd->status().ok());
   ASSERT_TRUE(rd->Next());
@@ -384,9 +411,11 @@ TEST(ReaderDevices, TableDecodesWithAllFields) {
   blk.devices = {d, VectorDevice(11, 77, 2)};
   j.AddBlock(blk);
   auto rd = OpenOrDie(j);
-  EXPECT_TRUE(rd->BlockDevices().empty()) << "nothing loaded yet";
+  EXPECT_TRUE(rd->BlockDevices().status().IsNotFound()) << "nothing loaded yet";
   ASSERT_TRUE(rd->Next());
-  EXPECT_EQ(rd->BlockDevices(), blk.devices);
+  auto devices = rd->BlockDevices();
+  ASSERT_TRUE(devices.ok()) << devices.status().ToString();
+  EXPECT_EQ(*devices, blk.devices);
   auto info = rd->InspectBlock(0);
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->device_count, 2);
@@ -407,7 +436,11 @@ TEST(ReaderDevices, BlockDevicesAtPicksLatestActiveEntry) {
   ASSERT_TRUE(rd->Next());
   auto names_at = [&](uint32_t i) {
     std::vector<std::pair<int, uint64_t>> out;
-    for (const DeviceEntry& e : rd->BlockDevicesAt(i)) out.emplace_back(e.source, e.name);
+    auto at = rd->BlockDevicesAt(i);
+    EXPECT_TRUE(at.ok()) << at.status().ToString();
+    if (at.ok()) {
+      for (const DeviceEntry& e : *at) out.emplace_back(e.source, e.name);
+    }
     return out;
   };
   using V = std::vector<std::pair<int, uint64_t>>;
@@ -415,11 +448,12 @@ TEST(ReaderDevices, BlockDevicesAtPicksLatestActiveEntry) {
   EXPECT_EQ(names_at(1), (V{{3, 0xD}, {5, 0xA}, {7, 0xC}, {9, 0x91}}));
   EXPECT_EQ(names_at(2), (V{{3, 0xD}, {5, 0xB}, {7, 0xC}, {9, 0x91}}));
   EXPECT_EQ(names_at(0xFFFFFFFFu), names_at(2));
-  EXPECT_EQ(rd->BlockDevices().size(), 7u);
+  EXPECT_EQ(rd->BlockDevices()->size(), 7u);
 }
 
-// A table whose entries run out is shown as empty; frames still read.
-TEST(ReaderDevices, UnparseableTableIsEmpty) {
+// A table whose entries run out is reported as corrupt, naming the file, the
+// block and the entry (it used to come back as an empty list); frames still read.
+TEST(ReaderDevices, BlockDevicesReportsCorruptTable) {
   VectorJournal j(2, kBlockSize, Compression::kNone);
   VectorBlock blk;
   blk.frames = VectorFrames(0, 2, 1);
@@ -434,8 +468,14 @@ TEST(ReaderDevices, UnparseableTableIsEmpty) {
   std::copy(block.begin(), block.end(), bytes.begin() + 16);
   auto rd = OpenOrDie(j);
   ASSERT_TRUE(rd->Next());
-  EXPECT_TRUE(rd->BlockDevices().empty());
-  EXPECT_TRUE(rd->BlockDevicesAt(0).empty());
+  auto all = rd->BlockDevices();
+  ASSERT_FALSE(all.ok());
+  EXPECT_TRUE(all.status().IsCorruption()) << all.status().ToString();
+  EXPECT_TRUE(Contains(all.status(), "test.lpj: block 0 at file offset 16: device table entry 1"))
+      << all.status().ToString();
+  auto at = rd->BlockDevicesAt(0);
+  ASSERT_FALSE(at.ok());
+  EXPECT_EQ(at.status().message(), all.status().message());
   EXPECT_TRUE(rd->Next());
   EXPECT_TRUE(rd->status().ok());
 }

@@ -160,9 +160,10 @@ TEST_P(ReaderMatrix, InspectDescribesEachBlock) {
     }
     EXPECT_EQ((*r)->current_block(), static_cast<int64_t>(b));
     auto devices = (*r)->BlockDevices();
-    ASSERT_EQ(devices.size(), 1u);
-    EXPECT_EQ(devices[0].name, 0xA000 + b);
-    EXPECT_EQ(devices[0].model_id, "GPS");
+    ASSERT_TRUE(devices.ok()) << devices.status().ToString();
+    ASSERT_EQ(devices->size(), 1u);
+    EXPECT_EQ((*devices)[0].name, 0xA000 + b);
+    EXPECT_EQ((*devices)[0].model_id, "GPS");
   }
 }
 
