@@ -7,7 +7,8 @@
 // them; Finish() appends the LPJI index (compressed files with at least one
 // block), fsyncs the file and its directory, and closes it.
 //
-// Used by JournalWriter (frames → blocks) and BlockWriter (ready blocks).
+// Writers use it through OutputFile (output_file.h), which adds the
+// open-file reporting and the hand-on after Finish().
 #pragma once
 
 #include <cstdint>
@@ -53,6 +54,8 @@ class JournalFile {
   // Bytes in the file: header and blocks (the index only after Finish).
   uint64_t size() const { return size_; }
   size_t block_count() const { return blocks_; }
+  // What the file header says the blocks are.
+  Compression compression() const { return compression_; }
 
  private:
   JournalFile(FileSystem* fs, std::string dir, std::string path, std::unique_ptr<WritableFile> file,

@@ -52,9 +52,10 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(WriterOptions o) {
 
 JournalWriter::JournalWriter(WriterOptions options)
     : opt_(std::move(options)),
-      fs_(opt_.fs ? opt_.fs : FileSystem::Default()),
       clock_(opt_.clock ? opt_.clock : Clock::Real()),
-      compressor_(opt_.compression, opt_.zstd_level) {
+      compressor_(opt_.compression, opt_.zstd_level),
+      file_(OutputFileOptions{opt_.fs ? opt_.fs : FileSystem::Default(), opt_.dir, opt_.prefix, opt_.block_size,
+                              opt_.on_rotate, opt_.on_open_change}) {
   block_.assign(opt_.block_size, 0);
   // Half the block at most, and what the u16 DTS field can express.
   table_cap_ = std::min<size_t>(65535, (opt_.block_size - kBlockDataOffsetV2 - kBlockTrailerLen) / 2);
@@ -206,15 +207,12 @@ Status JournalWriter::FlushBlock() {
 }
 
 Status JournalWriter::WriteSealedBlock() {
-  if (!file_) {
-    auto created = JournalFile::Create(fs_, opt_.dir, opt_.prefix, segment_start_us_, opt_.block_size,
-                                       opt_.compression, opt_.on_open_change);
-    if (!created.ok()) {
+  if (!file_.is_open()) {
+    Status s = file_.Open(segment_start_us_, opt_.compression);
+    if (!s.ok()) {
       ++stats_.write_errors;
-      return created.status();
+      return s;
     }
-    file_ = std::move(created).value();
-    stats_.bytes_written += kFileHeaderSize;
   }
 
   std::span<const uint8_t> body;
@@ -243,9 +241,7 @@ Status JournalWriter::WriteSealedBlock() {
     }
   }
 
-  const uint64_t before = file_->size();
-  Status s = file_->AppendBlock({{header, header_len}, dict, body});
-  stats_.bytes_written += file_->size() - before;
+  Status s = file_.AppendBlock({{header, header_len}, dict, body});
   if (!s.ok()) {
     // The file now ends in a partial block, like a crashed one; readers
     // recover every block before it. Finish it (no index: the disk refused
@@ -263,31 +259,26 @@ Status JournalWriter::WriteSealedBlock() {
   return Status::Ok();
 }
 
-const std::string& JournalWriter::current_path() const {
-  static const std::string kNone;
-  return file_ ? file_->path() : kNone;
+const std::string& JournalWriter::current_path() const { return file_.path(); }
+
+const WriterStats& JournalWriter::stats() const {
+  stats_.bytes_written = file_.bytes_written();
+  stats_.files_finished = file_.files_finished();
+  return stats_;
 }
 
 bool JournalWriter::RotationDue() const {
-  if (!file_) return false;
-  return (opt_.rotate_size > 0 && file_->size() >= opt_.rotate_size) ||
+  if (!file_.is_open()) return false;
+  return (opt_.rotate_size > 0 && file_.size() >= opt_.rotate_size) ||
          (opt_.rotate_count > 0 && segment_frames_ >= opt_.rotate_count);
 }
 
 Status JournalWriter::FinishFile(bool write_index) {
   segment_open_ = false;
   segment_frames_ = 0;
-  if (!file_) return Status::Ok();
-  const uint64_t before = file_->size();
-  Status s = file_->Finish(write_index);
-  stats_.bytes_written += file_->size() - before;
+  // Whatever happens, the file exists and holds whole blocks: it is handed on.
+  Status s = file_.Finish(write_index);
   if (!s.ok()) ++stats_.write_errors;
-  RotatedFile done{file_->path(), ""};
-  file_.reset();
-  ++stats_.files_finished;
-  if (opt_.on_open_change) opt_.on_open_change(done.path, false);
-  // Whatever happened, the file exists and holds whole blocks: hand it on.
-  if (opt_.on_rotate) opt_.on_rotate(done);
   return s;
 }
 
@@ -297,7 +288,7 @@ Status JournalWriter::Tick(int64_t now_us) {
     ++stats_.timed_flushes;
     LPLEX_RETURN_IF_ERROR(FlushBlock());
     // A quiet bus writes rarely; make what was written survive power loss too.
-    if (file_) LPLEX_RETURN_IF_ERROR(file_->Sync());
+    if (file_.is_open()) LPLEX_RETURN_IF_ERROR(file_.Sync());
     if (RotationDue()) LPLEX_RETURN_IF_ERROR(FinishFile());
   }
   if (segment_open_ && opt_.rotate_duration_us > 0 && now_us - segment_wall_start_us_ >= opt_.rotate_duration_us) {

@@ -14,7 +14,8 @@
 // when its first block is written, so a writer that never saw a frame
 // creates nothing. When a file is finished — by rotation, by Close(), or
 // because a write to it failed — its index is appended (compressed files),
-// it is fsynced and closed, and only then is on_rotate(path) called.
+// it is fsynced and closed, on_open_change(path, false) is called, and only
+// then on_rotate(path) (OutputFile holds this sequence; BlockWriter shares it).
 //
 // Rotation: after any block is written, when the file reached rotate_size
 // bytes or rotate_count frames; before a frame whose timestamp is
@@ -47,21 +48,15 @@
 #include "core/status.h"
 #include "journal/block_compressor.h"
 #include "journal/format.h"
-#include "journal/journal_file.h"
+#include "journal/output_file.h"
+#include "journal/rotated_file.h"
 
 namespace lplex::journal {
-
-// A finished journal file. instance_id is filled in by whoever owns the
-// writer (the boat's replication id, the cloud's instance id).
-struct RotatedFile {
-  std::string path;
-  std::string instance_id;
-};
 
 struct WriterOptions {
   std::string dir;                       // created (with parents) on first use
   std::string prefix = "nmea2k";
-  uint32_t block_size = kDefaultBlockSize;  // power of two, >= 4096
+  uint32_t block_size = kDefaultBlockSize;  // checked by journal::ValidateBlockSize
   Compression compression = Compression::kZstd;
   int zstd_level = 3;                    // 1..19
   int64_t rotate_duration_us = 0;        // 0 = no limit
@@ -135,7 +130,9 @@ class JournalWriter {
   // Path of the file being written, or "" when none is open. Files the
   // keeper must not archive yet.
   const std::string& current_path() const;
-  const WriterStats& stats() const { return stats_; }
+  // Counters so far; the file totals (bytes_written, files_finished) are
+  // already up to date when on_rotate runs.
+  const WriterStats& stats() const;
   const WriterOptions& options() const { return opt_; }
 
   // The registry the writer records device tables from. Callers may seed it
@@ -155,7 +152,6 @@ class JournalWriter {
   size_t MaxRecordSize() const;
 
   WriterOptions opt_;
-  FileSystem* fs_;
   Clock* clock_;
   can::DeviceRegistry registry_;
   BlockCompressor compressor_;
@@ -186,9 +182,10 @@ class JournalWriter {
   int64_t segment_start_us_ = 0;     // timestamp of its first frame (names the file)
   int64_t segment_wall_start_us_ = 0;
   uint64_t segment_frames_ = 0;      // toward rotate_count
-  std::unique_ptr<JournalFile> file_;  // opened when the segment's first block is written
+  OutputFile file_;  // opened when the segment's first block is written
 
-  WriterStats stats_;
+  // bytes_written and files_finished are taken from file_ when read.
+  mutable WriterStats stats_;
 };
 
 }  // namespace lplex::journal

@@ -81,6 +81,12 @@ std::vector<TestFrame> TwoClaimsForSource5() {
           {kBase + 3000, Id(129025, 5), 0, Bytes8(2)}};
 }
 
+// The device table of the loaded block; a reader error fails the test.
+std::vector<DeviceEntry> Devices(const Result<std::vector<DeviceEntry>>& devices) {
+  EXPECT_TRUE(devices.ok()) << devices.status().ToString();
+  return devices.ok() ? devices.value() : std::vector<DeviceEntry>{};
+}
+
 class WriterTest : public ::testing::Test {
  protected:
   WriterOptions Options(Compression c = Compression::kNone, uint32_t block_size = 4096) {
@@ -212,7 +218,7 @@ TEST_F(WriterTest, DeviceTableRecordsAddressChanges) {
   ASSERT_TRUE(w->Close().ok());
   auto r = Open(Files()[0]);
   ASSERT_TRUE(r->SeekBlock(0).ok());
-  auto devices = r->BlockDevices();
+  auto devices = Devices(r->BlockDevices());
   std::vector<uint64_t> names;
   for (const auto& d : devices) {
     EXPECT_EQ(d.source, 5);
@@ -228,10 +234,10 @@ TEST_F(WriterTest, DeviceTableSeeking) {
   ASSERT_TRUE(w->Close().ok());
   auto r = Open(Files()[0]);
   ASSERT_TRUE(r->SeekBlock(0).ok());
-  auto at1 = r->BlockDevicesAt(1);
+  auto at1 = Devices(r->BlockDevicesAt(1));
   ASSERT_EQ(at1.size(), 1u);
   EXPECT_EQ(at1[0].name, 0xAu);
-  auto at3 = r->BlockDevicesAt(3);
+  auto at3 = Devices(r->BlockDevicesAt(3));
   ASSERT_EQ(at3.size(), 1u);
   EXPECT_EQ(at3[0].name, 0xBu);
 }
@@ -353,7 +359,7 @@ TEST_F(WriterTest, ProductInfoOfKnownDeviceInBlockStartTable) {
   ASSERT_TRUE(w->Close().ok());
   auto r = Open(Files()[0]);
   ASSERT_TRUE(r->SeekBlock(0).ok());
-  auto devices = r->BlockDevices();
+  auto devices = Devices(r->BlockDevices());
   ASSERT_EQ(devices.size(), 1u);
   EXPECT_EQ(devices[0].source, 10);
   EXPECT_EQ(devices[0].name, 0x1234u);
@@ -375,14 +381,14 @@ TEST_F(WriterTest, ProductInfoOfInBlockClaim) {
   ASSERT_TRUE(w->Close().ok());
   auto r = Open(Files()[0]);
   ASSERT_TRUE(r->SeekBlock(0).ok());
-  auto at2 = r->BlockDevicesAt(2);
+  auto at2 = Devices(r->BlockDevicesAt(2));
   ASSERT_EQ(at2.size(), 1u);
   EXPECT_EQ(at2[0].name, 0x77u);
   EXPECT_EQ(at2[0].active_from, 2u);
   EXPECT_EQ(at2[0].product_code, 9999);
   EXPECT_EQ(at2[0].model_id, "Pilot");
   EXPECT_EQ(at2[0].software_version, "XYZ");
-  EXPECT_TRUE(r->BlockDevicesAt(1).empty());
+  EXPECT_TRUE(Devices(r->BlockDevicesAt(1)).empty());
 }
 
 // 18, 26: a compressed file cut to 60 % keeps some whole blocks, all readable.
@@ -696,7 +702,7 @@ TEST_F(WriterTest, ManyDevicesFitSmallBlocks) {
   ExpectSameFrames(ReadAll(Files()[0]), frames);
   auto r = Open(Files()[0]);
   ASSERT_TRUE(r->SeekBlock(0).ok());
-  EXPECT_GT(r->BlockDevices().size(), 0u);
+  EXPECT_GT(Devices(r->BlockDevices()).size(), 0u);
 }
 
 // Fix: a quiet bus still gets its frames to disk after flush_interval.
@@ -859,6 +865,51 @@ TEST_F(WriterTest, SubMillisecondJitterIsClampedInBlock) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[1].ts, kBase + 1000);
   EXPECT_EQ(Open(Files()[0])->block_count(), 1u);
+}
+
+
+// The sequence JournalWriter shares with BlockWriter (OutputFile, ADR 004):
+// a file is reported open before it exists, and closed — already finished —
+// before on_rotate hands it on.
+TEST_F(WriterTest, WriterReportsOpenBeforeCreateAndClosedBeforeOnRotate) {
+  std::vector<std::string> events;
+  auto o = Options(Compression::kZstd);
+  o.on_open_change = [&](const std::string& path, bool open) {
+    if (open) {
+      EXPECT_FALSE(fs::exists(path)) << path << " reported open only after it was created";
+    } else {
+      EXPECT_TRUE(Open(path)->has_block_index()) << path << " reported closed before it was finished";
+    }
+    events.push_back((open ? "open " : "closed ") + path);
+  };
+  o.on_rotate = [&](const RotatedFile& f) { events.push_back("rotated " + f.path); };
+  auto w = Writer(o);
+  Write(*w, Frames(10));
+  ASSERT_TRUE(w->Close().ok());
+  ASSERT_EQ(Files().size(), 1u);
+  const std::string p = Files()[0];
+  EXPECT_EQ(events, (std::vector<std::string>{"open " + p, "closed " + p, "rotated " + p}));
+}
+
+// stats() takes its file totals from the output file: every byte on disk
+// (headers, blocks, indexes) and every finished file, already counted when
+// on_rotate hears of it.
+TEST_F(WriterTest, WriterStatsCountEveryFileAndByteOnDisk) {
+  auto o = Options(Compression::kZstd);
+  o.rotate_count = 100;
+  JournalWriter* writer = nullptr;
+  std::vector<uint64_t> finished_at_rotate;
+  o.on_rotate = [&](const RotatedFile&) { finished_at_rotate.push_back(writer->stats().files_finished); };
+  auto w = Writer(o);
+  writer = w.get();
+  Write(*w, Frames(1000));
+  ASSERT_TRUE(w->Close().ok());
+  ASSERT_GE(Files().size(), 2u);
+  uint64_t on_disk = 0;
+  for (const auto& f : Files()) on_disk += fs::file_size(f);
+  EXPECT_EQ(w->stats().bytes_written, on_disk);
+  EXPECT_EQ(w->stats().files_finished, Files().size());
+  for (size_t i = 0; i < finished_at_rotate.size(); ++i) EXPECT_EQ(finished_at_rotate[i], i + 1);
 }
 
 }  // namespace
