@@ -10,6 +10,12 @@
 
 namespace lplex::cli {
 
+// The whole lplex command line: argv[0] is the program, argv[1] the
+// subcommand. Returns the exit code: a subcommand's own, 0 for --help and
+// --version, 2 for every usage error (unknown command, unknown or missing
+// flag, a number out of range); the error names the command and the flag.
+int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err);
+
 struct ImportOptions {
   std::vector<std::string> captures;
   std::string format = "auto";           // auto | pcap | candump | ydraw

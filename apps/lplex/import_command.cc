@@ -2,12 +2,14 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 
 #include "can/fast_packet.h"
 #include "commands.h"
 #include "core/duration.h"
 #include "core/time.h"
+#include "flag_values.h"
 #include "journal/writer.h"
 #include "sources/capture_reader.h"
 
@@ -29,6 +31,32 @@ int Fail(std::FILE* err, const std::string& msg) {
   return 2;
 }
 
+// Checks that one capture can be imported as given: it opens, its format is
+// known, and it has a base time if its frames' times need one. Runs before
+// anything is written, so a bad second capture cannot leave the first one's
+// journal behind. Reads up to the first frame when the start of the file
+// cannot settle whether a base time is needed: a capture with no frames needs
+// none, and a candump file's style (timed or not) may only show at its first
+// frame.
+Status CheckCapture(const std::string& path, const sources::CaptureOptions& co, bool have_base_time) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument(fmt::format("{} is a directory, not a capture file", path));
+  }
+  auto reader = sources::CaptureReader::Open(path, co);
+  if (!reader.ok()) return reader.status();
+  sources::CaptureReader& r = **reader;
+  if (!r.needs_base_time() || have_base_time) return Status::Ok();
+  can::RawFrame first;
+  const bool any = r.Next(&first);
+  if (!r.status().ok()) return r.status();
+  if (!any || !r.needs_base_time()) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "{} ({}) has {}; give --base-time (RFC 3339, e.g. 2024-06-01T12:00:00Z) for {}", path, r.dialect(),
+      r.has_timestamps() ? "times of day only" : "no timestamps",
+      r.has_timestamps() ? "its date" : "its first frame (frames are spaced by --frame-interval-us)"));
+}
+
 }  // namespace
 
 int RunImport(const ImportOptions& o, std::FILE* out, std::FILE* err) {
@@ -47,7 +75,15 @@ int RunImport(const ImportOptions& o, std::FILE* out, std::FILE* err) {
                                    o.base_time));
     }
   }
-  if (o.frame_interval_us < 0) return Fail(err, fmt::format("--frame-interval-us {} must be >= 0", o.frame_interval_us));
+  for (const Status& s : {CheckFlagValue(kBlockSizeFlag, o.block_size), CheckFlagValue(kZstdLevelFlag, o.zstd_level),
+                          CheckFlagValue(kRotateSizeFlag, o.rotate_size),
+                          CheckFlagValue(kFrameIntervalFlag, o.frame_interval_us)}) {
+    if (!s.ok()) return Fail(err, s.message());
+  }
+  sources::CaptureOptions co;
+  co.format = *format;
+  co.base_time_us = base_time.value_or(0);
+  co.frame_interval_us = o.frame_interval_us;
 
   journal::WriterOptions wo;
   wo.dir = o.out_dir;
@@ -61,6 +97,20 @@ int RunImport(const ImportOptions& o, std::FILE* out, std::FILE* err) {
     if (!d.ok()) return Fail(err, "--rotate-duration: " + d.status().message());
     wo.rotate_duration_us = std::chrono::duration_cast<std::chrono::microseconds>(*d).count();
   }
+  // Every capture is checked before the first byte is written; all bad ones are named.
+  int bad_captures = 0;
+  for (const std::string& path : o.captures) {
+    Status s = CheckCapture(path, co, base_time.has_value());
+    if (!s.ok()) {
+      ++bad_captures;
+      std::fprintf(err, "lplex import: %s\n", s.ToString().c_str());
+    }
+  }
+  if (bad_captures > 0) {
+    return Fail(err, fmt::format("nothing written: {} of {} captures cannot be imported as given", bad_captures,
+                                 o.captures.size()));
+  }
+
   // Imports write dense blocks: there is no quiet bus to protect against.
   wo.flush_interval_us = 0;
   std::vector<std::string> written;
@@ -79,19 +129,9 @@ int RunImport(const ImportOptions& o, std::FILE* out, std::FILE* err) {
   const auto started = Clock::now();
 
   for (const std::string& path : o.captures) {
-    sources::CaptureOptions co;
-    co.format = *format;
-    co.base_time_us = base_time.value_or(0);
-    co.frame_interval_us = o.frame_interval_us;
     auto reader = sources::CaptureReader::Open(path, co);
     if (!reader.ok()) return Fail(err, reader.status().ToString());
     sources::CaptureReader& r = **reader;
-    if (r.needs_base_time() && !base_time) {
-      return Fail(err, fmt::format(
-                           "{} ({}) has {}; give --base-time (RFC 3339, e.g. 2024-06-01T12:00:00Z) for {}",
-                           path, r.dialect(), r.has_timestamps() ? "times of day only" : "no timestamps",
-                           r.has_timestamps() ? "its date" : "its first frame (frames are spaced by --frame-interval-us)"));
-    }
     r.set_problem_handler([&](const sources::CaptureProblem& p) {
       if (r.problem_count() <= 20) std::fprintf(err, "lplex import: skipped %s\n", p.ToString().c_str());
       if (r.problem_count() == 21) std::fprintf(err, "lplex import: (further problems in %s counted only)\n", path.c_str());
@@ -126,16 +166,21 @@ int RunImport(const ImportOptions& o, std::FILE* out, std::FILE* err) {
     t.capture_bytes += r.total_bytes();
     if (!r.status().ok()) return Fail(err, r.status().ToString());
   }
+  // A transfer still open here lost its last frames with the end of the input.
+  assembler.Flush();
   Status closed = (*writer)->Close();
   if (!closed.ok()) return Fail(err, closed.ToString());
 
   const journal::WriterStats& ws = (*writer)->stats();
   const auto& fp = assembler.stats();
+  // Frames that went into no message: rejected on arrival, or part of a dropped transfer.
+  const uint64_t unused_frames = fp.frames - fp.standard_frames - fp.single_frame - (fp.fragments - fp.discarded_fragments);
   const double secs = std::chrono::duration<double>(Clock::now() - started).count();
   const double raw_bytes = static_cast<double>(ws.blocks_written) * o.block_size;
   std::fprintf(out,
                "frames in:        %llu (%llu 11-bit frames skipped, %llu malformed lines/records skipped)\n"
-               "messages out:     %llu (%llu fast-packet transfers reassembled, %llu dropped incomplete)\n"
+               "messages out:     %llu (%llu fast-packet transfers reassembled; %llu dropped incomplete, "
+               "%llu frames unused)\n"
                "devices:          %zu sources\n"
                "files:            %llu\n"
                "bytes:            %llu written (%llu blocks of %u bytes; ratio %.2fx)\n"
@@ -143,6 +188,7 @@ int RunImport(const ImportOptions& o, std::FILE* out, std::FILE* err) {
                static_cast<unsigned long long>(t.frames_in), static_cast<unsigned long long>(t.not_nmea),
                static_cast<unsigned long long>(t.problems), static_cast<unsigned long long>(ws.frames_written),
                static_cast<unsigned long long>(fp.completed), static_cast<unsigned long long>(fp.discarded()),
+               static_cast<unsigned long long>(unused_frames),
                (*writer)->registry().size(), static_cast<unsigned long long>(ws.files_finished),
                static_cast<unsigned long long>(ws.bytes_written), static_cast<unsigned long long>(ws.blocks_written),
                o.block_size, ws.bytes_written ? raw_bytes / static_cast<double>(ws.bytes_written) : 0.0, secs);

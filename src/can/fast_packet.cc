@@ -70,12 +70,16 @@ bool FastPacketAssembler::HandleFirstFrame(const RawFrame& frame, uint32_t key, 
   if (t != nullptr) ++stats_.replaced;
 
   if (chunk.size() == total) {  // the whole payload fits frame 0
-    if (t != nullptr) Release(t);
+    if (t != nullptr) Discard(t);
     std::copy(chunk.begin(), chunk.end(), single_.begin());
     out->data = std::span<const uint8_t>(single_.data(), chunk.size());
     return true;
   }
-  if (t == nullptr) t = Acquire(key);
+  if (t == nullptr) {
+    t = Acquire(key);
+  } else {
+    stats_.discarded_fragments += t->next_frame;  // the replaced transfer's frames, reused slot
+  }
   t->started_us = frame.timestamp_us;
   t->seq = SeqOf(data[0]);
   t->total = total;
@@ -95,17 +99,17 @@ bool FastPacketAssembler::HandleContinuation(const RawFrame& frame, uint32_t key
   // Same order of checks as the reference: sequence, frame number, then age.
   if (SeqOf(data[0]) != t->seq) {
     ++stats_.sequence_mismatch;
-    Release(t);
+    Discard(t);
     return false;
   }
   if (FrameNumberOf(data[0]) != t->next_frame) {
     ++stats_.out_of_order;
-    Release(t);
+    Discard(t);
     return false;
   }
   if (frame.timestamp_us - t->started_us > timeout_us_) {
     ++stats_.late;
-    Release(t);
+    Discard(t);
     return false;
   }
   ++stats_.fragments;
@@ -126,11 +130,23 @@ size_t FastPacketAssembler::PurgeStale(int64_t now_us) {
   size_t dropped = 0;
   for (Transfer& t : slots_) {
     if (t.active && now_us - t.started_us > timeout_us_) {
-      Release(&t);
+      Discard(&t);
       ++dropped;
     }
   }
   stats_.purged += dropped;
+  return dropped;
+}
+
+size_t FastPacketAssembler::Flush() {
+  size_t dropped = 0;
+  for (Transfer& t : slots_) {
+    if (t.active) {
+      Discard(&t);
+      ++dropped;
+    }
+  }
+  stats_.unfinished += dropped;
   return dropped;
 }
 
@@ -166,6 +182,12 @@ void FastPacketAssembler::Release(Transfer* t) {
   slot_of_[t->key] = 0;
   free_.push_back(static_cast<uint16_t>(t - slots_.data()));
   --in_progress_;
+}
+
+void FastPacketAssembler::Discard(Transfer* t) {
+  // Frames 0 .. next_frame - 1 were accepted into it.
+  stats_.discarded_fragments += t->next_frame;
+  Release(t);
 }
 
 Status FragmentFastPacket(std::span<const uint8_t> payload, uint8_t seq_counter, FastPacketFrames* out) {

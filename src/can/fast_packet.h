@@ -51,9 +51,15 @@ struct FastPacketStats {
   uint64_t completed = 0;         // reassembled messages emitted
   uint64_t replaced = 0;          // in-progress transfers dropped by a new frame 0 for the same key
   uint64_t purged = 0;            // in-progress transfers dropped by PurgeStale
+  uint64_t unfinished = 0;        // in-progress transfers dropped by Flush (input ended mid-transfer)
+
+  // Frames that had been accepted into a transfer (counted in `fragments`)
+  // whose transfer was then dropped: fragments - discarded_fragments frames
+  // went into emitted messages or are still waiting.
+  uint64_t discarded_fragments = 0;
 
   // Transfers that were started but never emitted.
-  uint64_t discarded() const { return sequence_mismatch + out_of_order + late + replaced + purged; }
+  uint64_t discarded() const { return sequence_mismatch + out_of_order + late + replaced + purged + unfinished; }
 };
 
 // Turns received CAN frames into NMEA 2000 messages.
@@ -90,6 +96,12 @@ class FastPacketAssembler {
   // does every 5 s) so abandoned transfers do not hold slots forever.
   size_t PurgeStale(int64_t now_us);
 
+  // Drops every transfer still in progress and returns how many were dropped
+  // (counted in stats().unfinished, their frames in discarded_fragments).
+  // Call it at the end of the input: a transfer cut off there can never
+  // complete, and without this its frames would vanish from every count.
+  size_t Flush();
+
   // Transfers currently waiting for more frames.
   size_t in_progress() const { return in_progress_; }
 
@@ -113,6 +125,8 @@ class FastPacketAssembler {
   Transfer* Find(uint32_t key);
   Transfer* Acquire(uint32_t key);
   void Release(Transfer* t);
+  // Releases a transfer that will never be emitted, counting its frames.
+  void Discard(Transfer* t);
 
   const int64_t timeout_us_;
   std::vector<uint16_t> slot_of_;   // key -> slot index + 1, 0 = no transfer

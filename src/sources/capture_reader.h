@@ -27,7 +27,8 @@
 // carries only the time of day; the date is taken from base_time_us (UTC) and
 // advanced by one day whenever the time of day goes back by more than 12 h.
 // The reader cannot tell a deliberate base_time_us of 0 from a missing one:
-// callers must demand one from their user when needs_base_time() is true.
+// callers must demand one from their user when needs_base_time() is still
+// true after the first frame (a capture without frames needs none).
 //
 // Not thread-safe; one reader per thread.
 #pragma once
@@ -113,7 +114,12 @@ class CaptureReader {
   virtual bool has_timestamps() const = 0;
   // True when the capture holds times of day only and the date comes from base_time_us.
   virtual bool time_of_day_only() const { return false; }
-  // True when the frames' times depend on CaptureOptions::base_time_us.
+  // True when the frames' times depend on CaptureOptions::base_time_us, as
+  // far as the reader can tell from what it has read. Two cases are only
+  // settled by the first frame, so read up to it before demanding a base time
+  // from a user: a capture with no frames at all needs none, and a candump
+  // file whose style did not show in the detection window (format named, many
+  // junk lines first) counts as untimed until its first frame line is parsed.
   bool needs_base_time() const { return !has_timestamps() || time_of_day_only(); }
 
   // Progress: bytes consumed so far, and the size of the capture.

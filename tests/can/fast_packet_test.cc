@@ -197,6 +197,37 @@ TEST(FastPacketTest, NewFrameZeroReplacesTransferInProgress) {
   EXPECT_THAT(Bytes(m.data), ElementsAre(0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 0xA8));
 }
 
+TEST(FastPacketTest, DroppedTransfersCountTheirFrames) {
+  FastPacketAssembler a;
+  Message m;
+  a.Process(Frame(126996, 35, kT0, kF0), &m);
+  a.Process(Frame(126996, 35, kT0 + 1'000, kF1), &m);
+  // Replaced after two frames, then the new one (one frame) dropped by a straggler.
+  a.Process(Frame(126996, 35, kT0 + 2'000, {0x40, 9, 0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5}), &m);
+  EXPECT_EQ(a.stats().discarded_fragments, 2u);
+  a.Process(Frame(126996, 35, kT0 + 3'000, kF2), &m);
+  EXPECT_EQ(a.stats().discarded_fragments, 3u);
+  EXPECT_EQ(a.stats().discarded(), 2u);
+}
+
+TEST(FastPacketTest, FlushDropsTransferCutOffByEndOfInput) {
+  FastPacketAssembler a;
+  Message m;
+  a.Process(Frame(126996, 35, kT0, kF0), &m);
+  a.Process(Frame(126996, 35, kT0 + 1'000, kF1), &m);
+  EXPECT_EQ(a.stats().discarded(), 0u);
+  EXPECT_EQ(a.Flush(), 1u);
+  EXPECT_EQ(a.in_progress(), 0u);
+  EXPECT_EQ(a.stats().unfinished, 1u);
+  EXPECT_EQ(a.stats().discarded(), 1u);
+  EXPECT_EQ(a.stats().discarded_fragments, 2u);
+  // The key is free again: a later transfer starts cleanly.
+  a.Process(Frame(126996, 35, kT0 + 2'000, kF0), &m);
+  a.Process(Frame(126996, 35, kT0 + 2'000, kF1), &m);
+  EXPECT_TRUE(a.Process(Frame(126996, 35, kT0 + 2'000, kF2), &m));
+  EXPECT_EQ(a.Flush(), 0u);
+}
+
 TEST(FastPacketTest, PartialTransferIsNeverEmitted) {
   FastPacketAssembler a(100ms);
   Message m;
@@ -428,6 +459,11 @@ TEST(FastPacketCaptureTest, CandumpFastHasFiveCompleteTransfersAndOneCutShort) {
               ElementsAre(0x00, 0xB7, 0x06, 0x67, 0x0D, 0x0B, 0x86, 0xBA));
   EXPECT_EQ(a.in_progress(), 1u);
   EXPECT_EQ(a.stats().discarded(), 0u);
+  // At the end of the input the cut-off transfer and its three frames are counted as dropped.
+  EXPECT_EQ(a.Flush(), 1u);
+  EXPECT_EQ(a.stats().discarded(), 1u);
+  EXPECT_EQ(a.stats().discarded_fragments, 3u);
+  EXPECT_EQ(a.stats().fragments - a.stats().discarded_fragments, 20u);
 }
 
 TEST(FastPacketCaptureTest, CandumpSample1ProductInfoReassembles) {

@@ -374,6 +374,23 @@ TEST(AutoDetect, EmptyInputWithExplicitTextFormatYieldsNothing) {
   }
 }
 
+TEST(AutoDetect, CandumpStyleBeyondDetectionIsSettledByFirstFrame) {
+  // The contract lplex import relies on: needs_base_time() may say "untimed"
+  // until the first frame shows the style; after it, the answer is final.
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "junk " + std::to_string(i) + "\n";
+  text += "(1502984866.421964) can0 09F8027F#00FC\n";
+  CaptureOptions o;
+  o.format = CaptureFormat::kCandump;
+  auto r = FromTextOrDie(text, o);
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(r->needs_base_time());
+  can::RawFrame f;
+  ASSERT_TRUE(r->Next(&f));
+  EXPECT_FALSE(r->needs_base_time());
+  EXPECT_EQ(f.timestamp_us, 1502984866421964);
+}
+
 TEST(AutoDetect, CommentsOnlyIsAnError) {
   auto r = CaptureReader::FromBytes("c.log", testing::Bytes("# nothing here\n\n"), {});
   ASSERT_FALSE(r.ok());
