@@ -1,21 +1,45 @@
 // lplex archive: archive every finished, unarchived journal now, e.g. after
 // an outage of the archive target. Files a writer still holds (flock) are
 // left for the keeper.
+//
+// Everything that could send a copy to the wrong place is refused before the
+// first file is touched (exit 2): a directory that does not exist, an
+// instance id that is not a plain name, and a directory target that is,
+// contains or lies inside a journal directory being archived.
 #include <fmt/format.h>
 
 #include <chrono>
 
 #include "commands.h"
 #include "core/duration.h"
+#include "core/instance_id.h"
+#include "journal_dirs.h"
 #include "keeper/archiver_factory.h"
 #include "keeper/keeper.h"
 
 namespace lplex::cli {
+namespace {
+
+// The FAILED line's text: the archivers' errors already name the file, so it
+// is only added when one does not.
+std::string FailureText(const std::string& path, const std::string& error) {
+  if (error.find(path) != std::string::npos) return error;
+  return fmt::format("{}: {}", path, error);
+}
+
+}  // namespace
 
 int RunArchive(const ArchiveOptions& o, std::FILE* out, std::FILE* err) {
   if (o.dirs.empty()) {
     std::fprintf(err, "lplex archive: no journal directories given\n");
     return 2;
+  }
+  if (!o.instance_id.empty()) {
+    Status valid = ValidateInstanceId(o.instance_id);
+    if (!valid.ok()) {
+      std::fprintf(err, "lplex archive: --instance-id: %s\n", valid.message().c_str());
+      return 2;
+    }
   }
   auto timeout = ParseIso8601Duration(o.timeout);
   if (!timeout.ok()) {
@@ -26,19 +50,28 @@ int RunArchive(const ArchiveOptions& o, std::FILE* out, std::FILE* err) {
   config.command = o.command;
   config.target = o.target;
   config.script_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
+  config.names = {"--command", "--target", "--timeout"};
   auto archiver = keeper::MakeArchiver(config);
   if (!archiver.ok()) {
     std::fprintf(err, "lplex archive: %s\n", archiver.status().message().c_str());
     return 2;
   }
   FileSystem* fs = FileSystem::Default();
+  for (const std::string& dir : o.dirs) {
+    Status exists = CheckJournalDirExists(fs, dir);
+    if (!exists.ok()) {
+      std::fprintf(err, "lplex archive: %s\n", exists.message().c_str());
+      return 2;
+    }
+    Status separate = (*archiver)->CheckJournalDir(dir, o.instance_id);
+    if (!separate.ok()) {
+      std::fprintf(err, "lplex archive: --target %s: %s\n", o.target.c_str(), separate.message().c_str());
+      return 2;
+    }
+  }
   std::vector<keeper::ArchiveItem> todo;
   size_t in_use = 0;
   for (const std::string& dir : o.dirs) {
-    if (!fs->Exists(dir)) {
-      std::fprintf(err, "lplex archive: %s: no such directory\n", dir.c_str());
-      return 2;
-    }
     auto open = [&](const std::string& p) { return fs->IsBeingWritten(p); };
     for (const keeper::FileState& f : keeper::ListJournalDir(fs, dir, nullptr, open)) {
       if (f.archived) continue;
@@ -76,7 +109,7 @@ int RunArchive(const ArchiveOptions& o, std::FILE* out, std::FILE* err) {
         std::fprintf(out, "archived %s\n", batch[i].path.c_str());
       } else {
         failures.push_back(
-            fmt::format("{}: {}", batch[i].path, i < outcomes.size() ? outcomes[i].error : "no outcome"));
+            FailureText(batch[i].path, i < outcomes.size() ? outcomes[i].error : "no outcome from the archiver"));
       }
     }
     std::fprintf(err, "lplex archive: %zu/%zu done\n", std::min(todo.size(), at + o.batch), todo.size());

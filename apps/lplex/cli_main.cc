@@ -134,7 +134,7 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
   auto* retention = app.add_subcommand("retention", "Apply (or, with --dry-run, print) the retention policy");
   retention->add_option("dirs", ret.dirs, "Journal directories")->required();
   retention->add_flag("--dry-run", ret.dry_run, "Print what would be deleted or archived; change nothing");
-  retention->add_option("--max-age", ret.max_age, "Delete files older than this (ISO 8601, e.g. P30D)");
+  retention->add_option("--max-age", ret.max_age, "Delete files older than this (ISO 8601, positive, e.g. P30D)");
   retention->add_option("--min-keep", ret.min_keep, "Never expire files younger than this by age");
   numbers.Add(retention, kMaxSizeFlag, &ret.max_size, "Bytes per directory, 0 for no limit");
   numbers.Add(retention, kSoftPctFlag, &ret.soft_pct, "Soft zone start, percent of --max-size, 0 for none");

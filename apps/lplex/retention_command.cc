@@ -1,18 +1,31 @@
 // lplex retention: apply the retention policy to journal directories now,
 // or (--dry-run) print what it would do.
+//
+// One run does everything the policy asks: with --target or --command it
+// archives the expired files and deletes those that were archived, and a
+// file whose archive failed in this run is subject to --overflow-policy at
+// once (Keeper::ApplyRetentionOnce). Every file deleted without an archived
+// copy is said to be "(unarchived)", in the dry run and in the run itself.
+// Exit codes: 0 all done, 1 something could not be archived or deleted,
+// 2 refused before touching anything.
 #include <fmt/format.h>
 
 #include <chrono>
+#include <map>
+#include <set>
 
 #include "commands.h"
 #include "core/clock.h"
 #include "core/duration.h"
+#include "core/instance_id.h"
+#include "journal_dirs.h"
 #include "keeper/archiver_factory.h"
 #include "keeper/keeper.h"
 
 namespace lplex::cli {
 namespace {
 
+// Parses an ISO 8601 duration flag ("" leaves *out_us alone).
 bool ParseDurationFlag(const std::string& flag, const std::string& value, int64_t* out_us, std::FILE* err) {
   if (value.empty()) return true;
   auto d = ParseIso8601Duration(value);
@@ -24,6 +37,60 @@ bool ParseDurationFlag(const std::string& flag, const std::string& value, int64_
   return true;
 }
 
+// Prints what one directory's retention would do, assuming first that every
+// archive attempt succeeds and then, for the overflow policy, that they fail.
+void PrintDryRun(const std::string& dir, const std::vector<keeper::FileState>& files,
+                 const keeper::RetentionConfig& rc, bool archiving, int64_t now, std::FILE* out) {
+  uint64_t total = 0;
+  std::map<std::string, const keeper::FileState*> by_path;
+  for (const auto& f : files) {
+    total += f.size;
+    by_path[f.path] = &f;
+  }
+  std::fprintf(out, "%s: %zu files, %llu bytes\n", dir.c_str(), files.size(), static_cast<unsigned long long>(total));
+
+  const keeper::RetentionPlan plan = keeper::PlanRetention(files, rc, archiving, now);
+  const std::set<std::string> deleted(plan.delete_paths.begin(), plan.delete_paths.end());
+  const std::set<std::string> archived(plan.archive_paths.begin(), plan.archive_paths.end());
+  // The directory after this run's archive attempts: all succeeded / all failed.
+  std::vector<keeper::FileState> if_ok, if_failed;
+  for (const auto& f : files) {
+    if (deleted.count(f.path) != 0) continue;
+    keeper::FileState good = f, bad = f;
+    if (archived.count(f.path) != 0) {
+      good.archived = true;
+      bad.pending = true;
+    }
+    if_ok.push_back(good);
+    if_failed.push_back(bad);
+  }
+  const keeper::RetentionPlan after_ok = keeper::PlanRetention(if_ok, rc, archiving, now);
+  const keeper::RetentionPlan after_failure = keeper::PlanRetention(if_failed, rc, archiving, now);
+  const std::set<std::string> deleted_after_archiving(after_ok.delete_paths.begin(), after_ok.delete_paths.end());
+
+  for (const auto& p : plan.delete_paths) {
+    std::fprintf(out, by_path[p]->archived ? "  would delete %s\n" : "  would delete (unarchived) %s\n", p.c_str());
+  }
+  for (const auto& p : plan.archive_paths) {
+    std::fprintf(out, deleted_after_archiving.count(p) != 0 ? "  would archive, then delete %s\n"
+                                                            : "  would archive %s\n",
+                 p.c_str());
+  }
+  for (const auto& p : after_failure.delete_paths) {
+    std::fprintf(out, "  if archiving it fails: would delete (unarchived) %s (--overflow-policy %s)\n", p.c_str(),
+                 std::string(keeper::OverflowPolicyName(rc.overflow)).c_str());
+  }
+  if (after_failure.need_pause) {
+    std::fprintf(out,
+                 "  if archiving fails: would keep the files over --max-size that could not be archived, and a "
+                 "recorder would pause recording (--overflow-policy pause-recording)\n");
+  }
+  if (!files.empty() && plan.delete_paths.size() + after_ok.delete_paths.size() == files.size()) {
+    std::fprintf(out, "  would leave %s without journal files\n", dir.c_str());
+  }
+  if (plan.delete_paths.empty() && plan.archive_paths.empty()) std::fprintf(out, "  nothing to do\n");
+}
+
 }  // namespace
 
 int RunRetention(const RetentionOptions& o, std::FILE* out, std::FILE* err) {
@@ -33,6 +100,15 @@ int RunRetention(const RetentionOptions& o, std::FILE* out, std::FILE* err) {
   }
   keeper::RetentionConfig rc;
   if (!ParseDurationFlag("max-age", o.max_age, &rc.max_age_us, err)) return 2;
+  if (!o.max_age.empty() && rc.max_age_us == 0) {
+    // 0 means "no age limit" inside the policy; taken literally it would
+    // expire every file at once. Neither is what a user typing it means.
+    std::fprintf(err,
+                 "lplex retention: --max-age %s: a zero age would expire every file at once; give a positive "
+                 "duration such as P30D, or leave --max-age out for no age limit\n",
+                 o.max_age.c_str());
+    return 2;
+  }
   if (!ParseDurationFlag("min-keep", o.min_keep, &rc.min_keep_us, err)) return 2;
   rc.max_size = o.max_size;
   if (o.soft_pct < 0 || o.soft_pct > 99) {
@@ -42,38 +118,77 @@ int RunRetention(const RetentionOptions& o, std::FILE* out, std::FILE* err) {
   rc.soft_pct = o.soft_pct;
   auto overflow = keeper::ParseOverflowPolicy(o.overflow_policy);
   if (!overflow.ok()) {
-    std::fprintf(err, "lplex retention: %s\n", overflow.status().message().c_str());
+    std::fprintf(err, "lplex retention: --overflow-policy: %s\n", overflow.status().message().c_str());
     return 2;
   }
   rc.overflow = *overflow;
+  if (!o.instance_id.empty()) {
+    Status valid = ValidateInstanceId(o.instance_id);
+    if (!valid.ok()) {
+      std::fprintf(err, "lplex retention: --instance-id: %s\n", valid.message().c_str());
+      return 2;
+    }
+  }
   const bool has_target = !o.target.empty() || !o.command.empty();
   auto trigger = keeper::ParseArchiveTrigger(o.archive_trigger.empty() && has_target ? "before-expire"
                                                                                      : o.archive_trigger);
   if (!trigger.ok()) {
-    std::fprintf(err, "lplex retention: %s\n", trigger.status().message().c_str());
+    std::fprintf(err, "lplex retention: --archive-trigger: %s\n", trigger.status().message().c_str());
+    return 2;
+  }
+  if (*trigger == keeper::ArchiveTrigger::kOnRotate) {
+    std::fprintf(err,
+                 "lplex retention: --archive-trigger on-rotate is for a running recorder, which archives each file "
+                 "as it is finished; a one-shot run archives what it is about to delete (valid here: "
+                 "before-expire, disabled)\n");
+    return 2;
+  }
+  if (*trigger != keeper::ArchiveTrigger::kDisabled && !has_target) {
+    std::fprintf(err,
+                 "lplex retention: --archive-trigger %s needs --target or --command: there is nothing to archive "
+                 "to, and expired files would be deleted unarchived\n",
+                 std::string(keeper::ArchiveTriggerName(*trigger)).c_str());
     return 2;
   }
   if (rc.max_age_us == 0 && rc.max_size == 0) {
     std::fprintf(err, "lplex retention: nothing to do: give --max-age and/or --max-size\n");
     return 2;
   }
+  const bool archiving = has_target && *trigger != keeper::ArchiveTrigger::kDisabled;
 
+  std::shared_ptr<keeper::Archiver> archiver;
+  if (has_target) {
+    keeper::ArchiverConfig ac;
+    ac.command = o.command;
+    ac.target = o.target;
+    ac.names = {"--command", "--target", "--timeout"};
+    auto made = keeper::MakeArchiver(ac);
+    if (!made.ok()) {
+      std::fprintf(err, "lplex retention: %s\n", made.status().message().c_str());
+      return 2;
+    }
+    archiver = std::move(made).value();
+  }
   FileSystem* fs = FileSystem::Default();
+  for (const std::string& dir : o.dirs) {
+    Status exists = CheckJournalDirExists(fs, dir);
+    if (!exists.ok()) {
+      std::fprintf(err, "lplex retention: %s\n", exists.message().c_str());
+      return 2;
+    }
+    if (!archiving) continue;
+    Status separate = archiver->CheckJournalDir(dir, o.instance_id);
+    if (!separate.ok()) {
+      std::fprintf(err, "lplex retention: --target %s: %s\n", o.target.c_str(), separate.message().c_str());
+      return 2;
+    }
+  }
+
   auto in_use = [&](const std::string& p) { return fs->IsBeingWritten(p); };
   if (o.dry_run) {
-    const bool archiving = has_target && *trigger != keeper::ArchiveTrigger::kDisabled;
     const int64_t now = Clock::Real()->NowMicros();
     for (const std::string& dir : o.dirs) {
-      auto files = keeper::ListJournalDir(fs, dir, nullptr, in_use);
-      uint64_t total = 0;
-      for (const auto& f : files) total += f.size;
-      keeper::RetentionPlan plan = keeper::PlanRetention(files, rc, archiving, now);
-      std::fprintf(out, "%s: %zu files, %llu bytes\n", dir.c_str(), files.size(),
-                   static_cast<unsigned long long>(total));
-      for (const auto& p : plan.delete_paths) std::fprintf(out, "  would delete  %s\n", p.c_str());
-      for (const auto& p : plan.archive_paths) std::fprintf(out, "  would archive %s\n", p.c_str());
-      if (plan.need_pause) std::fprintf(out, "  would pause recording (over max-size with unarchived files)\n");
-      if (plan.delete_paths.empty() && plan.archive_paths.empty()) std::fprintf(out, "  nothing to do\n");
+      PrintDryRun(dir, keeper::ListJournalDir(fs, dir, nullptr, in_use), rc, archiving, now, out);
     }
     return 0;
   }
@@ -81,26 +196,36 @@ int RunRetention(const RetentionOptions& o, std::FILE* out, std::FILE* err) {
   keeper::KeeperOptions ko;
   for (const std::string& dir : o.dirs) ko.dirs.push_back({dir, o.instance_id});
   ko.retention = rc;
-  ko.trigger = has_target ? *trigger : keeper::ArchiveTrigger::kDisabled;
+  ko.trigger = archiving ? *trigger : keeper::ArchiveTrigger::kDisabled;
+  ko.archiver = archiving ? archiver : nullptr;
   ko.is_open = in_use;
-  if (has_target) {
-    keeper::ArchiverConfig ac;
-    ac.command = o.command;
-    ac.target = o.target;
-    auto archiver = keeper::MakeArchiver(ac);
-    if (!archiver.ok()) {
-      std::fprintf(err, "lplex retention: %s\n", archiver.status().message().c_str());
-      return 2;
+  ko.on_delete = [out](const std::string& path, bool was_archived, const Status& result) {
+    if (!result.ok()) {
+      std::fprintf(out, "FAILED to delete %s: %s\n", path.c_str(), result.message().c_str());
+    } else {
+      std::fprintf(out, was_archived ? "deleted %s\n" : "deleted (unarchived) %s\n", path.c_str());
     }
-    ko.archiver = std::move(archiver).value();
+  };
+  ko.on_pause_change = [out](const keeper::KeeperDir& d, bool paused) {
+    if (!paused) return;
+    std::fprintf(out,
+                 "kept files over --max-size in %s that could not be archived (--overflow-policy pause-recording); "
+                 "a recorder would pause recording there until they are archived\n",
+                 d.dir.c_str());
+  };
+  Status usable = keeper::CheckKeeperOptions(ko);
+  if (!usable.ok()) {  // every part was checked above; this is the keeper's own guard
+    std::fprintf(err, "lplex retention: %s\n", usable.message().c_str());
+    return 2;
   }
   keeper::Keeper k(ko);
-  k.ScanAll();
+  k.ApplyRetentionOnce();
   const auto& s = k.stats();
-  std::fprintf(out, "%llu deleted, %llu archived, %llu failed to archive\n",
-               static_cast<unsigned long long>(s.deleted), static_cast<unsigned long long>(s.archived),
-               static_cast<unsigned long long>(s.archive_failures));
-  return s.archive_failures == 0 ? 0 : 1;
+  std::fprintf(out, "%llu deleted (%llu unarchived), %llu archived, %llu failed to archive, %llu failed to delete\n",
+               static_cast<unsigned long long>(s.deleted), static_cast<unsigned long long>(s.deleted_unarchived),
+               static_cast<unsigned long long>(s.archived), static_cast<unsigned long long>(s.archive_failures),
+               static_cast<unsigned long long>(s.delete_failures));
+  return s.archive_failures == 0 && s.delete_failures == 0 && s.skipped_dirs == 0 ? 0 : 1;
 }
 
 }  // namespace lplex::cli

@@ -22,7 +22,10 @@
 //    S3 spends up to its abort grace (2 s) past the deadline telling the store
 //    to drop the parts of a failed multipart upload;
 //  - it may be called again after any failure (retries) and must be safe to
-//    call for a file that was archived before (re-archiving overwrites).
+//    call for a file that was archived before (re-archiving overwrites);
+//  - an item whose instance id is not valid (core/instance_id.h) fails
+//    without anything being written: an id never moves a copy out of the
+//    target's root, prefix or bucket.
 // Archive() is called from one thread at a time (the keeper's).
 #pragma once
 
@@ -64,11 +67,21 @@ class Archiver {
   // What the archiver sends to, for logs: "script /usr/local/bin/archive.sh",
   // "s3://bucket/prefix/", "file:///srv/archive".
   virtual std::string Describe() const = 0;
+
+  // Whether the files of `journal_dir` may be archived here under
+  // `instance_id` ("" = none). A target that writes to the local file system
+  // refuses (InvalidArgument, naming both directories) a directory its copies
+  // would land in, inside, or around — a copy there is no copy, and retention
+  // would delete the only one. Targets that cannot overlap a local directory
+  // (S3, scripts) accept every directory. Callers check before archiving
+  // anything: the keeper skips such a directory, the CLI refuses to run.
+  virtual Status CheckJournalDir(const std::string& journal_dir, const std::string& instance_id) const;
 };
 
 // Base for targets that archive one file at a time (S3, directory): Archive()
-// calls ArchiveOne for each item in order and turns an error into an outcome
-// that names the file and its destination.
+// checks each item (CheckArchiveItem; a bad one fails without ArchiveOne being
+// called), calls ArchiveOne for each good one in order, and turns an error
+// into an outcome that names the file and its destination.
 class PerFileArchiver : public Archiver {
  public:
   std::vector<ArchiveOutcome> Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) final;
@@ -79,9 +92,15 @@ class PerFileArchiver : public Archiver {
   virtual std::string DestinationUrl(const ArchiveItem& item) const = 0;
 };
 
+// OK when the item can be archived anywhere without escaping: its instance id
+// is empty or valid (ValidateInstanceId), and its path names a file (the part
+// after the last '/' is not "", "." or ".."). The error names the file.
+Status CheckArchiveItem(const ArchiveItem& item);
+
 // The file name part of an item's path plus the object key / relative path
 // every target uses: "{instance_id}/{file name}", or just "{file name}" when
-// the instance id is empty. Instance ids are validated by the caller.
+// the instance id is empty. Only meaningful for an item CheckArchiveItem
+// accepted (PerFileArchiver::Archive checks before calling ArchiveOne).
 std::string ArchiveRelativePath(const ArchiveItem& item);
 
 }  // namespace lplex::keeper

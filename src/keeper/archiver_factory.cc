@@ -12,6 +12,12 @@ constexpr std::string_view kValidForms =
     "valid forms are \"s3://bucket/prefix/\" (S3 or an S3-compatible store) and \"file:///absolute/path\" (a local "
     "directory)";
 
+// "<name>: <message>", for errors about one setting.
+Status Named(const std::string& name, const Status& s) {
+  if (s.ok() || s.message().rfind(name + ":", 0) == 0) return s;
+  return s.WithContext(name);
+}
+
 }  // namespace
 
 Result<std::string> ParseFileUrl(std::string_view url) {
@@ -38,39 +44,39 @@ Result<std::string> ParseFileUrl(std::string_view url) {
 }
 
 Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, const EnvLookup& env) {
+  const ArchiverSettingNames& names = config.names;
   if (!config.command.empty() && !config.target.empty()) {
     return Status::InvalidArgument(fmt::format(
-        "both an archive command (\"{}\") and an archive target (\"{}\") are set; set only one of "
-        "journal.archive.command and journal.archive.target",
-        config.command, config.target));
+        "both an archive command (\"{}\") and an archive target (\"{}\") are set; set only one of {} and {}",
+        config.command, config.target, names.command, names.target));
   }
   if (!config.command.empty()) {
     if (config.script_timeout.count() <= 0) {
-      return Status::InvalidArgument(fmt::format("archive script timeout {} ms must be positive",
-                                                 config.script_timeout.count()));
+      return Status::InvalidArgument(fmt::format("{}: the archive script timeout ({} ms) must be positive",
+                                                 names.script_timeout, config.script_timeout.count()));
     }
     return std::unique_ptr<Archiver>(
         std::make_unique<ScriptArchiver>(config.command, config.script_timeout, config.script_logger));
   }
   const std::string& target = config.target;
   if (target.empty()) {
-    return Status::InvalidArgument(
-        "no archive command or target: set journal.archive.command to a program, or journal.archive.target; " +
-        std::string(kValidForms));
+    return Status::InvalidArgument(fmt::format("no archive command or target: set {} to a program, or {}; {}",
+                                               names.command, names.target, kValidForms));
   }
   if (target.rfind("s3://", 0) == 0) {
     auto resolved = ResolveS3Target(target, config.s3, env);
-    if (!resolved.ok()) return resolved.status();
+    if (!resolved.ok()) return Named(names.target, resolved.status());
     auto s3 = S3Archiver::Create(std::move(resolved).value(), config.fs);
-    if (!s3.ok()) return s3.status();
+    if (!s3.ok()) return Named(names.target, s3.status());
     return std::unique_ptr<Archiver>(std::move(s3).value());
   }
   if (target.rfind("file:", 0) == 0) {
     auto root = ParseFileUrl(target);
-    if (!root.ok()) return root.status();
+    if (!root.ok()) return Named(names.target, root.status());
     return std::unique_ptr<Archiver>(std::make_unique<DirectoryArchiver>(*root, config.fs));
   }
-  return Status::InvalidArgument(fmt::format("unknown archive target \"{}\": {}", target, kValidForms));
+  return Status::InvalidArgument(
+      fmt::format("{}: unknown archive target \"{}\": {}", names.target, target, kValidForms));
 }
 
 }  // namespace lplex::keeper

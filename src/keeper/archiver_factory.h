@@ -5,7 +5,9 @@
 //   journal.archive.target  = "file:///srv/archive"       → DirectoryArchiver
 //
 // Exactly one of command and target must be set. Errors quote the offending
-// value and list the valid forms.
+// value, list the valid forms, and name the setting as the caller calls it
+// (ArchiverConfig::names: configuration keys by default, flags on the
+// command line).
 #pragma once
 
 #include <chrono>
@@ -21,6 +23,13 @@
 
 namespace lplex::keeper {
 
+// How error messages name the settings.
+struct ArchiverSettingNames {
+  std::string command = "journal.archive.command";
+  std::string target = "journal.archive.target";
+  std::string script_timeout = "journal.archive.timeout";
+};
+
 struct ArchiverConfig {
   std::string command;  // journal.archive.command
   std::string target;   // journal.archive.target
@@ -28,11 +37,13 @@ struct ArchiverConfig {
   ScriptArchiver::Logger script_logger;  // null: the script archiver's default
   S3Settings s3;                         // explicit S3 fields; empty ones fall back to AWS_* variables
   FileSystem* fs = FileSystem::Default();  // where the S3 and directory targets read and write
+  ArchiverSettingNames names;              // e.g. {"--command", "--target", "--timeout"} for the CLI
 };
 
 // Builds the archiver. Fails (InvalidArgument) when neither or both of
 // command and target are set, when the target's scheme is unknown, when the
-// URL is malformed, or when an S3 target has no credentials.
+// URL is malformed, or when an S3 target has no credentials. Errors about the
+// target start with its name ("journal.archive.target: ...").
 Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, const EnvLookup& env = ProcessEnv);
 
 // "file:///srv/archive" → "/srv/archive" (trailing '/' removed, the root

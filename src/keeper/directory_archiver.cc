@@ -1,13 +1,19 @@
 #include "keeper/directory_archiver.h"
 
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <memory>
 
 #include <fmt/format.h>
+
+#include "core/instance_id.h"
 
 namespace lplex::keeper {
 namespace {
@@ -47,7 +53,71 @@ pid_t TemporaryOwner(const std::string& entry) {
   return static_cast<pid_t>(pid);
 }
 
+// The same file: both exist and share device and inode. stat follows
+// symbolic links, so a link to the file counts as the file. (FileSystem has
+// no identity query; this is a read-only look.)
+bool SameFile(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return false;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+// " (resolved: X)" when resolving symbolic links changed the path.
+std::string ResolvedNote(const std::string& given, const std::string& resolved) {
+  return given == resolved ? std::string() : fmt::format(" (resolved: {})", resolved);
+}
+
 }  // namespace
+
+Result<std::string> ResolvePath(const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument("cannot resolve an empty path");
+  std::string absolute = path;
+  if (absolute.front() != '/') {
+    std::unique_ptr<char, decltype(&::free)> cwd(::getcwd(nullptr, 0), &::free);
+    if (!cwd) return Status::FromErrno(fmt::format("resolve {}: cannot read the working directory", path), errno);
+    absolute = JoinPath(cwd.get(), path);
+  }
+  std::string resolved = "/";
+  bool exists = true;  // `resolved` names something that exists
+  size_t at = 0;
+  while (at <= absolute.size()) {
+    size_t slash = absolute.find('/', at);
+    if (slash == std::string::npos) slash = absolute.size();
+    const std::string part = absolute.substr(at, slash - at);
+    at = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      // `resolved` has no symbolic links left, so its lexical parent is the
+      // real one; below a missing component nothing can be a link either.
+      resolved = ParentDir(resolved);
+      continue;
+    }
+    const std::string next = JoinPath(resolved, part);
+    if (exists) {
+      char buf[PATH_MAX];
+      if (::realpath(next.c_str(), buf) != nullptr) {
+        resolved = buf;
+        continue;
+      }
+      const int err = errno;
+      struct stat st {};
+      if (err != ENOENT) return Status::FromErrno(fmt::format("resolve {}: cannot resolve {}", path, next), err);
+      if (::lstat(next.c_str(), &st) == 0) {
+        return Status::InvalidArgument(
+            fmt::format("resolve {}: {} is a dangling symbolic link (its target does not exist)", path, next));
+      }
+      exists = false;
+    }
+    resolved = next;
+  }
+  return resolved;
+}
+
+bool PathIsWithin(const std::string& inner, const std::string& outer) {
+  if (outer == "/") return !inner.empty() && inner.front() == '/';
+  return inner == outer ||
+         (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '/');
+}
 
 DirectoryArchiver::DirectoryArchiver(std::string root, FileSystem* fs)
     : root_(std::move(root)), fs_(fs), buffer_(kCopyChunk) {}
@@ -58,16 +128,66 @@ std::string DirectoryArchiver::DestinationFor(const ArchiveItem& item) const {
   return JoinPath(root_, ArchiveRelativePath(item));
 }
 
+Status DirectoryArchiver::CheckJournalDir(const std::string& journal_dir, const std::string& instance_id) const {
+  if (!instance_id.empty()) LPLEX_RETURN_IF_ERROR(ValidateInstanceId(instance_id));
+  auto journal = ResolvePath(journal_dir);
+  if (!journal.ok()) return journal.status();
+  // The root, and the directory this instance's copies go to: a symbolic
+  // link there could lead back into the journal.
+  std::vector<std::string> archive_dirs = {root_};
+  if (!instance_id.empty()) archive_dirs.push_back(JoinPath(root_, instance_id));
+  for (const std::string& dir : archive_dirs) {
+    auto resolved = ResolvePath(dir);
+    if (!resolved.ok()) return resolved.status();
+    const char* relation = nullptr;
+    if (*resolved == *journal) {
+      relation = "is";
+    } else if (PathIsWithin(*resolved, *journal)) {
+      relation = "lies inside";
+    } else if (PathIsWithin(*journal, *resolved)) {
+      relation = "contains";
+    }
+    if (relation == nullptr) continue;
+    return Status::InvalidArgument(fmt::format(
+        "archive directory {}{} {} the journal directory {}{}: the archive and the journals must be separate "
+        "directories (a copy could be the file itself, and retention deletes a journal file once it is marked "
+        "archived); choose an archive directory outside {}",
+        dir, ResolvedNote(dir, *resolved), relation, journal_dir, ResolvedNote(journal_dir, *journal), journal_dir));
+  }
+  return Status::Ok();
+}
+
+Status DirectoryArchiver::CheckNotOntoItself(const ArchiveItem& item, const std::string& dest,
+                                             const std::string& dir) const {
+  auto src_dir = ResolvePath(ParentDir(item.path));
+  if (!src_dir.ok()) return src_dir.status();
+  auto dest_dir = ResolvePath(dir);
+  if (!dest_dir.ok()) return dest_dir.status();
+  if ((*dest_dir == *src_dir && BaseName(dest) == BaseName(item.path)) || SameFile(dest, item.path)) {
+    return Status::InvalidArgument(
+        fmt::format("the destination {} is the file itself; nothing was copied (archive to a directory outside {})",
+                    dest, ParentDir(item.path)));
+  }
+  if (PathIsWithin(*dest_dir, *src_dir)) {
+    return Status::InvalidArgument(fmt::format(
+        "the destination directory {}{} lies inside the file's own directory {}; nothing was copied (archive to a "
+        "directory outside it)",
+        dir, ResolvedNote(dir, *dest_dir), ParentDir(item.path)));
+  }
+  return Status::Ok();
+}
+
 Status DirectoryArchiver::ArchiveOne(const ArchiveItem& item, Deadline deadline) {
   if (std::chrono::steady_clock::now() >= deadline) {
     return Status::IOError("the archive deadline passed before the copy started");
   }
+  // Checked by PerFileArchiver::Archive already; again here because nothing
+  // may be written for an item that could escape the root.
+  LPLEX_RETURN_IF_ERROR(CheckArchiveItem(item));
   const std::string name = BaseName(item.path);
-  if (name.empty() || name == "." || name == "..") {
-    return Status::InvalidArgument(fmt::format("\"{}\" does not name a file", item.path));
-  }
   const std::string dest = DestinationFor(item);
   const std::string dir = ParentDir(dest);
+  LPLEX_RETURN_IF_ERROR(CheckNotOntoItself(item, dest, dir));
 
   // A directory created here must itself be made durable: fsync its parent
   // (and the root's parent when the root was created too).

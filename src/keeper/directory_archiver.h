@@ -11,6 +11,11 @@
 // as needed. Temporaries left behind by a process that was killed mid-copy
 // are removed the first time this archiver writes into that directory (only
 // those whose pid no longer exists).
+//
+// A copy must be a second copy: an item fails, before anything is written,
+// when its destination is the file itself (same resolved path, or the same
+// device and inode, e.g. through a link) or lies in or under the file's own
+// directory. CheckJournalDir refuses the whole configuration up front.
 #pragma once
 
 #include <set>
@@ -22,6 +27,16 @@
 #include "keeper/archiver.h"
 
 namespace lplex::keeper {
+
+// `path` as the kernel would reach it: made absolute (against the working
+// directory), "." and ".." folded and every symbolic link in the part that
+// exists resolved (realpath); the part that does not exist yet is appended
+// as written. Fails when a component cannot be examined (EACCES, ENOTDIR, a
+// dangling symbolic link), naming the path.
+Result<std::string> ResolvePath(const std::string& path);
+
+// True when `inner` is `outer` or lies inside it; both resolved paths.
+bool PathIsWithin(const std::string& inner, const std::string& outer);
 
 class DirectoryArchiver final : public PerFileArchiver {
  public:
@@ -36,9 +51,15 @@ class DirectoryArchiver final : public PerFileArchiver {
   // Where an item ends up: {root}/{ArchiveRelativePath(item)}.
   std::string DestinationFor(const ArchiveItem& item) const;
 
+  // Refuses `journal_dir` when the root, or the directory the copies of
+  // `instance_id` go to ({root}/{instance_id}), is that directory, lies
+  // inside it or contains it, after resolving symbolic links (ResolvePath).
+  Status CheckJournalDir(const std::string& journal_dir, const std::string& instance_id) const override;
+
  private:
   Status ArchiveOne(const ArchiveItem& item, Deadline deadline) override;
   std::string DestinationUrl(const ArchiveItem& item) const override { return "file://" + DestinationFor(item); }
+  Status CheckNotOntoItself(const ArchiveItem& item, const std::string& dest, const std::string& dir) const;
   Status CopyTo(const std::string& src_path, const std::string& tmp, Deadline deadline);
   void RemoveStaleTemporaries(const std::string& dir);
 

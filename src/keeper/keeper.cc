@@ -1,5 +1,6 @@
 #include "keeper/keeper.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -26,6 +27,23 @@ Keeper::~Keeper() { Stop(); }
 bool Keeper::archiving() const { return opt_.archiver != nullptr && opt_.trigger != ArchiveTrigger::kDisabled; }
 
 std::vector<KeeperDir> Keeper::Dirs() const { return opt_.dir_func ? opt_.dir_func() : opt_.dirs; }
+
+std::vector<KeeperDir> Keeper::CheckedDirs() {
+  std::vector<KeeperDir> out;
+  const Archiver* archiver = archiving() ? opt_.archiver.get() : nullptr;
+  for (KeeperDir& d : Dirs()) {
+    Status s = CheckKeeperDir(d, archiver);
+    if (s.ok()) {
+      out.push_back(std::move(d));
+      continue;
+    }
+    ++stats_.skipped_dirs;
+    if (refusals_logged_.insert(d.dir + "\n" + s.message()).second) {
+      spdlog::error("keeper: leaving {} alone (nothing archived or deleted there): {}", d.dir, s.message());
+    }
+  }
+  return out;
+}
 
 std::vector<std::string> Keeper::pending_paths() const {
   std::vector<std::string> out;
@@ -62,14 +80,6 @@ std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
   return files;
 }
 
-bool IsValidInstanceId(std::string_view id) {
-  if (id.empty() || id.size() > 128 || id[0] == '.') return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
-  });
-}
-
 std::vector<KeeperDir> ListInstanceJournalDirs(FileSystem* fs, const std::string& data_dir) {
   std::vector<KeeperDir> out;
   const std::string root = JoinPath(data_dir, "instances");
@@ -80,14 +90,36 @@ std::vector<KeeperDir> ListInstanceJournalDirs(FileSystem* fs, const std::string
   }
   for (const DirEntry& e : *entries) {
     if (!e.is_dir) continue;
-    if (!IsValidInstanceId(e.name)) {
-      spdlog::warn("keeper: skipping {}/{}: not a valid instance id", root, e.name);
+    Status valid = ValidateInstanceId(e.name);
+    if (!valid.ok()) {
+      spdlog::warn("keeper: skipping {}/{}: {}", root, e.name, valid.message());
       continue;
     }
     out.push_back({JoinPath(JoinPath(root, e.name), "journal"), e.name});
   }
   std::sort(out.begin(), out.end(), [](const KeeperDir& a, const KeeperDir& b) { return a.dir < b.dir; });
   return out;
+}
+
+Status CheckKeeperDir(const KeeperDir& d, const Archiver* archiver) {
+  if (!d.instance_id.empty()) {
+    Status s = ValidateInstanceId(d.instance_id);
+    if (!s.ok()) return s.WithContext("journal directory " + d.dir);
+  }
+  if (archiver != nullptr) LPLEX_RETURN_IF_ERROR(archiver->CheckJournalDir(d.dir, d.instance_id));
+  return Status::Ok();
+}
+
+Status CheckKeeperOptions(const KeeperOptions& o) {
+  if (o.trigger != ArchiveTrigger::kDisabled && o.archiver == nullptr) {
+    return Status::InvalidArgument(
+        fmt::format("archive trigger {} needs an archive command or target: without one, expired files would be "
+                    "deleted unarchived",
+                    ArchiveTriggerName(o.trigger)));
+  }
+  const Archiver* archiver = o.trigger != ArchiveTrigger::kDisabled ? o.archiver.get() : nullptr;
+  for (const KeeperDir& d : o.dirs) LPLEX_RETURN_IF_ERROR(CheckKeeperDir(d, archiver));
+  return Status::Ok();
 }
 
 Status WriteArchivedMarker(FileSystem* fs, const std::string& path) {
@@ -124,7 +156,30 @@ ArchiveItem Keeper::ItemFor(const std::string& path, const std::string& instance
 
 bool Keeper::ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadline) {
   if (batch.empty() || !opt_.archiver) return true;
-  std::vector<ArchiveOutcome> outcomes = opt_.archiver->Archive(batch, deadline);
+  // Items that could escape the target (a bad instance id from a writer's
+  // notification) never reach the archiver, whatever kind it is.
+  std::vector<ArchiveItem> good;
+  std::vector<std::optional<ArchiveOutcome>> refused(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Status s = CheckArchiveItem(batch[i]);
+    if (s.ok()) {
+      good.push_back(batch[i]);
+    } else {
+      refused[i] = ArchiveOutcome{false, s.message()};
+    }
+  }
+  std::vector<ArchiveOutcome> from_archiver;
+  if (!good.empty()) from_archiver = opt_.archiver->Archive(good, deadline);
+  std::vector<ArchiveOutcome> outcomes;
+  for (size_t i = 0, next = 0; i < batch.size(); ++i) {
+    if (refused[i]) {
+      outcomes.push_back(*refused[i]);
+    } else {
+      outcomes.push_back(next < from_archiver.size() ? from_archiver[next]
+                                                     : ArchiveOutcome{false, "no outcome from the archiver"});
+      ++next;
+    }
+  }
   bool all_ok = true;
   for (size_t i = 0; i < batch.size(); ++i) {
     const ArchiveItem& item = batch[i];
@@ -149,15 +204,20 @@ bool Keeper::ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadli
 }
 
 void Keeper::DeleteFile(const std::string& path) {
+  const bool archived = fs_->Exists(MarkerPath(path));
   Status s = fs_->RemoveFile(path);
   if (!s.ok() && !s.IsNotFound()) {
+    ++stats_.delete_failures;
     spdlog::warn("keeper: cannot delete {}: {}", path, s.ToString());
+    if (opt_.on_delete) opt_.on_delete(path, archived, s);
     return;
   }
   (void)fs_->RemoveFile(MarkerPath(path));
   RemovePending(path);
   ++stats_.deleted;
-  spdlog::info("keeper: deleted {}", path);
+  if (!archived) ++stats_.deleted_unarchived;
+  spdlog::info("keeper: deleted {}{}", path, archived ? "" : " (unarchived)");
+  if (opt_.on_delete) opt_.on_delete(path, archived, Status::Ok());
 }
 
 void Keeper::SetPaused(const KeeperDir& d, bool paused) {
@@ -172,7 +232,7 @@ void Keeper::SetPaused(const KeeperDir& d, bool paused) {
 void Keeper::ScanAll() {
   ++stats_.scans;
   const int64_t now = clock_->NowMicros();
-  for (const KeeperDir& d : Dirs()) {
+  for (const KeeperDir& d : CheckedDirs()) {
     std::vector<FileState> files = ListDir(d);
     RetentionPlan plan = PlanRetention(files, opt_.retention, archiving(), now);
     for (const std::string& p : plan.delete_paths) DeleteFile(p);
@@ -186,10 +246,16 @@ void Keeper::ScanAll() {
   }
 }
 
+void Keeper::ApplyRetentionOnce() {
+  const uint64_t attempts = stats_.archived + stats_.archive_failures;
+  ScanAll();
+  if (stats_.archived + stats_.archive_failures != attempts) ScanAll();
+}
+
 void Keeper::SweepUnarchived() {
   if (!archiving()) return;
   std::vector<ArchiveItem> batch;
-  for (const KeeperDir& d : Dirs()) {
+  for (const KeeperDir& d : CheckedDirs()) {
     for (const FileState& f : ListDir(d)) {
       if (!f.archived && !f.pending && !f.open) batch.push_back(ItemFor(f.path, d.instance_id, f.size));
     }

@@ -18,6 +18,11 @@
 // which is written only after the archiver reported success. Files a writer
 // still has open (is_open) are never archived or deleted.
 //
+// Directories are checked on every scan (CheckKeeperDir): one with an
+// invalid instance id, or one the archiver would copy into or around, is
+// skipped entirely — neither archived nor deleted from — with an error in the
+// log, so a bad configuration can never turn retention into data loss.
+//
 // Stop(): stops the loop, then archives the notifications still queued (the
 // last files the writers finished at shutdown), giving up after
 // drain_timeout; what is left is logged and swept at the next start.
@@ -40,7 +45,8 @@
 
 #include "core/clock.h"
 #include "core/file_system.h"
-#include "journal/writer.h"
+#include "core/instance_id.h"
+#include "journal/rotated_file.h"
 #include "keeper/archiver.h"
 #include "keeper/policy.h"
 
@@ -64,14 +70,10 @@ std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
 // Creates the zero-byte "<path>.archived" marker (OK if it already exists).
 Status WriteArchivedMarker(FileSystem* fs, const std::string& path);
 
-// Instance ids name directories, so only [A-Za-z0-9._-], 1..128 characters,
-// with no leading dot, are accepted (no "..", no "/", no hidden names).
-bool IsValidInstanceId(std::string_view id);
-
 // The cloud's journal directories, listed afresh for each scan:
 // {data_dir}/instances/<id>/journal for every subdirectory <id> with a valid
-// instance id (others are skipped with a warning). Use as
-// KeeperOptions::dir_func.
+// instance id (ValidateInstanceId; others are skipped with a warning that
+// says why). Use as KeeperOptions::dir_func.
 std::vector<KeeperDir> ListInstanceJournalDirs(FileSystem* fs, const std::string& data_dir);
 
 struct KeeperOptions {
@@ -94,6 +96,9 @@ struct KeeperOptions {
   std::function<void(const KeeperDir&, bool paused)> on_pause_change;
   // True for files a writer still has open. Null: none.
   std::function<bool(const std::string& path)> is_open;
+  // Called after every deletion attempt: `result` is OK when the file is gone
+  // (`archived`: it had its marker) or says why it could not be deleted.
+  std::function<void(const std::string& path, bool archived, const Status& result)> on_delete;
 
   Clock* clock = nullptr;  // null = Clock::Real(): file ages
   FileSystem* fs = nullptr;
@@ -103,8 +108,24 @@ struct KeeperStats {
   uint64_t archived = 0;
   uint64_t archive_failures = 0;
   uint64_t deleted = 0;
+  uint64_t deleted_unarchived = 0;  // of `deleted`: files without their marker
+  uint64_t delete_failures = 0;     // files retention meant to delete but could not
+  uint64_t skipped_dirs = 0;        // directory scans skipped because CheckKeeperDir refused
   uint64_t scans = 0;
 };
+
+// Whether the keeper may work in `d`: its instance id, when not empty, is
+// valid, and `archiver` (null: no archiving) accepts the directory
+// (Archiver::CheckJournalDir: a directory target must not be, contain or lie
+// inside it). The error names the directory and the reason.
+Status CheckKeeperDir(const KeeperDir& d, const Archiver* archiver);
+
+// The checks a server runs before starting a keeper, so a bad configuration
+// is refused at start instead of skipped at every scan: an archive trigger
+// other than disabled needs an archiver (without one, expired files would be
+// deleted unarchived), and every directory in `dirs` passes CheckKeeperDir.
+// (Directories from dir_func are checked as they are listed.)
+Status CheckKeeperOptions(const KeeperOptions& options);
 
 class Keeper {
  public:
@@ -127,6 +148,13 @@ class Keeper {
   // The steps the thread runs, callable directly when it is not running
   // (tests, `lplex archive`, `lplex retention`).
   void ScanAll();            // retention for every directory
+  // One-shot retention (`lplex retention`): ScanAll, then, when it archived
+  // or failed to archive anything, ScanAll again, so the expired files just
+  // archived are deleted in the same run, and those whose archive failed now
+  // count as pending: over the size cap, delete-unarchived deletes them and
+  // pause-recording keeps them (on_pause_change reports the pause). A running
+  // keeper leaves that to its next scan instead, as the reference does.
+  void ApplyRetentionOnce();
   void SweepUnarchived();    // archive every finished, unarchived, not pending file
   void HandleRotation(const journal::RotatedFile& file);
   void HandleRotation(const journal::RotatedFile& file, Deadline deadline);
@@ -147,6 +175,8 @@ class Keeper {
  private:
   void Run();
   std::vector<KeeperDir> Dirs() const;
+  // Dirs() without those CheckKeeperDir refuses (each refusal logged once).
+  std::vector<KeeperDir> CheckedDirs();
   std::vector<FileState> ListDir(const KeeperDir& d);
   ArchiveItem ItemFor(const std::string& path, const std::string& instance_id, uint64_t size) const;
   // Runs the archiver; marks successes; failures join pending. Returns true
@@ -169,6 +199,7 @@ class Keeper {
   std::set<std::string> pending_set_; // the same paths, for lookups during scans
   milliseconds backoff_{0};
   std::map<std::string, bool> paused_;  // by directory
+  std::set<std::string> refusals_logged_;  // "dir\n reason" already reported
   KeeperStats stats_;
 
   std::mutex mu_;

@@ -1,9 +1,14 @@
 // lplex archive and lplex retention, run in-process on real directories.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "commands.h"
 #include "core/file_system.h"
@@ -107,7 +112,7 @@ TEST(LplexRetention, DryRunPrintsPlanAndChangesNothing) {
   o.max_age = "P30D";
   auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
   EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find("would delete  " + old), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("would delete (unarchived) " + old), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find(young), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(old));
 
@@ -116,22 +121,6 @@ TEST(LplexRetention, DryRunPrintsPlanAndChangesNothing) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_FALSE(fs::exists(old));
   EXPECT_TRUE(fs::exists(young));
-}
-
-TEST(LplexRetention, WithTargetArchivesBeforeDeleting) {
-  TempDir dir;
-  const std::string j = dir.Sub("journal");
-  auto old = MakeFile(j, "20200101T000000.000Z", "old");
-  RetentionOptions o;
-  o.dirs = {j};
-  o.max_age = "P30D";
-  o.target = "file://" + dir.Sub("store");
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
-  EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_TRUE(fs::exists(old)) << "archived first, deleted by a later run";
-  EXPECT_EQ(Slurp(dir.Sub("store") + "/" + fs::path(old).filename().string()), "old");
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
-  EXPECT_FALSE(fs::exists(old));
 }
 
 TEST(LplexRetention, BadFlagsNameTheValue) {
@@ -146,6 +135,418 @@ TEST(LplexRetention, BadFlagsNameTheValue) {
   o.overflow_policy = "yolo";
   r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
   EXPECT_NE(r.err.find("yolo"), std::string::npos) << r.err;
+}
+
+// A script that fails every file it is given.
+std::string FailingScript(const TempDir& dir) {
+  const std::string script = dir.Sub("fail.sh");
+  std::ofstream(script)
+      << "#!/bin/sh\nfor f in \"$@\"; do echo '{\"status\":\"error\",\"error\":\"bucket gone\"}'; done\n";
+  fs::permissions(script, fs::perms::owner_all);
+  return script;
+}
+
+// Every regular file under `root`, relative: what an operator would see.
+std::vector<std::string> Files(const std::string& root) {
+  std::vector<std::string> out;
+  if (!fs::exists(root)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), root).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// --- Finding 1: a directory target that overlaps the journal directory ---
+
+// Runs `lplex archive --target file://TARGET DIR` and checks that it refused
+// before touching anything: exit 2, the message names the journal directory,
+// no marker and no copy anywhere.
+void ExpectArchiveRefused(const TempDir& dir, const std::string& j, const std::string& target,
+                          const std::string& instance_id, const std::string& relation) {
+  const auto before = Files(dir.path());
+  ArchiveOptions o;
+  o.dirs = {j};
+  o.target = "file://" + target;
+  o.instance_id = instance_id;
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 2) << target << "\n" << r.out << r.err;
+  EXPECT_NE(r.err.find(relation + " the journal directory " + j), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--target file://" + target), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("archived"), std::string::npos) << r.out;
+  EXPECT_EQ(Files(dir.path()), before) << "something was written";
+}
+
+TEST(LplexArchive, ArchiveRefusesTargetThatIsTheJournalDir) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  MakeFile(j, "20260301T000000.000Z", "aaa");
+  ExpectArchiveRefused(dir, j, j, "", "is");
+  ExpectArchiveRefused(dir, j, j + "/", "", "is");
+  ExpectArchiveRefused(dir, j, j, "boat-1", "is");
+}
+
+TEST(LplexArchive, ArchiveRefusesTargetInsideJournalDir) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  MakeFile(j, "20260301T000000.000Z", "aaa");
+  ExpectArchiveRefused(dir, j, j + "/archive", "", "lies inside");
+  ExpectArchiveRefused(dir, j, j + "/archive/deeper", "boat-1", "lies inside");
+}
+
+TEST(LplexArchive, ArchiveRefusesTargetContainingJournalDir) {
+  TempDir dir;
+  const std::string j = dir.Sub("data/journal");
+  MakeFile(j, "20260301T000000.000Z", "aaa");
+  // With --instance-id journal the copies would land on the files themselves.
+  ExpectArchiveRefused(dir, j, dir.Sub("data"), "journal", "contains");
+  ExpectArchiveRefused(dir, j, dir.Sub("data"), "", "contains");
+}
+
+TEST(LplexArchive, ArchiveRefusesTargetReachedThroughSymlink) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  MakeFile(j, "20260301T000000.000Z", "aaa");
+  fs::create_directory_symlink(j, dir.Sub("looks-separate"));
+  ExpectArchiveRefused(dir, j, dir.Sub("looks-separate"), "", "is");
+  // The journal given through the link, the target as the real path.
+  ExpectArchiveRefused(dir, dir.Sub("looks-separate"), j, "", "is");
+  // The instance's subdirectory of a separate root leads back into the journal.
+  fs::create_directories(dir.Sub("store"));
+  fs::create_directory_symlink(j, dir.Sub("store/boat-1"));
+  ExpectArchiveRefused(dir, j, dir.Sub("store"), "boat-1", "is");
+}
+
+// The data-loss sequence of the report, end to end: it no longer happens.
+TEST(LplexArchive, ArchiveOntoItselfThenRetentionLosesNothing) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20200101T000000.000Z", "precious");
+  ArchiveOptions ao;
+  ao.dirs = {j};
+  ao.target = "file://" + j;
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(ao, out, err); });
+  EXPECT_NE(r.rc, 0);
+  RetentionOptions ro;
+  ro.dirs = {j};
+  ro.max_age = "P30D";
+  ro.target = "file://" + j;
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(ro, out, err); });
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_EQ(Slurp(a), "precious");
+  EXPECT_FALSE(fs::exists(a + ".archived"));
+}
+
+TEST(LplexRetention, RetentionRefusesTargetThatIsTheJournalDir) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20200101T000000.000Z", "precious");
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_age = "P30D";
+  o.target = "file://" + j + "/../journal";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("is the journal directory " + j), std::string::npos) << r.err;
+  EXPECT_EQ(Files(dir.path()), std::vector<std::string>{"journal/nmea2k-20200101T000000.000Z.lpj"});
+}
+
+// --- Finding 2: instance ids that climb out of the archive root ---
+
+TEST(LplexArchive, ArchiveRejectsInstanceIdWithDotDot) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  MakeFile(j, "20260301T000000.000Z", "aaa");
+  ArchiveOptions o;
+  o.dirs = {j};
+  o.target = "file://" + dir.Sub("archive/x");
+  o.instance_id = "../../evil";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--instance-id"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"../../evil\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("A-Z a-z 0-9 . _ -"), std::string::npos) << r.err;
+  EXPECT_EQ(Files(dir.path()), std::vector<std::string>{"journal/nmea2k-20260301T000000.000Z.lpj"})
+      << "a copy or marker was written";
+
+  // The S3 form of the report: refused before credentials or a request matter.
+  o.target = "s3://qa-bucket/boats/";
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("\"../../evil\""), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("archived"), std::string::npos) << r.out;
+}
+
+TEST(LplexRetention, RetentionRejectsInstanceIdWithDotDot) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20200101T000000.000Z", "aaa");
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_age = "P30D";
+  o.target = "file://" + dir.Sub("archive/x");
+  o.instance_id = "../../evil";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--instance-id"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(a));
+  EXPECT_FALSE(fs::exists(dir.Sub("evil")));
+}
+
+// --- Finding 5: retention's exit code ---
+
+// Runs `fn` where permission bits apply: in a child process that dropped to
+// the user nobody when we are root (as in the build container), else here.
+Captured RunUnprivileged(const std::function<int(std::FILE*, std::FILE*)>& fn, std::string* skip) {
+  if (::geteuid() != 0) return Capture(fn);
+  std::FILE* out = std::tmpfile();
+  std::FILE* err = std::tmpfile();
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(99);
+    const int rc = fn(out, err);
+    std::fflush(out);
+    std::fflush(err);
+    ::_exit(rc);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  Captured c;
+  c.out = lplex::testing::SlurpAndClose(out);
+  c.err = lplex::testing::SlurpAndClose(err);
+  c.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (c.rc == 99) *skip = "cannot drop privileges to nobody";
+  return c;
+}
+
+TEST(LplexRetention, RetentionExitsNonZeroWhenDeleteFails) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto old = MakeFile(j, "20200101T000000.000Z", "x");
+  // Readable, but no one but root may remove entries (and the test runs the
+  // command as someone else when it is root itself).
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(j, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                         fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_age = "P30D";
+  std::string skip;
+  auto r = RunUnprivileged([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); }, &skip);
+  fs::permissions(j, fs::perms::owner_all);
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  EXPECT_EQ(r.rc, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAILED to delete " + old + ": "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Permission denied"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0 deleted (0 unarchived), 0 archived, 0 failed to archive, 1 failed to delete"),
+            std::string::npos)
+      << r.out;
+  EXPECT_TRUE(fs::exists(old));
+}
+
+TEST(LplexRetention, RetentionRefusesMissingDirectory) {
+  TempDir dir;
+  const std::string there = dir.Sub("journal");
+  auto old = MakeFile(there, "20200101T000000.000Z", "x");
+  RetentionOptions o;
+  o.dirs = {there, dir.Sub("typo")};
+  o.max_age = "P30D";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find(dir.Sub("typo") + ": no such directory"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(old)) << "nothing may be done when one directory is wrong";
+  o.dry_run = true;
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+}
+
+// --- Finding 6: one run does everything; the overflow policy applies ---
+
+TEST(LplexRetention, RetentionArchivesAndDeletesInOneRun) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto old = MakeFile(j, "20200101T000000.000Z", "old");
+  auto young = MakeFile(j, timefmt::FileStamp(Clock::Real()->NowMicros()), "young");
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_age = "P30D";
+  o.target = "file://" + dir.Sub("store");
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(old)) << "archived, so deleted in the same run";
+  EXPECT_FALSE(fs::exists(old + ".archived"));
+  EXPECT_EQ(Slurp(dir.Sub("store") + "/" + fs::path(old).filename().string()), "old");
+  EXPECT_TRUE(fs::exists(young));
+  EXPECT_NE(r.out.find("deleted " + old), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 deleted (0 unarchived), 1 archived, 0 failed to archive"), std::string::npos) << r.out;
+}
+
+TEST(LplexRetention, RetentionOverflowPolicyPauseKeepsFilesThatFailedToArchive) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20260301T000000.000Z", std::string(600, 'a'));
+  auto b = MakeFile(j, "20260302T000000.000Z", std::string(600, 'b'));
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_size = 1000;
+  o.soft_pct = 0;
+  o.command = FailingScript(dir);
+  o.overflow_policy = "pause-recording";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 1) << r.out << r.err;
+  EXPECT_TRUE(fs::exists(a)) << "pause-recording keeps files that could not be archived";
+  EXPECT_TRUE(fs::exists(b));
+  EXPECT_NE(r.out.find("kept files over --max-size in " + j), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pause-recording"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0 deleted (0 unarchived), 0 archived, 1 failed to archive"), std::string::npos) << r.out;
+}
+
+TEST(LplexRetention, RetentionOverflowPolicyDeleteUnarchivedDeletesFilesThatFailedToArchive) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20260301T000000.000Z", std::string(600, 'a'));
+  auto b = MakeFile(j, "20260302T000000.000Z", std::string(600, 'b'));
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_size = 1000;
+  o.soft_pct = 0;
+  o.command = FailingScript(dir);
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 1) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(a)) << "over the cap and not archivable: delete-unarchived deletes it";
+  EXPECT_TRUE(fs::exists(b));
+  EXPECT_NE(r.out.find("deleted (unarchived) " + a), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 deleted (1 unarchived), 0 archived, 1 failed to archive"), std::string::npos) << r.out;
+}
+
+// --- Finding 7: deleting unarchived files is refused or said ---
+
+TEST(LplexRetention, RetentionRefusesBeforeExpireWithoutTarget) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto old = MakeFile(j, "20200101T000000.000Z", "x");
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_age = "P30D";
+  o.archive_trigger = "before-expire";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--archive-trigger before-expire needs --target or --command"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(old));
+  o.archive_trigger = "on-rotate";
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("valid here: before-expire, disabled"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(old));
+}
+
+TEST(LplexRetention, RetentionDryRunSaysWhatIsDeletedUnarchived) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20260301T000000.000Z", std::string(2000, 'a'));
+  auto b = MakeFile(j, "20260302T000000.000Z", std::string(2000, 'b'));
+  std::ofstream(a + ".archived");
+  RetentionOptions o;
+  o.dirs = {j};
+  o.dry_run = true;
+  o.max_size = 1000;  // smaller than any file: every file goes, the newest too
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("  would delete " + a + "\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  would delete (unarchived) " + b + "\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("would leave " + j + " without journal files"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(a) && fs::exists(b));
+
+  // With a target: what is archived first, and what the overflow policy does
+  // to a file whose archive fails.
+  o.target = "file://" + dir.Sub("store");
+  std::filesystem::remove(a + ".archived");
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("  would archive, then delete " + a + "\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("if archiving it fails: would delete (unarchived) " + a), std::string::npos) << r.out;
+  o.overflow_policy = "pause-recording";
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_NE(r.out.find("if archiving fails: would keep"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir.Sub("store")));
+}
+
+TEST(LplexRetention, RetentionSummarySaysHowManyWereDeletedUnarchived) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20200101T000000.000Z", "a");
+  auto b = MakeFile(j, "20200102T000000.000Z", "b");
+  auto c = MakeFile(j, "20200103T000000.000Z", "c");
+  std::ofstream(a + ".archived");
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_age = "P30D";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("deleted " + a + "\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("deleted (unarchived) " + b + "\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("deleted (unarchived) " + c + "\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3 deleted (2 unarchived)"), std::string::npos) << r.out;
+}
+
+// --- Finding 12 ---
+
+TEST(LplexArchive, FailedLineNamesThePathOnce) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20260301T000000.000Z", "aaa");
+  ArchiveOptions o;
+  o.dirs = {j};
+  o.command = FailingScript(dir);
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 1);
+  const size_t line = r.out.find("FAILED ");
+  ASSERT_NE(line, std::string::npos) << r.out;
+  const std::string failed = r.out.substr(line, r.out.find('\n', line) - line);
+  const size_t first = failed.find(a);
+  ASSERT_NE(first, std::string::npos) << failed;
+  EXPECT_EQ(failed.find(a, first + 1), std::string::npos) << "path printed twice: " << failed;
+}
+
+TEST(LplexRetention, RetentionRefusesZeroMaxAgeWithAReason) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto young = MakeFile(j, timefmt::FileStamp(Clock::Real()->NowMicros()), "y");
+  RetentionOptions o;
+  o.dirs = {j};
+  for (const std::string zero : {"P0D", "PT0S"}) {
+    o.max_age = zero;
+    auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+    EXPECT_EQ(r.rc, 2) << zero;
+    EXPECT_NE(r.err.find("--max-age " + zero + ": a zero age would expire every file"), std::string::npos) << r.err;
+  }
+  o.max_age = "P30D";
+  o.min_keep = "P0D";  // no protection: the same as leaving it out
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(fs::exists(young));
+}
+
+TEST(LplexArchive, ErrorsNameFlagsNotConfigKeys) {
+  TempDir dir;
+  ArchiveOptions o;
+  o.dirs = {dir.path()};
+  o.target = "file://" + dir.Sub("store");
+  o.command = "/bin/true";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--command and --target"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("journal.archive"), std::string::npos) << r.err;
+  RetentionOptions ro;
+  ro.dirs = {dir.path()};
+  ro.max_age = "P30D";
+  ro.target = "ftp://example/";
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(ro, out, err); });
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--target: unknown archive target \"ftp://example/\""), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("journal.archive"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -133,5 +133,66 @@ TEST(ArchiverFactory, NeitherOrBothCommandAndTargetIsRefused) {
   EXPECT_NE(b.status().message().find("\"file:///srv/archive\""), std::string::npos) << b.status().message();
 }
 
+// Finding 12: the command line names its flags, not configuration keys.
+TEST(ArchiverFactory, ErrorsNameTheCallersSettingNames) {
+  ArchiverConfig both;
+  both.command = "/bin/true";
+  both.target = "file:///srv/archive";
+  both.names = {"--command", "--target", "--timeout"};
+  auto b = MakeArchiver(both, kCreds);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("--command and --target"), std::string::npos) << b.status().message();
+  EXPECT_EQ(b.status().message().find("journal.archive"), std::string::npos) << b.status().message();
+
+  ArchiverConfig none;
+  none.names = both.names;
+  auto n = MakeArchiver(none, kCreds);
+  ASSERT_FALSE(n.ok());
+  EXPECT_NE(n.status().message().find("--command"), std::string::npos) << n.status().message();
+  EXPECT_EQ(n.status().message().find("journal.archive"), std::string::npos) << n.status().message();
+
+  ArchiverConfig bad;
+  bad.target = "ftp://host/";
+  bad.names = both.names;
+  auto u = MakeArchiver(bad, kCreds);
+  ASSERT_FALSE(u.ok());
+  EXPECT_EQ(u.status().message().rfind("--target: ", 0), 0u) << u.status().message();
+
+  ArchiverConfig slow;
+  slow.command = "/bin/true";
+  slow.script_timeout = std::chrono::milliseconds(0);
+  slow.names = both.names;
+  auto t = MakeArchiver(slow, kCreds);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("--timeout"), std::string::npos) << t.status().message();
+
+  // Without names given, the configuration keys.
+  bad.names = {};
+  u = MakeArchiver(bad, kCreds);
+  ASSERT_FALSE(u.ok());
+  EXPECT_EQ(u.status().message().rfind("journal.archive.target: ", 0), 0u) << u.status().message();
+}
+
+// Finding 2: "--instance-id ../../evil" sent objects to the bucket "evil".
+// The item fails before any request is made (the endpoint does not exist, so
+// a request would have failed differently).
+TEST(ArchiverFactory, S3TargetRejectsInstanceIdWithDotDotBeforeSending) {
+  ArchiverConfig c;
+  c.target = "s3://qa-bucket/boats/";
+  c.s3.endpoint = "http://127.0.0.1:1";
+  auto a = MakeArchiver(c, kCreds);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ArchiveItem item;
+  item.path = "/data/journal/nmea2k-20260310T120000Z.lpj";
+  for (const std::string id : {"../../evil", "../evil", "boats/../../evil", ".."}) {
+    item.instance_id = id;
+    auto out = (*a)->Archive({item}, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_FALSE(out[0].ok) << id;
+    EXPECT_NE(out[0].error.find("instance id \"" + id + "\" is not valid"), std::string::npos) << out[0].error;
+    EXPECT_NE(out[0].error.find(item.path), std::string::npos) << out[0].error;
+  }
+}
+
 }  // namespace
 }  // namespace lplex::keeper

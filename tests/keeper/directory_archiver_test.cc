@@ -1,6 +1,7 @@
 // DirectoryArchiver: the local file:///path target.
 #include "keeper/directory_archiver.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -199,6 +200,137 @@ TEST(DirectoryArchiver, StaleTemporaryOfDeadProcessIsRemovedLiveOnesKept) {
   EXPECT_FALSE(fs::exists(dst.Sub(stale)));
   EXPECT_TRUE(fs::exists(dst.Sub(live)));
   EXPECT_TRUE(fs::exists(dst.Sub(unrelated)));
+}
+
+// Finding 1: a target that is the journal directory copied every file onto
+// itself and reported success; the marker then let retention delete the only
+// copy. The item must fail and the file stay as it was.
+TEST(DirectoryArchiver, DirectoryArchiverFailsWhenDestinationIsTheSourceFile) {
+  TempDir journal;
+  const std::string bytes = RandomBytes(5000, 4);
+  WriteFile(journal.Sub(kFileName), bytes);
+  const auto inode_before = fs::status(journal.Sub(kFileName)).type();
+  struct stat before {};
+  ASSERT_EQ(::stat(journal.Sub(kFileName).c_str(), &before), 0);
+  for (const std::string& root : {journal.path(), journal.path() + "/", journal.path() + "/./sub/.."}) {
+    DirectoryArchiver a(root);
+    auto out = a.Archive({Item(journal.Sub(kFileName))}, In(10s));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_FALSE(out[0].ok) << root << " was accepted as a copy of the file itself";
+    EXPECT_NE(out[0].error.find("is the file itself"), std::string::npos) << out[0].error;
+    EXPECT_NE(out[0].error.find(journal.Sub(kFileName)), std::string::npos) << out[0].error;
+  }
+  // Untouched: same inode (not replaced by a copy), same bytes, nothing beside it.
+  struct stat after {};
+  ASSERT_EQ(::stat(journal.Sub(kFileName).c_str(), &after), 0);
+  EXPECT_EQ(before.st_ino, after.st_ino);
+  EXPECT_EQ(inode_before, fs::status(journal.Sub(kFileName)).type());
+  EXPECT_TRUE(ReadFile(journal.Sub(kFileName)) == bytes);
+  EXPECT_EQ(Tree(journal.path()), std::vector<std::string>{kFileName});
+}
+
+// The same file reached another way: the destination is a hard link or a
+// symbolic link to the source (same device and inode).
+TEST(DirectoryArchiver, DirectoryArchiverFailsWhenDestinationIsALinkToTheSource) {
+  TempDir journal, dst;
+  WriteFile(journal.Sub(kFileName), "journal bytes");
+  fs::create_directories(dst.Sub("hard"));
+  fs::create_hard_link(journal.Sub(kFileName), dst.Sub("hard/") + kFileName);
+  fs::create_directories(dst.Sub("soft"));
+  fs::create_symlink(journal.Sub(kFileName), dst.Sub("soft/") + kFileName);
+  for (const std::string sub : {"hard", "soft"}) {
+    DirectoryArchiver a(dst.Sub(sub));
+    auto out = a.Archive({Item(journal.Sub(kFileName))}, In(10s));
+    EXPECT_FALSE(out[0].ok) << sub;
+    EXPECT_NE(out[0].error.find("is the file itself"), std::string::npos) << out[0].error;
+  }
+  EXPECT_EQ(ReadFile(journal.Sub(kFileName)), "journal bytes");
+}
+
+TEST(DirectoryArchiver, DirectoryArchiverFailsWhenDestinationLiesInsideTheSourceDirectory) {
+  TempDir journal;
+  WriteFile(journal.Sub(kFileName), "x");
+  DirectoryArchiver a(journal.Sub("archive"));
+  auto out = a.Archive({Item(journal.Sub(kFileName), "boat-1")}, In(10s));
+  ASSERT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("lies inside the file's own directory"), std::string::npos) << out[0].error;
+  EXPECT_FALSE(fs::exists(journal.Sub("archive"))) << "nothing may be created before the check";
+}
+
+// Finding 2: "../../evil" put copies outside the archive root.
+TEST(DirectoryArchiver, ArchiveRejectsInstanceIdWithDotDot) {
+  TempDir src, dst;
+  WriteFile(src.Sub(kFileName), "x");
+  const std::string root = dst.Sub("archive/x");
+  DirectoryArchiver a(root);
+  for (const std::string& id : std::vector<std::string>{"../../evil", "..", "a/b", ".hidden", std::string(129, 'i')}) {
+    auto out = a.Archive({Item(src.Sub(kFileName), id)}, In(10s));
+    ASSERT_FALSE(out[0].ok) << id;
+    EXPECT_NE(out[0].error.find("instance id"), std::string::npos) << out[0].error;
+    EXPECT_NE(out[0].error.find(src.Sub(kFileName)), std::string::npos) << out[0].error;
+  }
+  EXPECT_TRUE(Tree(dst.path()).empty()) << "something was written for a bad instance id";
+  EXPECT_FALSE(a.CheckJournalDir(src.path(), "../../evil").ok());
+}
+
+TEST(DirectoryArchiver, CheckJournalDirRefusesTargetThatIsContainsOrLiesInsideTheJournal) {
+  TempDir dir;
+  const std::string j = dir.Sub("data/journal");
+  fs::create_directories(j);
+  struct Case {
+    std::string root;
+    std::string id;
+    const char* relation;
+  };
+  for (const Case& c : std::vector<Case>{{j, "", "is the journal directory"},
+                                         {j + "/", "boat-1", "is the journal directory"},
+                                         {j + "/archive", "", "lies inside the journal directory"},
+                                         {dir.Sub("data"), "boat-1", "contains the journal directory"},
+                                         {dir.Sub("data/journal/../journal"), "", "is the journal directory"},
+                                         {"/", "", "contains the journal directory"}}) {
+    Status s = DirectoryArchiver(c.root).CheckJournalDir(j, c.id);
+    ASSERT_FALSE(s.ok()) << c.root << " accepted";
+    EXPECT_NE(s.message().find(c.relation), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find(j), std::string::npos) << s.message();
+  }
+  EXPECT_TRUE(DirectoryArchiver(dir.Sub("archive")).CheckJournalDir(j, "boat-1").ok());
+  EXPECT_TRUE(DirectoryArchiver(dir.Sub("data/journal-archive")).CheckJournalDir(j, "").ok())
+      << "a sibling whose name starts like the journal's is separate";
+}
+
+TEST(DirectoryArchiver, CheckJournalDirResolvesSymbolicLinks) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  fs::create_directories(j);
+  fs::create_directory_symlink(j, dir.Sub("alias"));
+  Status s = DirectoryArchiver(dir.Sub("alias")).CheckJournalDir(j, "");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("(resolved: " + j + ")"), std::string::npos) << s.message();
+  // The directory the instance's copies go to, reached through a link.
+  fs::create_directories(dir.Sub("archive"));
+  fs::create_directory_symlink(j, dir.Sub("archive/boat-1"));
+  EXPECT_FALSE(DirectoryArchiver(dir.Sub("archive")).CheckJournalDir(j, "boat-1").ok());
+  EXPECT_TRUE(DirectoryArchiver(dir.Sub("archive")).CheckJournalDir(j, "boat-2").ok());
+}
+
+TEST(ResolvePath, FoldsDotsResolvesLinksAndKeepsTheMissingTail) {
+  TempDir dir;
+  fs::create_directories(dir.Sub("real/a"));
+  fs::create_directory_symlink(dir.Sub("real"), dir.Sub("link"));
+  const std::string real = fs::canonical(dir.path()).string();
+  EXPECT_EQ(*ResolvePath(dir.Sub("link/a")), real + "/real/a");
+  EXPECT_EQ(*ResolvePath(dir.Sub("link/a/../a/./")), real + "/real/a");
+  EXPECT_EQ(*ResolvePath(dir.Sub("link/missing/deeper/..")), real + "/real/missing");
+  EXPECT_EQ(*ResolvePath(dir.Sub("link/..")), real) << "'..' after a link goes to the link target's parent";
+  EXPECT_EQ(*ResolvePath("/"), "/");
+  fs::create_symlink(dir.Sub("nowhere"), dir.Sub("dangling"));
+  auto dangling = ResolvePath(dir.Sub("dangling/x"));
+  ASSERT_FALSE(dangling.ok());
+  EXPECT_NE(dangling.status().message().find("dangling"), std::string::npos) << dangling.status().message();
+  EXPECT_TRUE(PathIsWithin("/a/b", "/a"));
+  EXPECT_TRUE(PathIsWithin("/a", "/a"));
+  EXPECT_FALSE(PathIsWithin("/ab", "/a"));
+  EXPECT_TRUE(PathIsWithin("/x", "/"));
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "can/can_id.h"
 #include "core/time.h"
 #include "journal/writer.h"
+#include "keeper/directory_archiver.h"
 #include "support/temp_dir.h"
 
 namespace lplex::keeper {
@@ -878,17 +879,6 @@ TEST_F(KeeperTest, SweepBesideLiveWriterNeverArchivesOpenFile) {
 namespace lplex::keeper {
 namespace {
 
-TEST(InstanceIds, OnlySafeDirectoryNames) {
-  EXPECT_TRUE(IsValidInstanceId("boat-1"));
-  EXPECT_TRUE(IsValidInstanceId("Sea_Dragon.v2"));
-  EXPECT_FALSE(IsValidInstanceId(""));
-  EXPECT_FALSE(IsValidInstanceId(".."));
-  EXPECT_FALSE(IsValidInstanceId(".hidden"));
-  EXPECT_FALSE(IsValidInstanceId("a/b"));
-  EXPECT_FALSE(IsValidInstanceId("boat 1"));
-  EXPECT_FALSE(IsValidInstanceId(std::string(129, 'a')));
-}
-
 // The cloud's layout: one directory per instance, found afresh on every scan.
 TEST_F(KeeperTest, CloudInstanceDirectoriesListedOnEveryScan) {
   const std::string data = dir_.Sub("data");
@@ -910,6 +900,211 @@ TEST_F(KeeperTest, CloudInstanceDirectoriesListedOnEveryScan) {
   auto dirs = ListInstanceJournalDirs(FileSystem::Default(), data);
   ASSERT_EQ(dirs.size(), 2u);
   EXPECT_EQ(dirs[0], (KeeperDir{data + "/instances/boat-a/journal", "boat-a"}));
+}
+
+}  // namespace
+}  // namespace lplex::keeper
+
+namespace lplex::keeper {
+namespace {
+
+// Fails RemoveFile for journal files (what EACCES / EROFS / EBUSY do to a
+// real keeper); everything else goes to the real file system. Tests run as
+// root, where permission bits would not stop a delete.
+class UndeletableJournals final : public FileSystem {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& p) override {
+    return real_->NewExclusiveFile(p);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
+    return real_->NewRandomAccessFile(p);
+  }
+  Status CreateDirs(const std::string& p) override { return real_->CreateDirs(p); }
+  Result<std::vector<DirEntry>> ListDir(const std::string& p) override { return real_->ListDir(p); }
+  Result<uint64_t> FileSize(const std::string& p) override { return real_->FileSize(p); }
+  bool Exists(const std::string& p) override { return real_->Exists(p); }
+  Status RemoveFile(const std::string& p) override {
+    if (p.size() > 4 && p.compare(p.size() - 4, 4, ".lpj") == 0) {
+      return Status::FromErrno("remove " + p, EACCES);
+    }
+    return real_->RemoveFile(p);
+  }
+  Status RenameFile(const std::string& a, const std::string& b) override { return real_->RenameFile(a, b); }
+  Status SyncDir(const std::string& p) override { return real_->SyncDir(p); }
+  bool IsBeingWritten(const std::string& p) override { return real_->IsBeingWritten(p); }
+
+ private:
+  FileSystem* real_ = FileSystem::Default();
+};
+
+// Finding 5: a delete that failed was only a log line; now it is counted and
+// reported, so `lplex retention` can exit non-zero.
+TEST_F(KeeperTest, DeleteFailureIsCountedAndReported) {
+  auto p = MakeFile(J(), kNow - 10 * kDay);
+  UndeletableJournals undeletable;
+  auto o = Options();
+  o.fs = &undeletable;
+  o.retention.max_age_us = 7 * kDay;
+  std::vector<std::string> reports;
+  o.on_delete = [&](const std::string& path, bool, const Status& s) { reports.push_back(path + " " + s.ToString()); };
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_TRUE(fs::exists(p));
+  EXPECT_EQ(k.stats().deleted, 0u);
+  EXPECT_EQ(k.stats().delete_failures, 1u);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find("Permission denied"), std::string::npos) << reports[0];
+}
+
+// Finding 7: what was deleted without a copy is counted apart.
+TEST_F(KeeperTest, FilesDeletedUnarchivedAreCounted) {
+  auto archived = MakeFile(J(), kNow - 10 * kDay);
+  Mark(archived);
+  auto unarchived = MakeFile(J(), kNow - 9 * kDay);
+  auto o = Options();
+  o.retention.max_age_us = 7 * kDay;
+  std::vector<std::pair<std::string, bool>> deleted;
+  o.on_delete = [&](const std::string& path, bool was_archived, const Status& s) {
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    deleted.push_back({path, was_archived});
+  };
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_EQ(k.stats().deleted, 2u);
+  EXPECT_EQ(k.stats().deleted_unarchived, 1u);
+  EXPECT_EQ(deleted, (std::vector<std::pair<std::string, bool>>{{archived, true}, {unarchived, false}}));
+}
+
+// Finding 6: one run archives the expired files and deletes those archived.
+TEST_F(KeeperTest, ApplyRetentionOnceArchivesAndDeletesInOneRun) {
+  auto old = MakeFile(J(), kNow - 10 * kDay);
+  auto young = MakeFile(J(), kNow - 1 * kDay);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_age_us = 7 * kDay;
+  Keeper k(o);
+  k.ApplyRetentionOnce();
+  EXPECT_FALSE(fs::exists(old));
+  EXPECT_FALSE(Marked(old));
+  EXPECT_TRUE(fs::exists(young));
+  EXPECT_EQ(archiver_->archived_count(), 1u);
+  EXPECT_EQ(k.stats().archived, 1u);
+  EXPECT_EQ(k.stats().deleted, 1u);
+  EXPECT_EQ(k.stats().deleted_unarchived, 0u);
+}
+
+// Finding 6: a file that failed to archive in this run counts as pending, so
+// delete-unarchived deletes it when over the size cap...
+TEST_F(KeeperTest, ApplyRetentionOnceDeleteUnarchivedDeletesFilesThatFailedOverTheCap) {
+  auto p1 = MakeFile(J(), kNow - 3 * kHour, 500);
+  auto p2 = MakeFile(J(), kNow - 2 * kHour, 500);
+  auto p3 = MakeFile(J(), kNow - 1 * kHour, 500);
+  archiver_->set_fail(true);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_size = 1000;
+  Keeper k(o);
+  k.ApplyRetentionOnce();
+  EXPECT_FALSE(fs::exists(p1));
+  EXPECT_TRUE(fs::exists(p2));
+  EXPECT_TRUE(fs::exists(p3));
+  EXPECT_EQ(k.stats().archive_failures, 1u);
+  EXPECT_EQ(k.stats().deleted_unarchived, 1u);
+  EXPECT_TRUE(pauses_.empty());
+}
+
+// ...pause-recording keeps it and reports the pause...
+TEST_F(KeeperTest, ApplyRetentionOncePauseRecordingKeepsFilesThatFailedToArchive) {
+  auto p1 = MakeFile(J(), kNow - 3 * kHour, 500);
+  MakeFile(J(), kNow - 2 * kHour, 500);
+  MakeFile(J(), kNow - 1 * kHour, 500);
+  archiver_->set_fail(true);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_size = 1000;
+  o.retention.overflow = OverflowPolicy::kPauseRecording;
+  Keeper k(o);
+  k.ApplyRetentionOnce();
+  EXPECT_TRUE(fs::exists(p1));
+  EXPECT_EQ(CountLpj(J()), 3u);
+  EXPECT_EQ(k.stats().deleted, 0u);
+  EXPECT_EQ(pauses_, std::vector<bool>{true});
+}
+
+// ...and a file expired by age only (under the cap) waits for its retry.
+TEST_F(KeeperTest, ApplyRetentionOnceKeepsFileThatFailedUnderTheCap) {
+  auto old = MakeFile(J(), kNow - 10 * kDay);
+  archiver_->set_fail(true);
+  auto o = Options(ArchiveTrigger::kBeforeExpire);
+  o.retention.max_age_us = 7 * kDay;
+  Keeper k(o);
+  k.ApplyRetentionOnce();
+  EXPECT_TRUE(fs::exists(old));
+  EXPECT_EQ(k.stats().archive_failures, 1u);
+  EXPECT_EQ(archiver_->archived_count(), 1u) << "the second pass must not retry at once";
+}
+
+// Finding 1, in the keeper: a server whose archive target is its journal
+// directory must neither mark nor delete anything there.
+TEST_F(KeeperTest, KeeperLeavesAloneJournalDirThatIsTheArchiveTarget) {
+  auto old = MakeFile(J(), kNow - 10 * kDay);
+  auto young = MakeFile(J(), kNow - 1 * kHour);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.archiver = std::make_shared<DirectoryArchiver>(J());
+  o.retention.max_age_us = 7 * kDay;
+  Keeper k(o);
+  k.ScanAll();
+  k.SweepUnarchived();
+  k.ScanAll();
+  EXPECT_TRUE(fs::exists(old));
+  EXPECT_TRUE(fs::exists(young));
+  EXPECT_EQ(CountMarkers(J()), 0u);
+  EXPECT_EQ(k.stats().deleted, 0u);
+  EXPECT_GT(k.stats().skipped_dirs, 0u);
+  Status s = CheckKeeperOptions(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("is the journal directory"), std::string::npos) << s.message();
+}
+
+// Finding 1, a notification the writer sends for a file in such a directory:
+// the archiver itself refuses the copy onto itself.
+TEST_F(KeeperTest, KeeperNeverMarksAFileCopiedOntoItself) {
+  auto p = MakeFile(J(), kNow - 1 * kHour);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.archiver = std::make_shared<DirectoryArchiver>(J());
+  Keeper k(o);
+  k.HandleRotation({p, ""});
+  EXPECT_FALSE(Marked(p));
+  EXPECT_EQ(k.pending_count(), 1u);
+}
+
+// Finding 2, in the keeper: whatever the archiver, an item with a bad
+// instance id never reaches it, and such a directory is left alone.
+TEST_F(KeeperTest, KeeperNeverHandsTheArchiverAnItemWithABadInstanceId) {
+  auto p = MakeFile(J(), kNow - 10 * kDay);
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.dirs = {{J(), "../../evil"}};
+  o.retention.max_age_us = 7 * kDay;
+  Keeper k(o);
+  k.HandleRotation({p, "../../evil"});
+  k.SweepUnarchived();
+  k.ScanAll();
+  EXPECT_TRUE(archiver_->batches().empty());
+  EXPECT_TRUE(fs::exists(p));
+  EXPECT_FALSE(Marked(p));
+  EXPECT_EQ(k.pending_paths(), std::vector<std::string>{p});
+  Status s = CheckKeeperOptions(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("\"../../evil\""), std::string::npos) << s.message();
+}
+
+// Finding 7, in the keeper: a trigger without an archiver would delete
+// expired files unarchived.
+TEST_F(KeeperTest, CheckKeeperOptionsRefusesTriggerWithoutArchiver) {
+  auto o = Options(ArchiveTrigger::kBeforeExpire, /*with_archiver=*/false);
+  Status s = CheckKeeperOptions(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("before-expire"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("unarchived"), std::string::npos) << s.message();
+  EXPECT_TRUE(CheckKeeperOptions(Options(ArchiveTrigger::kBeforeExpire)).ok());
+  EXPECT_TRUE(CheckKeeperOptions(Options(ArchiveTrigger::kDisabled, false)).ok());
 }
 
 }  // namespace
