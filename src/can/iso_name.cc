@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/hex.h"
+
 namespace lplex::can {
 namespace {
 
@@ -192,13 +194,7 @@ uint64_t IsoName::Encode() const {
          Place(arbitrary_address_capable ? 1 : 0, 63, 1);
 }
 
-void FormatNameHex(uint64_t name, std::span<char, 16> out) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = kDigits[name & 0xF];
-    name >>= 4;
-  }
-}
+void FormatNameHex(uint64_t name, std::span<char, 16> out) { hex::FormatUint(name, out); }
 
 std::string NameHex(uint64_t name) {
   std::string s(16, '0');

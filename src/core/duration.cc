@@ -75,18 +75,25 @@ Result<std::chrono::seconds> ParseIso8601Duration(std::string_view text) {
   return std::chrono::seconds(total);
 }
 
-std::string FormatIso8601Duration(std::chrono::seconds d) {
-  int64_t s = d.count();
-  if (s <= 0) return "PT0S";
+std::string FormatIso8601DurationParts(int64_t seconds, int64_t millis) {
+  int64_t s = seconds;
+  if (s < 0 || (s == 0 && millis <= 0)) return "PT0S";
+  if (millis < 0 || millis > 999) millis = 0;
   std::string out = "P";
   int64_t days = s / 86400;
   s %= 86400;
   if (days) out += fmt::format("{}D", days);
-  if (s) {
+  if (s || millis) {
     out += 'T';
     if (s / 3600) out += fmt::format("{}H", s / 3600);
     if (s / 60 % 60) out += fmt::format("{}M", s / 60 % 60);
-    if (s % 60) out += fmt::format("{}S", s % 60);
+    if (millis) {
+      std::string frac = fmt::format("{:03}", millis);
+      while (frac.back() == '0') frac.pop_back();
+      out += fmt::format("{}.{}S", s % 60, frac);
+    } else if (s % 60) {
+      out += fmt::format("{}S", s % 60);
+    }
   }
   return out;
 }

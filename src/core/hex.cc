@@ -4,7 +4,10 @@
 
 namespace lplex::hex {
 namespace {
-constexpr char kDigits[] = "0123456789abcdef";
+constexpr char kLowerDigits[] = "0123456789abcdef";
+constexpr char kUpperDigits[] = "0123456789ABCDEF";
+
+const char* Digits(Case letters) { return letters == Case::kUpper ? kUpperDigits : kLowerDigits; }
 
 int DigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -14,20 +17,35 @@ int DigitValue(char c) {
 }
 }  // namespace
 
-void AppendEncoded(std::span<const uint8_t> bytes, std::string* out) {
+void AppendEncoded(std::span<const uint8_t> bytes, std::string* out, Case letters) {
+  const char* digits = Digits(letters);
   size_t at = out->size();
   out->resize(at + bytes.size() * 2);
   char* p = out->data() + at;
   for (uint8_t b : bytes) {
-    *p++ = kDigits[b >> 4];
-    *p++ = kDigits[b & 0xF];
+    *p++ = digits[b >> 4];
+    *p++ = digits[b & 0xF];
   }
 }
 
-std::string Encode(std::span<const uint8_t> bytes) {
+void AppendByte(uint8_t byte, std::string* out, Case letters) {
+  const char* digits = Digits(letters);
+  out->push_back(digits[byte >> 4]);
+  out->push_back(digits[byte & 0xF]);
+}
+
+std::string Encode(std::span<const uint8_t> bytes, Case letters) {
   std::string s;
-  AppendEncoded(bytes, &s);
+  AppendEncoded(bytes, &s, letters);
   return s;
+}
+
+void FormatUint(uint64_t value, std::span<char> out, Case letters) {
+  const char* digits = Digits(letters);
+  for (size_t i = out.size(); i-- > 0;) {
+    out[i] = digits[value & 0xF];
+    value >>= 4;
+  }
 }
 
 Result<std::vector<uint8_t>> Decode(std::string_view text) {

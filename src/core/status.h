@@ -92,3 +92,22 @@ class Result {
     ::lplex::Status lplex_status_ = (expr);      \
     if (!lplex_status_.ok()) return lplex_status_; \
   } while (0)
+
+// Evaluates `expr` (a Result<T>); on error returns its Status from the
+// enclosing function (which returns Status or any Result<U>), otherwise
+// moves the value into `lhs`, which may declare a variable:
+//   LPLEX_ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
+//   LPLEX_ASSIGN_OR_RETURN(size, file->Size());
+// It expands to several statements, so it cannot be the body of an
+// unbraced if/else. `expr` may contain commas; `lhs` may not (no structured
+// bindings: assign to one variable and unpack it on the next line).
+#define LPLEX_ASSIGN_OR_RETURN(lhs, ...) \
+  LPLEX_ASSIGN_OR_RETURN_IMPL_(LPLEX_STATUS_CONCAT_(lplex_result_, __COUNTER__), lhs, __VA_ARGS__)
+
+#define LPLEX_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, ...) \
+  auto tmp = (__VA_ARGS__);                         \
+  if (!tmp.ok()) return tmp.status();               \
+  lhs = ::std::move(tmp).value()
+
+#define LPLEX_STATUS_CONCAT_INNER_(a, b) a##b
+#define LPLEX_STATUS_CONCAT_(a, b) LPLEX_STATUS_CONCAT_INNER_(a, b)

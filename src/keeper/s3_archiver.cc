@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cstring>
 
 #include <fmt/format.h>
+
+#include "core/hex.h"
+#include "core/strings.h"
 
 namespace lplex::keeper {
 namespace {
@@ -31,17 +33,6 @@ std::string Base64(const uint8_t* data, size_t n) {
   std::string out(4 * ((n + 2) / 3) + 1, '\0');
   int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(static_cast<size_t>(len));
-  return out;
-}
-
-std::string Hex(const uint8_t* data, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 15];
-  }
   return out;
 }
 
@@ -89,12 +80,6 @@ std::string XmlText(std::string_view xml, std::string_view tag) {
 std::string StripQuotes(std::string s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
   return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // Rounded up, so a transfer given this as its timeout ends at or after the
@@ -248,7 +233,7 @@ class S3Archiver::Http {
     std::string_view line(data, bytes);
     if (line.substr(0, 5) == "HTTP/") {
       self->resp_->etag.clear();  // a new response (after "100 Continue")
-    } else if (line.size() > 5 && EqualsIgnoreCase(line.substr(0, 5), "etag:")) {
+    } else if (line.size() > 5 && StartsWithIgnoreCase(line, "etag:")) {
       std::string_view v = line.substr(5);
       while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
       while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
@@ -340,7 +325,7 @@ Status TooLate(std::string_view what) {
 
 }  // namespace
 
-Result<std::unique_ptr<S3Archiver>> S3Archiver::Create(S3Target target, FileSystem* fs) {
+Result<std::unique_ptr<S3Archiver>> S3Archiver::Create(S3Target target, FileSystem* fs, Logger* log) {
   if (target.access_key_id.empty() || target.secret_access_key.empty()) {
     return Status::InvalidArgument(fmt::format(
         "S3 archive target {}: no AWS credentials (access key id and secret access key are required)",
@@ -348,11 +333,12 @@ Result<std::unique_ptr<S3Archiver>> S3Archiver::Create(S3Target target, FileSyst
   }
   auto http = std::make_unique<Http>(target);
   LPLEX_RETURN_IF_ERROR(http->Init());
-  return std::unique_ptr<S3Archiver>(new S3Archiver(std::move(target), fs, std::move(http)));
+  return std::unique_ptr<S3Archiver>(
+      new S3Archiver(std::move(target), fs, log != nullptr ? log : Logger::Default(), std::move(http)));
 }
 
-S3Archiver::S3Archiver(S3Target target, FileSystem* fs, std::unique_ptr<Http> http)
-    : target_(std::move(target)), fs_(fs), http_(std::move(http)), buffer_(kReadChunk) {}
+S3Archiver::S3Archiver(S3Target target, FileSystem* fs, Logger* log, std::unique_ptr<Http> http)
+    : target_(std::move(target)), fs_(fs), log_(log), http_(std::move(http)), buffer_(kReadChunk) {}
 
 S3Archiver::~S3Archiver() = default;
 
@@ -367,8 +353,15 @@ Status S3Archiver::ArchiveOne(const ArchiveItem& item, Deadline deadline) {
   auto size = (*file)->Size();
   if (!size.ok()) return size.status();
   const std::string key = KeyFor(item);
-  if (*size > target_.settings.multipart_threshold) return PutMultipart(**file, *size, key, deadline);
-  return PutObject(**file, *size, key, deadline);
+  const auto start = Clock::now();
+  const bool multipart = *size > target_.settings.multipart_threshold;
+  Status s = multipart ? PutMultipart(**file, *size, key, deadline) : PutObject(**file, *size, key, deadline);
+  if (s.ok()) {
+    log_->Debug("s3: stored s3://{}/{} ({} bytes{}) in {} ms", target_.bucket, key, *size,
+                multipart ? ", multipart" : "",
+                std::chrono::duration_cast<milliseconds>(Clock::now() - start).count());
+  }
+  return s;
 }
 
 Status S3Archiver::Digest(RandomAccessFile& file, uint64_t offset, uint64_t length, Deadline deadline,
@@ -396,11 +389,11 @@ Status S3Archiver::Digest(RandomAccessFile& file, uint64_t offset, uint64_t leng
   unsigned int len = 0;
   EVP_DigestFinal_ex(md5.get(), out->md5.data(), &len);
   out->md5_base64 = Base64(out->md5.data(), out->md5.size());
-  out->md5_hex = Hex(out->md5.data(), out->md5.size());
+  out->md5_hex = hex::Encode(out->md5);
   if (sign) {
     std::array<uint8_t, 32> sha256{};
     EVP_DigestFinal_ex(sha.get(), sha256.data(), &len);
-    out->sha256_hex = Hex(sha256.data(), sha256.size());
+    out->sha256_hex = hex::Encode(sha256);
   } else {
     out->sha256_hex = "UNSIGNED-PAYLOAD";
   }
@@ -471,7 +464,7 @@ Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std
     xml += "</CompleteMultipartUpload>";
     std::vector<uint8_t> md5 = DigestOf(EVP_md5(), xml);
     std::string sha = target_.settings.sign_payload
-                          ? Hex(DigestOf(EVP_sha256(), xml).data(), 32)
+                          ? hex::Encode(DigestOf(EVP_sha256(), xml))
                           : std::string("UNSIGNED-PAYLOAD");
     left = TimeLeft(deadline);
     if (left.count() <= 0) {
@@ -492,7 +485,7 @@ Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std
         s = Status::IOError("CompleteMultipartUpload: HTTP 200 without a result: " + r.body.substr(0, 200));
       } else if (target_.settings.verify_etag) {
         std::vector<uint8_t> whole = DigestOf(EVP_md5(), md5_concat);
-        std::string want = Hex(whole.data(), whole.size()) + "-" + std::to_string(etags.size());
+        std::string want = hex::Encode(whole) + "-" + std::to_string(etags.size());
         std::string got = StripQuotes(XmlText(r.body, "ETag"));
         if (!EqualsIgnoreCase(got, want)) {
           s = Status::IOError(fmt::format(
@@ -514,9 +507,13 @@ Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std
   abort.timeout = std::max(TimeLeft(deadline), target_.settings.abort_grace);
   Response ar = http_->Perform(abort);
   if (ar.curl != CURLE_OK || (ar.status != 204 && ar.status != 200 && ar.status != 404)) {
+    log_->Warn("s3: multipart upload {} of s3://{}/{} could not be aborted; its parts stay in the bucket until a "
+               "lifecycle rule removes them: {}",
+               upload_id, target_.bucket, key, Explain(ar, deadline));
     return Status::IOError(fmt::format("{}; aborting multipart upload {} failed too: {}", s.message(), upload_id,
                                        Explain(ar, deadline)));
   }
+  log_->Warn("s3: aborted multipart upload {} of s3://{}/{} after: {}", upload_id, target_.bucket, key, s.message());
   return s;
 }
 

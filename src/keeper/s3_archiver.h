@@ -18,6 +18,11 @@
 // come before the body), a second one feeds the upload. Every request's
 // timeout is the time left until the Archive deadline; once it has passed,
 // the remaining items fail at once.
+//
+// Log lines (to the Logger given, "s3: ..."): each object stored (debug) and
+// each multipart upload that had to be aborted (warning, naming the upload
+// id, since parts left behind are billed). Failures are not logged here:
+// they are returned as outcomes, and the keeper logs those.
 #pragma once
 
 #include <memory>
@@ -25,6 +30,7 @@
 #include <vector>
 
 #include "core/file_system.h"
+#include "core/log.h"
 #include "core/status.h"
 #include "keeper/archiver.h"
 #include "keeper/s3_target.h"
@@ -34,8 +40,11 @@ namespace lplex::keeper {
 class S3Archiver final : public PerFileArchiver {
  public:
   // Fails when the target has no credentials or libcurl cannot start. `fs`
-  // (not owned, must outlive the archiver) is where journal files are read.
-  static Result<std::unique_ptr<S3Archiver>> Create(S3Target target, FileSystem* fs = FileSystem::Default());
+  // (not owned, must outlive the archiver) is where journal files are read;
+  // `log` (not owned, must outlive it; null = Logger::Default()) gets the
+  // log lines.
+  static Result<std::unique_ptr<S3Archiver>> Create(S3Target target, FileSystem* fs = FileSystem::Default(),
+                                                    Logger* log = nullptr);
   ~S3Archiver() override;
 
   // "s3://bucket/prefix/".
@@ -49,7 +58,7 @@ class S3Archiver final : public PerFileArchiver {
   class Http;
   struct Digests;
 
-  S3Archiver(S3Target target, FileSystem* fs, std::unique_ptr<Http> http);
+  S3Archiver(S3Target target, FileSystem* fs, Logger* log, std::unique_ptr<Http> http);
 
   Status ArchiveOne(const ArchiveItem& item, Deadline deadline) override;
   std::string DestinationUrl(const ArchiveItem& item) const override {
@@ -64,6 +73,7 @@ class S3Archiver final : public PerFileArchiver {
 
   S3Target target_;
   FileSystem* fs_;
+  Logger* log_;
   std::unique_ptr<Http> http_;
   std::vector<uint8_t> buffer_;  // digest reads, reused
 };

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/hex.h"
+
 namespace lplex::keeper {
 namespace {
 
@@ -103,7 +105,6 @@ std::optional<std::string> ProcessEnv(const char* name) {
 }
 
 std::string UriEncode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size());
   for (char ch : s) {
@@ -114,8 +115,7 @@ std::string UriEncode(std::string_view s, bool keep_slash) {
       out += ch;
     } else {
       out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      hex::AppendByte(c, &out, hex::Case::kUpper);
     }
   }
   return out;

@@ -1,16 +1,17 @@
 // ScriptArchiver: archives by running an operator's program with the script
 // protocol of spec/journal.md §6.4 (journal.archive.command).
 //
-// One Archive() call is one run of the command, for the whole batch:
-//  - the command is executed directly (no shell; a name without '/' is looked
-//    up on PATH like Go's exec.Command), with the file paths as argv[1..] in
-//    batch order, the keeper's environment and working directory, stderr
-//    inherited, and every other descriptor closed;
+// One Archive() call is one run of the command, for the whole batch. How the
+// program is run (no shell, PATH lookup, its own process group, every other
+// descriptor closed, stdin written while stdout is read, SIGPIPE kept away
+// from the keeper, the group killed when the script exits or at the time
+// limit) is lplex::Subprocess's contract (core/subprocess.h). This file is
+// the protocol on top:
+//  - argv[1..] are the file paths in batch order; the keeper's environment,
+//    working directory and stderr are the script's;
 //  - stdin gets one JSON object per file and line, keys in this order:
 //      {"path":"…","instance_id":"…","size":123,"created":"2026-03-02T14:00:00Z"}
-//    (EncodeScriptRequest below), then it is closed. It is written while
-//    stdout is read, so a script may read and write in any order; a script
-//    that never reads stdin, or exits early, just loses its input (EPIPE);
+//    (EncodeScriptRequest below), then it is closed;
 //  - stdout is read line by line; each line that is a JSON object
 //    {"path","status","error"} is an answer (ParseScriptAnswer below), any
 //    other line is logged and skipped without using up a slot. The k-th answer
@@ -20,37 +21,37 @@
 //    exit, a crash or a kill.
 //
 // Decisions beyond the spec:
-//  - Process group. The script runs in a process group of its own. When the
-//    script itself exits, whatever it left running in that group is SIGKILLed
-//    (and stdout is then read to its end): nothing the script started outlives
-//    the run. On timeout the whole group is SIGKILLed and the script reaped.
-//  - Timeout. The run ends at min(now + timeout, deadline). Answers read until
-//    then, plus what the killed group had already written into the pipe, count.
+//  - Time limit. The run ends at min(now + timeout, deadline). Answers read
+//    until then, plus what the killed group had already written into the
+//    pipe, count. A file left without an answer by the timeout fails with
+//    "... (timed out after PT5M)", the timeout in ISO 8601 as it is
+//    configured; by the keeper's deadline with "(killed at the keeper's
+//    deadline)".
 //  - Line limit (Go's bufio.Scanner default). A line of more than 65535 bytes
 //    (the '\n' excluded, a '\r' included) ends the reading of answers: it and
 //    every later line are ignored, as in the reference, and the files after
 //    the last answer fail. Unlike the reference we keep draining stdout so the
 //    script is never blocked writing, and the run ends when it exits.
 //  - CRLF. One trailing '\r' is removed from each line (Scanner's ScanLines).
-//  - SIGPIPE. A write to a script that closed its stdin would raise SIGPIPE.
-//    Each write runs with SIGPIPE blocked in the calling thread and a SIGPIPE
-//    it raised is consumed before the mask is restored; the process-wide
-//    disposition is never changed. The script starts with every signal at its
-//    default disposition and an empty mask.
+//    An unterminated last line is a line when stdout reached its end; it is
+//    dropped when something that escaped the group still held stdout open.
 //  - Start failure. A command that cannot be executed (missing, not
 //    executable, bad interpreter) fails every file with
-//    "cannot run archive script <command>: <errno text>"; glibc's posix_spawn
-//    reports the exec errno to the parent reliably.
+//    "cannot run archive script <command>: <errno text>".
 //  - Empty batch: nothing runs, no outcome.
+//  - Logging goes to the lplex::Logger given (Logger::Default() if none):
+//    unparseable output lines, a non-zero exit, a kill, error answers.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/log.h"
 #include "keeper/archiver.h"
 
 namespace lplex::keeper {
@@ -78,12 +79,18 @@ std::optional<ScriptAnswer> ParseScriptAnswer(std::string_view line);
 class ScriptArchiver : public Archiver {
  public:
   static constexpr std::chrono::milliseconds kDefaultTimeout = std::chrono::minutes(5);
-  // Receives one line of log text (no trailing newline). The default writes
-  // "keeper: <text>" to stderr.
-  using Logger = std::function<void(std::string_view)>;
 
+  // `log` (not owned, must outlive the archiver) receives the log lines; null
+  // means lplex::Logger::Default(). Messages start with "archive script ".
   explicit ScriptArchiver(std::string command, std::chrono::milliseconds timeout = kDefaultTimeout,
-                          Logger logger = nullptr);
+                          lplex::Logger* log = nullptr);
+
+  // Transitional: a callback receiving each log line, as before the Logger
+  // seam. Kept only until ArchiverConfig carries a Logger*; do not use in new
+  // code. A null callback means Logger::Default().
+  using LineCallback = std::function<void(std::string_view)>;
+  using Logger = LineCallback;  // the old name, for ArchiverConfig::script_logger
+  ScriptArchiver(std::string command, std::chrono::milliseconds timeout, LineCallback callback);
 
   // Runs the command once for the batch (see the top of this file). Returns
   // one outcome per item, in batch order, by min(now + timeout, deadline).
@@ -95,11 +102,10 @@ class ScriptArchiver : public Archiver {
   const std::string& command() const { return command_; }
 
  private:
-  void Log(std::string_view text) const;
-
   std::string command_;
   std::chrono::milliseconds timeout_;
-  Logger logger_;
+  std::unique_ptr<lplex::Logger> owned_log_;  // the LineCallback adapter
+  lplex::Logger* log_;
 };
 
 }  // namespace lplex::keeper

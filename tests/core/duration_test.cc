@@ -10,6 +10,7 @@
 namespace lplex {
 namespace {
 
+using std::chrono::milliseconds;
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
@@ -138,6 +139,21 @@ TEST(Duration, FormatShortestForm) {
   EXPECT_EQ(FormatIso8601Duration(hours(24 * 7)), "P7D");
   EXPECT_EQ(FormatIso8601Duration(seconds(86400 + 1)), "P1DT1S");
   EXPECT_EQ(FormatIso8601Duration(seconds(3600 + 1)), "PT1H1S");
+}
+
+// A sub-second script timeout must still say how long it was: 300 ms is
+// "PT0.3S", not "PT0S".
+TEST(Duration, FormatKeepsMillisecondsAsFractionalSeconds) {
+  EXPECT_EQ(FormatIso8601Duration(milliseconds(300)), "PT0.3S");
+  EXPECT_EQ(FormatIso8601Duration(milliseconds(1500)), "PT1.5S");
+  EXPECT_EQ(FormatIso8601Duration(milliseconds(61250)), "PT1M1.25S");
+  EXPECT_EQ(FormatIso8601Duration(milliseconds(3600001)), "PT1H0.001S");
+  EXPECT_EQ(FormatIso8601Duration(milliseconds(86400000 + 10)), "P1DT0.01S");
+  EXPECT_EQ(FormatIso8601Duration(milliseconds(3000)), "PT3S");
+  EXPECT_EQ(FormatIso8601Duration(milliseconds(0)), "PT0S");
+  EXPECT_EQ(FormatIso8601Duration(milliseconds(-5)), "PT0S");
+  EXPECT_EQ(FormatIso8601Duration(std::chrono::microseconds(1999)), "PT0.001S");  // finer parts dropped
+  EXPECT_EQ(FormatIso8601Duration(std::chrono::microseconds(999)), "PT0S");
 }
 
 TEST(Duration, FormatRoundTripsThroughParse) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,40 @@ TEST(Hex, AppendEncodedKeepsExistingText) {
   EXPECT_EQ(out, "data=5a1f");
 }
 
+TEST(Hex, EncodeUppercaseOnRequest) {
+  const std::vector<uint8_t> b = {0x0A, 0xFF, 0x00, 0xBC};
+  EXPECT_EQ(hex::Encode(b, hex::Case::kUpper), "0AFF00BC");
+  std::string out = "x=";
+  hex::AppendEncoded(b, &out, hex::Case::kUpper);
+  EXPECT_EQ(out, "x=0AFF00BC");
+}
+
+// The one-byte form used by URI escapes ("%2F") and JSON escapes ("\u001f").
+TEST(Hex, AppendByteInBothCases) {
+  std::string out = "%";
+  hex::AppendByte(0x2f, &out, hex::Case::kUpper);
+  hex::AppendByte(0xab, &out);
+  hex::AppendByte(0x00, &out);
+  EXPECT_EQ(out, "%2Fab00");
+}
+
+// A NAME is 16 zero-padded digits, most significant first, no allocation.
+TEST(Hex, FormatUintIsZeroPaddedBigEndian) {
+  char buf[16];
+  hex::FormatUint(0xDEADBEEFull, buf);
+  EXPECT_EQ(std::string(buf, 16), "00000000deadbeef");
+  hex::FormatUint(0xFEDCBA9876543210ull, buf, hex::Case::kUpper);
+  EXPECT_EQ(std::string(buf, 16), "FEDCBA9876543210");
+}
+
+// A span shorter than the number keeps only the low digits.
+TEST(Hex, FormatUintShortSpanKeepsLowDigits) {
+  char buf[4];
+  hex::FormatUint(0x12345, buf);
+  EXPECT_EQ(std::string(buf, 4), "2345");
+  hex::FormatUint(0, std::span<char>());  // nothing to write, no crash
+}
+
 TEST(Hex, DecodeAcceptsBothCases) {
   auto lower = hex::Decode("0aff");
   auto upper = hex::Decode("0AFF");
@@ -66,6 +101,9 @@ TEST(Hex, RoundTripEveryByteValue) {
   auto r = hex::Decode(hex::Encode(all));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, all);
+  auto upper = hex::Decode(hex::Encode(all, hex::Case::kUpper));
+  ASSERT_TRUE(upper.ok());
+  EXPECT_EQ(*upper, all);
 }
 
 TEST(Hex, OddLengthErrorNamesValueAndLength) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace lplex {
 namespace {
@@ -146,6 +147,60 @@ TEST(Status, ReturnIfErrorContinuesOnOk) {
   int reached = 0;
   EXPECT_TRUE(TwoSteps(false, &reached).ok());
   EXPECT_EQ(reached, 2);
+}
+
+// --- LPLEX_ASSIGN_OR_RETURN ---------------------------------------------------
+
+Result<int> Number(bool fail, int value, int* calls) {
+  ++*calls;
+  if (fail) return Status::NotFound("no number " + std::to_string(value));
+  return value;
+}
+
+// Two uses in one scope (unique temporaries), a declaration and an
+// assignment to an existing variable, in a function returning Status.
+Status SumInto(bool fail_second, int* sum, int* calls) {
+  LPLEX_ASSIGN_OR_RETURN(int a, Number(false, 2, calls));
+  LPLEX_ASSIGN_OR_RETURN(const int b, Number(fail_second, 3, calls));
+  int c = 0;
+  LPLEX_ASSIGN_OR_RETURN(c, Number(false, 5, calls));
+  *sum = a + b + c;
+  return Status::Ok();
+}
+
+TEST(Status, AssignOrReturnPassesValuesThrough) {
+  int sum = 0, calls = 0;
+  EXPECT_TRUE(SumInto(false, &sum, &calls).ok());
+  EXPECT_EQ(sum, 10);
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(Status, AssignOrReturnReturnsTheErrorUnchangedAndStops) {
+  int sum = -1, calls = 0;
+  Status s = SumInto(true, &sum, &calls);
+  EXPECT_TRUE(s.IsNotFound());
+  EXPECT_EQ(s.message(), "no number 3");
+  EXPECT_EQ(calls, 2);   // the expression is evaluated once, nothing after it runs
+  EXPECT_EQ(sum, -1);
+}
+
+// In a function returning Result<U>, with a move-only value and an
+// expression that contains a comma.
+Result<std::string> Describe(bool fail) {
+  LPLEX_ASSIGN_OR_RETURN(auto p, fail ? Result<std::unique_ptr<int>>(Status::Corruption("bad"))
+                                      : Result<std::unique_ptr<int>>(std::make_unique<int>(7)));
+  LPLEX_ASSIGN_OR_RETURN(auto pair, Result<std::pair<int, int>>(std::pair<int, int>(*p, 1)));
+  return std::to_string(pair.first + pair.second);
+}
+
+TEST(Status, AssignOrReturnWorksInResultFunctionsWithMoveOnlyValues) {
+  auto ok = Describe(false);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, "8");
+  auto bad = Describe(true);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsCorruption());
+  EXPECT_EQ(bad.status().message(), "bad");
 }
 
 // A Result built from an OK Status would have neither value nor error.

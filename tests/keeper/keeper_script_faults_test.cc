@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/log.h"
 #include "core/time.h"
 #include "keeper/keeper.h"
 #include "keeper/script_archiver.h"
@@ -61,7 +62,7 @@ TEST_P(KeeperScriptFault, NothingLostNothingDeletedAgainstPolicy) {
     std::ofstream(script) << "#!/bin/sh\n" << GetParam().script;
     fs::permissions(script, GetParam().executable ? fs::perms::owner_all : fs::perms::owner_read);
   }
-  auto archiver = std::make_shared<ScriptArchiver>(script, 300ms, [](std::string_view) {});
+  auto archiver = std::make_shared<ScriptArchiver>(script, 300ms, Logger::Discard());
   FakeClock clock(kNow);
   KeeperOptions o;
   o.dirs = {{j, "boat-1"}};

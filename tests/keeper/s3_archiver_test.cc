@@ -21,6 +21,7 @@
 #include <random>
 #include <thread>
 
+#include "core/log.h"
 #include "support/loopback_socket.h"
 #include "support/moto_server.h"
 #include "support/temp_dir.h"
@@ -84,11 +85,11 @@ S3Settings Creds(const std::string& endpoint, const std::string& key, const std:
   return s;
 }
 
-std::unique_ptr<S3Archiver> MakeS3(const std::string& url, const S3Settings& settings) {
+std::unique_ptr<S3Archiver> MakeS3(const std::string& url, const S3Settings& settings, Logger* log = nullptr) {
   auto target = ResolveS3Target(url, settings, NoEnv);
   EXPECT_TRUE(target.ok()) << target.status().ToString();
   if (!target.ok()) return nullptr;
-  auto a = S3Archiver::Create(std::move(target).value());
+  auto a = S3Archiver::Create(std::move(target).value(), FileSystem::Default(), log);
   EXPECT_TRUE(a.ok()) << a.status().ToString();
   return a.ok() ? std::move(a).value() : nullptr;
 }
@@ -769,7 +770,8 @@ TEST(S3ArchiverFakeStore, CompleteAnswering200WithErrorBodyFailsAndAborts) {
   S3Settings settings = Creds(store.endpoint(), "k", "s");
   settings.multipart_threshold = 5 << 20;
   settings.part_size = 5 << 20;
-  auto s3 = MakeS3("s3://archive/", settings);
+  RecordingLogger log;
+  auto s3 = MakeS3("s3://archive/", settings, &log);
   ASSERT_TRUE(s3);
   auto out = s3->Archive({Item(path)}, In(10s));
   EXPECT_FALSE(out[0].ok);
@@ -780,6 +782,59 @@ TEST(S3ArchiverFakeStore, CompleteAnswering200WithErrorBodyFailsAndAborts) {
   ASSERT_FALSE(reqs.empty());
   EXPECT_EQ(reqs.back().method, "DELETE");
   EXPECT_EQ(reqs.back().target, "/archive/" + std::string(kFileName) + "?uploadId=up%2Bid%2F1");
+  // The operator learns which upload was dropped, and why.
+  EXPECT_TRUE(log.Contains(LogLevel::kWarn, "s3: aborted multipart upload up+id/1 of s3://archive/" +
+                                                std::string(kFileName) + " after: CompleteMultipartUpload"))
+      << log.Text();
+}
+
+// An abort the store refuses leaves billed parts behind: the warning names
+// the upload id so an operator can remove them.
+TEST(S3ArchiverFakeStore, AbortRefusedIsLoggedWithTheUploadId) {
+  FakeStore store([](const FakeStore::Req& r) {
+    FakeStore::Resp resp;
+    if (r.method == "POST" && r.target.find("uploadId=") != std::string::npos) {
+      resp.status = 500;
+      resp.body = "<Error><Code>InternalError</Code><Message>boom</Message></Error>";
+      return resp;
+    }
+    if (r.method == "DELETE") {
+      resp.status = 403;
+      resp.body = "<Error><Code>AccessDenied</Code><Message>no abort for you</Message></Error>";
+      return resp;
+    }
+    return Honest(r);
+  });
+  TempDir dir;
+  const std::string path = WriteFile(dir.Sub(kFileName), RandomBytes((5 << 20) + 1, 23));
+  S3Settings settings = Creds(store.endpoint(), "k", "s");
+  settings.multipart_threshold = 5 << 20;
+  settings.part_size = 5 << 20;
+  RecordingLogger log;
+  auto s3 = MakeS3("s3://archive/", settings, &log);
+  ASSERT_TRUE(s3);
+  auto out = s3->Archive({Item(path)}, In(10s));
+  EXPECT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("aborting multipart upload up+id/1 failed too: HTTP 403 AccessDenied"),
+            std::string::npos)
+      << out[0].error;
+  EXPECT_TRUE(log.Contains(LogLevel::kWarn, "s3: multipart upload up+id/1 of s3://archive/" + std::string(kFileName) +
+                                                " could not be aborted"))
+      << log.Text();
+}
+
+// A stored object is a debug line (quiet by default) naming the object.
+TEST(S3ArchiverFakeStore, StoredObjectIsADebugLine) {
+  FakeStore store([](const FakeStore::Req& r) { return Honest(r); });
+  TempDir dir;
+  const std::string path = WriteFile(dir.Sub(kFileName), "abc");
+  RecordingLogger log;
+  auto s3 = MakeS3("s3://archive/p/", Creds(store.endpoint(), "k", "s"), &log);
+  ASSERT_TRUE(s3);
+  auto out = s3->Archive({Item(path, "boat")}, In(10s));
+  ASSERT_TRUE(out[0].ok) << out[0].error;
+  EXPECT_TRUE(log.Contains(LogLevel::kDebug, "s3: stored s3://archive/p/boat/" + std::string(kFileName) + " (3 bytes)"))
+      << log.Text();
 }
 
 TEST(S3ArchiverFakeStore, EtagThatIsNotOurMd5IsFailureUnlessVerificationIsOff) {

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/log.h"
 #include "core/time.h"
 #include "support/temp_dir.h"
 
@@ -82,17 +83,12 @@ class ScriptArchiverTest : public ::testing::Test {
     return v;
   }
   ScriptArchiver Archiver(const std::string& cmd, milliseconds timeout = std::chrono::minutes(5)) {
-    return ScriptArchiver(cmd, timeout, [this](std::string_view s) { log_.emplace_back(s); });
+    return ScriptArchiver(cmd, timeout, &log_);
   }
-  bool Logged(const std::string& needle) const {
-    for (const auto& l : log_) {
-      if (l.find(needle) != std::string::npos) return true;
-    }
-    return false;
-  }
+  bool Logged(const std::string& needle) const { return log_.Contains(needle); }
 
   testing::TempDir dir_;
-  std::vector<std::string> log_;
+  RecordingLogger log_;
 };
 
 constexpr const char* kOkPerArg = R"(for a in "$@"; do echo '{"path":"x","status":"ok"}'; done)";
@@ -319,6 +315,15 @@ TEST_F(ScriptArchiverTest, EmptyBatchRunsNothing) {
   EXPECT_NE(::access(dir_.Sub("ran").c_str(), F_OK), 0);
 }
 
+// With no Logger given, lines go to Logger::Default() (stderr).
+TEST_F(ScriptArchiverTest, DefaultLoggerWritesToStderr) {
+  ::testing::internal::CaptureStderr();
+  auto out = ScriptArchiver(Script("s.sh", "echo 'not an answer'")).Archive({Item("a.lpj")}, Far());
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(out[0].ok);
+  EXPECT_NE(err.find("ignoring output line that is not a JSON answer: \"not an answer\""), std::string::npos) << err;
+}
+
 TEST_F(ScriptArchiverTest, DescribeNamesTheCommand) {
   EXPECT_EQ(ScriptArchiver("/usr/local/bin/archive.sh").Describe(), "script /usr/local/bin/archive.sh");
 }
@@ -337,12 +342,24 @@ TEST_F(ScriptArchiverTest, HangsPastTheTimeout) {
   EXPECT_LT(took, std::chrono::seconds(3));
   EXPECT_TRUE(out[0].ok) << out[0].error;
   EXPECT_FALSE(out[1].ok);
-  EXPECT_NE(out[1].error.find("killed at the 300 ms timeout"), std::string::npos) << out[1].error;
+  EXPECT_NE(out[1].error.find("timed out after PT0.3S"), std::string::npos) << out[1].error;
   pid_t script = std::stoi(ReadAll(dir_.Sub("pid")));
   pid_t child = std::stoi(ReadAll(dir_.Sub("child")));
   // The script is reaped by us: not even a zombie is left.
   EXPECT_NE(::kill(script, 0), 0);
   EXPECT_TRUE(ProcessGone(child));
+}
+
+// Finding 12: the timeout is named as configured, in ISO 8601 ("PT1S"), in
+// the outcome of each unanswered file and in the log, at error level.
+TEST_F(ScriptArchiverTest, TimeoutIsNamedAsIso8601Duration) {
+  auto out = Archiver(Script("s.sh", "exec sleep 1000"), std::chrono::seconds(1)).Archive({Item("a.lpj")}, Far());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("no response from script " + dir_.Sub("s.sh") + " (timed out after PT1S)"),
+            std::string::npos)
+      << out[0].error;
+  EXPECT_TRUE(log_.Contains(LogLevel::kError, "timed out after PT1S")) << log_.Text();
 }
 
 // The keeper's deadline, when sooner, ends the run like the timeout does.
@@ -351,7 +368,7 @@ TEST_F(ScriptArchiverTest, DeadlineSoonerThanTimeout) {
   auto out = Archiver(Script("s.sh", "exec sleep 1000")).Archive({Item("a.lpj")}, Steady::now() + milliseconds(300));
   EXPECT_LT(Steady::now() - start, std::chrono::seconds(3));
   EXPECT_FALSE(out[0].ok);
-  EXPECT_NE(out[0].error.find("keeper's deadline"), std::string::npos) << out[0].error;
+  EXPECT_NE(out[0].error.find("killed at the keeper's deadline"), std::string::npos) << out[0].error;
 }
 
 TEST_F(ScriptArchiverTest, DeadlineAlreadyPassedStartsNothing) {

@@ -1,0 +1,57 @@
+#include "core/strings.h"
+
+#include <gtest/gtest.h>
+
+#include <clocale>
+#include <string>
+
+namespace lplex {
+namespace {
+
+TEST(Strings, EqualsIgnoreCaseMatchesAsciiLetters) {
+  EXPECT_TRUE(EqualsIgnoreCase("ETag", "etag"));
+  EXPECT_TRUE(EqualsIgnoreCase("STATUS", "status"));
+  EXPECT_TRUE(EqualsIgnoreCase("", ""));
+  EXPECT_TRUE(EqualsIgnoreCase("a1-_", "A1-_"));
+}
+
+TEST(Strings, EqualsIgnoreCaseNeedsTheSameLength) {
+  EXPECT_FALSE(EqualsIgnoreCase("etag", "etag:"));
+  EXPECT_FALSE(EqualsIgnoreCase("", "a"));
+}
+
+// Only ASCII letters fold: '@' (0x40) and '`' (0x60) differ by 0x20 like
+// 'A' and 'a' but are not letters; UTF-8 bytes compare exactly.
+TEST(Strings, EqualsIgnoreCaseFoldsOnlyAsciiLetters) {
+  EXPECT_FALSE(EqualsIgnoreCase("@", "`"));
+  EXPECT_FALSE(EqualsIgnoreCase("[", "{"));
+  EXPECT_FALSE(EqualsIgnoreCase("\xc3\xa9", "\xc3\x89"));  // é, É
+  EXPECT_TRUE(EqualsIgnoreCase("\xc3\xa9", "\xc3\xa9"));
+}
+
+// The answer must not depend on the process locale (Turkish dotted I).
+TEST(Strings, EqualsIgnoreCaseIgnoresTheLocale) {
+  const char* old = std::setlocale(LC_CTYPE, nullptr);
+  std::string saved = old != nullptr ? old : "C";
+  if (std::setlocale(LC_CTYPE, "tr_TR.UTF-8") == nullptr) std::setlocale(LC_CTYPE, "C.UTF-8");
+  EXPECT_TRUE(EqualsIgnoreCase("I", "i"));
+  EXPECT_EQ(ToLower("TITLE"), "title");
+  std::setlocale(LC_CTYPE, saved.c_str());
+}
+
+TEST(Strings, StartsWithIgnoreCase) {
+  EXPECT_TRUE(StartsWithIgnoreCase("ETag: \"abc\"", "etag:"));
+  EXPECT_TRUE(StartsWithIgnoreCase("x", ""));
+  EXPECT_FALSE(StartsWithIgnoreCase("ETa", "etag"));
+  EXPECT_FALSE(StartsWithIgnoreCase("Etags: x", "etag:"));
+}
+
+TEST(Strings, ToLowerChangesOnlyAsciiUppercase) {
+  EXPECT_EQ(ToLower("Content-MD5: AbC \xc3\x89"), "content-md5: abc \xc3\x89");
+  EXPECT_EQ(ToLower(""), "");
+  EXPECT_EQ(AsciiToLower('Z'), 'z');
+  EXPECT_EQ(AsciiToLower('['), '[');
+}
+
+}  // namespace
+}  // namespace lplex
