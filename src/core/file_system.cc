@@ -295,9 +295,8 @@ Result<std::unique_ptr<WritableFile>> FaultInjectingFileSystem::NewExclusiveFile
     err = state_->create_err;
   }
   if (err != 0) return Status::FromErrno("create " + path + " (injected fault)", err);
-  auto file = target_->NewExclusiveFile(path);
-  if (!file.ok()) return file.status();
-  return std::unique_ptr<WritableFile>(new FaultyFile(std::move(file).value(), state_));
+  LPLEX_ASSIGN_OR_RETURN(auto file, target_->NewExclusiveFile(path));
+  return std::unique_ptr<WritableFile>(new FaultyFile(std::move(file), state_));
 }
 
 std::string JoinPath(const std::string& dir, const std::string& name) {

@@ -13,7 +13,7 @@
 
 namespace lplex {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
@@ -61,7 +61,7 @@ class Status {
 
 // Either a value or an error. Accessing value() of an error is a bug (asserts).
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design

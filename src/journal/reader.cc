@@ -302,9 +302,8 @@ Result<uint64_t> JournalReader::Impl::ScanBlocks(uint64_t limit, std::vector<Blo
   uint64_t off = kFileHeaderSize;
   uint8_t h[kDictHeaderLenV2];
   while (off <= limit && limit - off >= hlen) {
-    Result<size_t> got = file_->Read(off, hlen, h);
-    if (!got.ok()) return got.status();
-    if (*got != hlen) break;  // the file shrank under us; keep what we have
+    LPLEX_ASSIGN_OR_RETURN(const size_t got, file_->Read(off, hlen, h));
+    if (got != hlen) break;  // the file shrank under us; keep what we have
     const uint32_t dict_len = dict ? le::Load32(h + lens_at) : 0;
     const uint32_t comp_len = le::Load32(h + lens_at + (dict ? 4 : 0));
     if (comp_len == 0 && dict_len == 0) break;
@@ -517,9 +516,8 @@ Status JournalReader::Impl::SeekByKey(Key target, KeyOf key_of) {
   uint64_t hi = block_count_;
   while (lo < hi) {
     const uint64_t mid = lo + (hi - lo) / 2;
-    auto key = key_of(mid);
-    if (!key.ok()) return key.status();
-    if (*key > target) {
+    LPLEX_ASSIGN_OR_RETURN(const auto key, key_of(mid));
+    if (key > target) {
       hi = mid;
     } else {
       lo = mid + 1;
@@ -567,9 +565,7 @@ Result<std::vector<DeviceEntry>> JournalReader::Impl::BlockDevices() const {
 }
 
 Result<std::vector<DeviceEntry>> JournalReader::Impl::BlockDevicesAt(uint32_t frame_index) const {
-  Result<std::vector<DeviceEntry>> table = BlockDevices();
-  if (!table.ok()) return table.status();
-  std::vector<DeviceEntry>& all = *table;
+  LPLEX_ASSIGN_OR_RETURN(const std::vector<DeviceEntry> all, BlockDevices());
   constexpr size_t kNone = SIZE_MAX;
   std::array<size_t, 256> pick;
   pick.fill(kNone);
@@ -611,9 +607,8 @@ Result<std::unique_ptr<JournalReader>> JournalReader::Open(std::unique_ptr<Rando
 Result<std::unique_ptr<JournalReader>> JournalReader::OpenPath(const std::string& path, FileSystem* fs,
                                                               Reporter* reporter) {
   if (fs == nullptr) fs = FileSystem::Default();
-  Result<std::unique_ptr<RandomAccessFile>> file = fs->NewRandomAccessFile(path);
-  if (!file.ok()) return file.status();
-  return Open(std::move(file).value(), path, reporter);
+  LPLEX_ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
+  return Open(std::move(file), path, reporter);
 }
 
 uint8_t JournalReader::version() const { return impl_->header().version; }

@@ -22,15 +22,14 @@ Status BufferedInput::Refill(bool* grew) {
   }
   while (end_ < buf_.size() && file_pos_ < size_) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(buf_.size() - end_, size_ - file_pos_));
-    Result<size_t> got = file_->Read(file_pos_, want, buf_.data() + end_);
-    if (!got.ok()) return got.status();
-    if (*got == 0) {
+    LPLEX_ASSIGN_OR_RETURN(const size_t got, file_->Read(file_pos_, want, buf_.data() + end_));
+    if (got == 0) {
       // The file shrank under us: treat what we have as its end.
       size_ = file_pos_;
       break;
     }
-    end_ += *got;
-    file_pos_ += *got;
+    end_ += got;
+    file_pos_ += got;
     *grew = true;
   }
   return Status::Ok();

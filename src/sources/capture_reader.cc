@@ -157,9 +157,8 @@ void CaptureReader::ReportProblem(uint64_t line, bool record, std::string reason
 Result<std::unique_ptr<CaptureReader>> CaptureReader::Open(const std::string& path, const CaptureOptions& options,
                                                            FileSystem* fs) {
   if (fs == nullptr) fs = FileSystem::Default();
-  Result<std::unique_ptr<RandomAccessFile>> file = fs->NewRandomAccessFile(path);
-  if (!file.ok()) return file.status();
-  return OpenInput(path, std::move(file).value(), options);
+  LPLEX_ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
+  return OpenInput(path, std::move(file), options);
 }
 
 Result<std::unique_ptr<CaptureReader>> CaptureReader::FromBytes(std::string name, std::vector<uint8_t> bytes,
