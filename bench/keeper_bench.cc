@@ -9,7 +9,6 @@
 //    127.0.0.1, with our S3 archiver and with `aws s3 cp` (Debian's AWS CLI),
 //    in the same run; the ratio is aws time / our time.
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include <fstream>
 #include <random>
 
+#include "core/log.h"
 #include "core/time.h"
 #include "keeper/archiver_factory.h"
 #include "keeper/keeper.h"
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     else if (a == "--upload-mib") mib = std::stoi(argv[i + 1]);
     else if (a == "--dir") dir = argv[i + 1];
   }
-  spdlog::set_level(spdlog::level::warn);
+  lplex::SetDefaultLogLevel(lplex::LogLevel::kWarn);
   fs::remove_all(dir);
   ScanBench(dir + "/scan", files);
   UploadBench(dir + "/upload", mib);

@@ -6,9 +6,13 @@
 // first file is touched (exit 2): a directory that does not exist, an
 // instance id that is not a plain name, and a directory target that is,
 // contains or lies inside a journal directory being archived.
+//
+// Results ("archived …", "FAILED …", the summary) go to `out`; progress and
+// the archivers' log lines, which start with the instance id, to `err`.
 #include <fmt/format.h>
 
 #include <chrono>
+#include <memory>
 
 #include "commands.h"
 #include "core/duration.h"
@@ -16,6 +20,7 @@
 #include "journal_dirs.h"
 #include "keeper/archiver_factory.h"
 #include "keeper/keeper.h"
+#include "stream_logger.h"
 
 namespace lplex::cli {
 namespace {
@@ -46,7 +51,11 @@ int RunArchive(const ArchiveOptions& o, std::FILE* out, std::FILE* err) {
     std::fprintf(err, "lplex archive: --timeout: %s\n", timeout.status().message().c_str());
     return 2;
   }
+  StreamLogger log(err);
+  const std::unique_ptr<Logger> instance_log = WithInstance(&log, o.instance_id);
+  const std::unique_ptr<Logger> command_log = WithPrefix(&log, "lplex archive: ");
   keeper::ArchiverConfig config;
+  config.log = instance_log.get();
   config.command = o.command;
   config.target = o.target;
   config.script_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
@@ -73,7 +82,7 @@ int RunArchive(const ArchiveOptions& o, std::FILE* out, std::FILE* err) {
   size_t in_use = 0;
   for (const std::string& dir : o.dirs) {
     auto open = [&](const std::string& p) { return fs->IsBeingWritten(p); };
-    for (const keeper::FileState& f : keeper::ListJournalDir(fs, dir, nullptr, open)) {
+    for (const keeper::FileState& f : keeper::ListJournalDir(fs, dir, nullptr, open, command_log.get())) {
       if (f.archived) continue;
       if (f.open) {
         ++in_use;
@@ -89,7 +98,7 @@ int RunArchive(const ArchiveOptions& o, std::FILE* out, std::FILE* err) {
       todo.push_back(std::move(item));
     }
   }
-  std::fprintf(err, "lplex archive: %zu files to archive to %s\n", todo.size(), (*archiver)->Describe().c_str());
+  command_log->Info("{} files to archive to {}", todo.size(), (*archiver)->Describe());
   size_t ok = 0;
   std::vector<std::string> failures;
   for (size_t at = 0; at < todo.size(); at += o.batch) {
@@ -112,7 +121,7 @@ int RunArchive(const ArchiveOptions& o, std::FILE* out, std::FILE* err) {
             FailureText(batch[i].path, i < outcomes.size() ? outcomes[i].error : "no outcome from the archiver"));
       }
     }
-    std::fprintf(err, "lplex archive: %zu/%zu done\n", std::min(todo.size(), at + o.batch), todo.size());
+    command_log->Info("{}/{} done", std::min(todo.size(), at + o.batch), todo.size());
   }
   for (const std::string& f : failures) std::fprintf(out, "FAILED %s\n", f.c_str());
   std::fprintf(out, "%zu archived, %zu failed, %zu still being written\n", ok, failures.size(), in_use);

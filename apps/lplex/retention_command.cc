@@ -8,10 +8,14 @@
 // copy is said to be "(unarchived)", in the dry run and in the run itself.
 // Exit codes: 0 all done, 1 something could not be archived or deleted,
 // 2 refused before touching anything.
+//
+// Results go to `out`; the keeper's and the archiver's log lines go to `err`
+// and start with the instance id ("[boat-1] keeper: deleted …").
 #include <fmt/format.h>
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "commands.h"
@@ -21,6 +25,7 @@
 #include "journal_dirs.h"
 #include "keeper/archiver_factory.h"
 #include "keeper/keeper.h"
+#include "stream_logger.h"
 
 namespace lplex::cli {
 namespace {
@@ -156,9 +161,15 @@ int RunRetention(const RetentionOptions& o, std::FILE* out, std::FILE* err) {
   }
   const bool archiving = has_target && *trigger != keeper::ArchiveTrigger::kDisabled;
 
+  StreamLogger log(err);
+  // The archiver cannot tell which instance a line is about, so its logger
+  // names it; the keeper adds each directory's instance id itself.
+  const std::unique_ptr<Logger> instance_log = WithInstance(&log, o.instance_id);
+  const std::unique_ptr<Logger> command_log = WithPrefix(&log, "lplex retention: ");
   std::shared_ptr<keeper::Archiver> archiver;
   if (has_target) {
     keeper::ArchiverConfig ac;
+    ac.log = instance_log.get();
     ac.command = o.command;
     ac.target = o.target;
     ac.names = {"--command", "--target", "--timeout"};
@@ -188,7 +199,7 @@ int RunRetention(const RetentionOptions& o, std::FILE* out, std::FILE* err) {
   if (o.dry_run) {
     const int64_t now = Clock::Real()->NowMicros();
     for (const std::string& dir : o.dirs) {
-      PrintDryRun(dir, keeper::ListJournalDir(fs, dir, nullptr, in_use), rc, archiving, now, out);
+      PrintDryRun(dir, keeper::ListJournalDir(fs, dir, nullptr, in_use, command_log.get()), rc, archiving, now, out);
     }
     return 0;
   }
@@ -199,6 +210,7 @@ int RunRetention(const RetentionOptions& o, std::FILE* out, std::FILE* err) {
   ko.trigger = archiving ? *trigger : keeper::ArchiveTrigger::kDisabled;
   ko.archiver = archiving ? archiver : nullptr;
   ko.is_open = in_use;
+  ko.log = &log;
   ko.on_delete = [out](const std::string& path, bool was_archived, const Status& result) {
     if (!result.ok()) {
       std::fprintf(out, "FAILED to delete %s: %s\n", path.c_str(), result.message().c_str());

@@ -56,7 +56,7 @@ Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, con
                                                  names.script_timeout, config.script_timeout.count()));
     }
     return std::unique_ptr<Archiver>(
-        std::make_unique<ScriptArchiver>(config.command, config.script_timeout, config.script_logger));
+        std::make_unique<ScriptArchiver>(config.command, config.script_timeout, config.log));
   }
   const std::string& target = config.target;
   if (target.empty()) {
@@ -66,7 +66,7 @@ Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, con
   if (target.rfind("s3://", 0) == 0) {
     auto resolved = ResolveS3Target(target, config.s3, env);
     if (!resolved.ok()) return Named(names.target, resolved.status());
-    auto s3 = S3Archiver::Create(std::move(resolved).value(), config.fs);
+    auto s3 = S3Archiver::Create(std::move(resolved).value(), config.fs, config.log);
     if (!s3.ok()) return Named(names.target, s3.status());
     return std::unique_ptr<Archiver>(std::move(s3).value());
   }

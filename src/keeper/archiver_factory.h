@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "core/file_system.h"
+#include "core/log.h"
 #include "core/status.h"
 #include "keeper/archiver.h"
 #include "keeper/s3_target.h"
@@ -34,8 +35,11 @@ struct ArchiverConfig {
   std::string command;  // journal.archive.command
   std::string target;   // journal.archive.target
   std::chrono::milliseconds script_timeout = ScriptArchiver::kDefaultTimeout;
-  ScriptArchiver::Logger script_logger;  // null: the script archiver's default
-  S3Settings s3;                         // explicit S3 fields; empty ones fall back to AWS_* variables
+  // Where the script and S3 archivers log (not owned, must outlive the
+  // archiver); null: Logger::Default(). A caller serving one instance passes
+  // WithInstance(..., id) so their lines carry it.
+  lplex::Logger* log = nullptr;
+  S3Settings s3;                           // explicit S3 fields; empty ones fall back to AWS_* variables
   FileSystem* fs = FileSystem::Default();  // where the S3 and directory targets read and write
   ArchiverSettingNames names;              // e.g. {"--command", "--target", "--timeout"} for the CLI
 };

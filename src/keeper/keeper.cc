@@ -1,7 +1,6 @@
 #include "keeper/keeper.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <optional>
@@ -15,12 +14,44 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// "[<instance id>] keeper: " over `base`: the logger for a line about one
+// directory's files. Built per line (lines are rare next to file I/O), so
+// Send()'s callers need no shared state. An invalid id (one the keeper is
+// refusing) is left out: it could hold anything, a newline included, and the
+// line names the directory or file anyway.
+class DirLog {
+ public:
+  DirLog(Logger* base, const std::string& instance_id)
+      : instance_(WithInstance(base, ValidateInstanceId(instance_id).ok() ? instance_id : std::string())),
+        keeper_(instance_.get(), "keeper: ") {}
+  Logger* operator->() { return &keeper_; }
+  Logger* get() { return &keeper_; }
+
+ private:
+  std::unique_ptr<Logger> instance_;
+  PrefixLogger keeper_;
+};
+
+// `log`, or Default() with "keeper: " when it is null (the free functions).
+class FreeFunctionLog {
+ public:
+  explicit FreeFunctionLog(Logger* log)
+      : owned_(log != nullptr ? nullptr : WithPrefix(nullptr, "keeper: ")), log_(log != nullptr ? log : owned_.get()) {}
+  Logger* operator->() { return log_; }
+
+ private:
+  std::unique_ptr<Logger> owned_;
+  Logger* log_;
+};
+
 }  // namespace
 
 Keeper::Keeper(KeeperOptions options)
     : opt_(std::move(options)),
       clock_(opt_.clock ? opt_.clock : Clock::Real()),
-      fs_(opt_.fs ? opt_.fs : FileSystem::Default()) {}
+      fs_(opt_.fs ? opt_.fs : FileSystem::Default()),
+      base_log_(opt_.log ? opt_.log : Logger::Default()),
+      log_(WithPrefix(base_log_, "keeper: ")) {}
 
 Keeper::~Keeper() { Stop(); }
 
@@ -39,7 +70,8 @@ std::vector<KeeperDir> Keeper::CheckedDirs() {
     }
     ++stats_.skipped_dirs;
     if (refusals_logged_.insert(d.dir + "\n" + s.message()).second) {
-      spdlog::error("keeper: leaving {} alone (nothing archived or deleted there): {}", d.dir, s.message());
+      DirLog(base_log_, d.instance_id)->Error("leaving {} alone (nothing archived or deleted there): {}", d.dir,
+                                              s.message());
     }
   }
   return out;
@@ -53,11 +85,13 @@ std::vector<std::string> Keeper::pending_paths() const {
 
 std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
                                       const std::function<bool(const std::string&)>& is_pending,
-                                      const std::function<bool(const std::string&)>& is_open) {
+                                      const std::function<bool(const std::string&)>& is_open, Logger* log) {
   std::vector<FileState> files;
   auto entries = fs->ListDir(dir);
   if (!entries.ok()) {
-    if (!entries.status().IsNotFound()) spdlog::warn("keeper: cannot list {}: {}", dir, entries.status().ToString());
+    if (!entries.status().IsNotFound()) {
+      FreeFunctionLog(log)->Warn("cannot list {}: {}", dir, entries.status().ToString());
+    }
     return files;
   }
   std::set<std::string> names;
@@ -80,19 +114,21 @@ std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
   return files;
 }
 
-std::vector<KeeperDir> ListInstanceJournalDirs(FileSystem* fs, const std::string& data_dir) {
+std::vector<KeeperDir> ListInstanceJournalDirs(FileSystem* fs, const std::string& data_dir, Logger* log) {
   std::vector<KeeperDir> out;
   const std::string root = JoinPath(data_dir, "instances");
   auto entries = fs->ListDir(root);
   if (!entries.ok()) {
-    if (!entries.status().IsNotFound()) spdlog::warn("keeper: cannot list {}: {}", root, entries.status().ToString());
+    if (!entries.status().IsNotFound()) {
+      FreeFunctionLog(log)->Warn("cannot list {}: {}", root, entries.status().ToString());
+    }
     return out;
   }
   for (const DirEntry& e : *entries) {
     if (!e.is_dir) continue;
     Status valid = ValidateInstanceId(e.name);
     if (!valid.ok()) {
-      spdlog::warn("keeper: skipping {}/{}: {}", root, e.name, valid.message());
+      FreeFunctionLog(log)->Warn("skipping {}/{}: {}", root, e.name, valid.message());
       continue;
     }
     out.push_back({JoinPath(JoinPath(root, e.name), "journal"), e.name});
@@ -130,7 +166,8 @@ Status WriteArchivedMarker(FileSystem* fs, const std::string& path) {
 }
 
 std::vector<FileState> Keeper::ListDir(const KeeperDir& d) {
-  return ListJournalDir(fs_, d.dir, [this](const std::string& p) { return IsPending(p); }, opt_.is_open);
+  DirLog log(base_log_, d.instance_id);
+  return ListJournalDir(fs_, d.dir, [this](const std::string& p) { return IsPending(p); }, opt_.is_open, log.get());
 }
 
 void Keeper::AddPending(const ArchiveItem& item) {
@@ -184,18 +221,19 @@ bool Keeper::ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadli
   for (size_t i = 0; i < batch.size(); ++i) {
     const ArchiveItem& item = batch[i];
     const bool ok = i < outcomes.size() && outcomes[i].ok;
+    DirLog log(base_log_, item.instance_id);
     if (ok) {
       // The marker is the only record that the file is safe to delete.
       Status m = WriteArchivedMarker(fs_, item.path);
-      if (!m.ok()) spdlog::warn("keeper: archived {} but cannot write its marker: {}", item.path, m.ToString());
+      if (!m.ok()) log->Warn("archived {} but cannot write its marker: {}", item.path, m.ToString());
       ++stats_.archived;
-      spdlog::info("keeper: archived {} to {}", item.path, opt_.archiver->Describe());
+      log->Info("archived {} to {}", item.path, opt_.archiver->Describe());
       RemovePending(item.path);
     } else {
       all_ok = false;
       ++stats_.archive_failures;
-      spdlog::warn("keeper: archiving {} to {} failed: {}", item.path, opt_.archiver->Describe(),
-                   i < outcomes.size() ? outcomes[i].error : "no outcome from the archiver");
+      log->Warn("archiving {} to {} failed: {}", item.path, opt_.archiver->Describe(),
+                i < outcomes.size() ? outcomes[i].error : "no outcome from the archiver");
       AddPending(item);
     }
   }
@@ -203,12 +241,13 @@ bool Keeper::ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadli
   return all_ok;
 }
 
-void Keeper::DeleteFile(const std::string& path) {
+void Keeper::DeleteFile(const KeeperDir& d, const std::string& path) {
+  DirLog log(base_log_, d.instance_id);
   const bool archived = fs_->Exists(MarkerPath(path));
   Status s = fs_->RemoveFile(path);
   if (!s.ok() && !s.IsNotFound()) {
     ++stats_.delete_failures;
-    spdlog::warn("keeper: cannot delete {}: {}", path, s.ToString());
+    log->Warn("cannot delete {}: {}", path, s.ToString());
     if (opt_.on_delete) opt_.on_delete(path, archived, s);
     return;
   }
@@ -216,7 +255,7 @@ void Keeper::DeleteFile(const std::string& path) {
   RemovePending(path);
   ++stats_.deleted;
   if (!archived) ++stats_.deleted_unarchived;
-  spdlog::info("keeper: deleted {}{}", path, archived ? "" : " (unarchived)");
+  log->Info("deleted {}{}", path, archived ? "" : " (unarchived)");
   if (opt_.on_delete) opt_.on_delete(path, archived, Status::Ok());
 }
 
@@ -224,8 +263,9 @@ void Keeper::SetPaused(const KeeperDir& d, bool paused) {
   bool& state = paused_[d.dir];  // first state is "not paused"
   if (state == paused) return;
   state = paused;
-  spdlog::warn("keeper: {} recording in {} ({})", paused ? "pausing" : "resuming", d.dir,
-               paused ? "over its size cap with files that could not be archived" : "back under its size cap");
+  DirLog(base_log_, d.instance_id)
+      ->Warn("{} recording in {} ({})", paused ? "pausing" : "resuming", d.dir,
+             paused ? "over its size cap with files that could not be archived" : "back under its size cap");
   if (opt_.on_pause_change) opt_.on_pause_change(d, paused);
 }
 
@@ -235,7 +275,7 @@ void Keeper::ScanAll() {
   for (const KeeperDir& d : CheckedDirs()) {
     std::vector<FileState> files = ListDir(d);
     RetentionPlan plan = PlanRetention(files, opt_.retention, archiving(), now);
-    for (const std::string& p : plan.delete_paths) DeleteFile(p);
+    for (const std::string& p : plan.delete_paths) DeleteFile(d, p);
     std::vector<ArchiveItem> batch;
     for (const std::string& p : plan.archive_paths) {
       auto f = std::find_if(files.begin(), files.end(), [&](const FileState& s) { return s.path == p; });
@@ -260,7 +300,7 @@ void Keeper::SweepUnarchived() {
       if (!f.archived && !f.pending && !f.open) batch.push_back(ItemFor(f.path, d.instance_id, f.size));
     }
   }
-  if (!batch.empty()) spdlog::info("keeper: sweeping {} unarchived journal files", batch.size());
+  if (!batch.empty()) log_->Info("sweeping {} unarchived journal files", batch.size());
   ArchiveBatch(batch, ArchiveDeadline());
 }
 
@@ -270,7 +310,7 @@ void Keeper::HandleRotation(const journal::RotatedFile& file, Deadline deadline)
   if (opt_.trigger != ArchiveTrigger::kOnRotate || !opt_.archiver) return;
   auto size = fs_->FileSize(file.path);
   if (!size.ok()) {
-    spdlog::warn("keeper: rotated file {} is gone: {}", file.path, size.status().ToString());
+    DirLog(base_log_, file.instance_id)->Warn("rotated file {} is gone: {}", file.path, size.status().ToString());
     return;
   }
   // Already done (a sweep got there first) or waiting for its retry.
@@ -306,7 +346,8 @@ bool Keeper::Send(journal::RotatedFile file) {
     }
   }
   dropped_.fetch_add(1, std::memory_order_relaxed);
-  spdlog::warn("keeper: rotation queue full, dropping notification for {}; the next scan will pick it up", file.path);
+  DirLog(base_log_, file.instance_id)
+      ->Warn("rotation queue full, dropping notification for {}; the next scan will pick it up", file.path);
   return false;
 }
 
@@ -381,10 +422,10 @@ void Keeper::Stop() {
   }
   const auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
   if (done < left.size()) {
-    spdlog::warn("keeper: stopped after {} ms with {} of {} queued files not archived; they are swept at the next start",
-                 took.count(), left.size() - done, left.size());
+    log_->Warn("stopped after {} ms with {} of {} queued files not archived; they are swept at the next start",
+               took.count(), left.size() - done, left.size());
   } else if (!left.empty()) {
-    spdlog::info("keeper: drained {} queued files in {} ms", left.size(), took.count());
+    log_->Info("drained {} queued files in {} ms", left.size(), took.count());
   }
 }
 

@@ -18,6 +18,10 @@
 // which is written only after the archiver reported success. Files a writer
 // still has open (is_open) are never archived or deleted.
 //
+// Log lines go to KeeperOptions::log and start with "keeper: "; a line about
+// one directory's files also names its instance id first ("[boat-1] keeper:
+// archived …"), so the cloud's log says which boat a line is about.
+//
 // Directories are checked on every scan (CheckKeeperDir): one with an
 // invalid instance id, or one the archiver would copy into or around, is
 // skipped entirely — neither archived nor deleted from — with an error in the
@@ -46,6 +50,7 @@
 #include "core/clock.h"
 #include "core/file_system.h"
 #include "core/instance_id.h"
+#include "core/log.h"
 #include "journal/rotated_file.h"
 #include "keeper/archiver.h"
 #include "keeper/policy.h"
@@ -62,10 +67,14 @@ struct KeeperDir {
 };
 
 // The .lpj files of one directory with their state. Missing directory →
-// empty. `is_pending` / `is_open` may be null (nothing pending / open).
+// empty. `is_pending` / `is_open` may be null (nothing pending / open). A
+// directory that cannot be listed is logged to `log` ("cannot list DIR: …",
+// the logger adds any component prefix; null: Logger::Default() with
+// "keeper: ") and yields no files.
 std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
                                       const std::function<bool(const std::string&)>& is_pending,
-                                      const std::function<bool(const std::string&)>& is_open);
+                                      const std::function<bool(const std::string&)>& is_open,
+                                      lplex::Logger* log = nullptr);
 
 // Creates the zero-byte "<path>.archived" marker (OK if it already exists).
 Status WriteArchivedMarker(FileSystem* fs, const std::string& path);
@@ -73,8 +82,9 @@ Status WriteArchivedMarker(FileSystem* fs, const std::string& path);
 // The cloud's journal directories, listed afresh for each scan:
 // {data_dir}/instances/<id>/journal for every subdirectory <id> with a valid
 // instance id (ValidateInstanceId; others are skipped with a warning that
-// says why). Use as KeeperOptions::dir_func.
-std::vector<KeeperDir> ListInstanceJournalDirs(FileSystem* fs, const std::string& data_dir);
+// says why, to `log` as for ListJournalDir). Use as KeeperOptions::dir_func.
+std::vector<KeeperDir> ListInstanceJournalDirs(FileSystem* fs, const std::string& data_dir,
+                                               lplex::Logger* log = nullptr);
 
 struct KeeperOptions {
   std::vector<KeeperDir> dirs;
@@ -102,6 +112,10 @@ struct KeeperOptions {
 
   Clock* clock = nullptr;  // null = Clock::Real(): file ages
   FileSystem* fs = nullptr;
+  // Where the keeper logs (not owned, must outlive the keeper, called from
+  // the keeper's thread and from Send()'s callers); null: Logger::Default().
+  // Give it no instance prefix: the keeper adds each directory's own.
+  lplex::Logger* log = nullptr;
 };
 
 struct KeeperStats {
@@ -182,13 +196,15 @@ class Keeper {
   // Runs the archiver; marks successes; failures join pending. Returns true
   // when every item succeeded.
   bool ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadline);
-  void DeleteFile(const std::string& path);
+  void DeleteFile(const KeeperDir& d, const std::string& path);
   void SetPaused(const KeeperDir& d, bool paused);
   Deadline ArchiveDeadline() const { return std::chrono::steady_clock::now() + opt_.archive_timeout; }
 
   KeeperOptions opt_;
   Clock* clock_;
   FileSystem* fs_;
+  lplex::Logger* base_log_;            // opt_.log or Logger::Default()
+  std::unique_ptr<lplex::Logger> log_;  // "keeper: " over base_log_
 
   // Owned by the keeper thread (or the caller of the synchronous steps).
   bool IsPending(const std::string& path) const { return pending_set_.count(path) != 0; }

@@ -295,12 +295,16 @@ struct S3Archiver::Digests {
 
 namespace {
 
+constexpr milliseconds kTimerSlack{20};
+
 // "HTTP 403 InvalidAccessKeyId: The AWS Access Key Id you provided does not
 // exist in our records." or the transfer error.
 std::string Explain(const Response& r, Deadline deadline) {
   if (r.curl != CURLE_OK) {
     std::string msg = r.transfer_error;
-    if (r.curl == CURLE_OPERATION_TIMEDOUT && Clock::now() >= deadline) {
+    // curl's timer can fire a millisecond or so before the deadline it was
+    // set from; a connect timeout (seconds) is never that close by chance.
+    if (r.curl == CURLE_OPERATION_TIMEDOUT && Clock::now() + kTimerSlack >= deadline) {
       msg = "the archive deadline was reached during the transfer: " + msg;
     }
     if (r.status != 0) msg += fmt::format(" after HTTP {}", r.status);

@@ -189,28 +189,8 @@ std::optional<ScriptAnswer> ParseScriptAnswer(std::string_view line) {
   return a;
 }
 
-namespace {
-
-// Adapts the transitional line callback to the Logger interface.
-class CallbackLogger final : public lplex::Logger {
- public:
-  explicit CallbackLogger(ScriptArchiver::LineCallback callback) : callback_(std::move(callback)) {}
-  void Log(LogLevel, std::string_view message) override { callback_(message); }
-
- private:
-  ScriptArchiver::LineCallback callback_;
-};
-
-}  // namespace
-
 ScriptArchiver::ScriptArchiver(std::string command, std::chrono::milliseconds timeout, lplex::Logger* log)
     : command_(std::move(command)), timeout_(timeout), log_(log != nullptr ? log : lplex::Logger::Default()) {}
-
-ScriptArchiver::ScriptArchiver(std::string command, std::chrono::milliseconds timeout, LineCallback callback)
-    : command_(std::move(command)),
-      timeout_(timeout),
-      owned_log_(callback ? std::make_unique<CallbackLogger>(std::move(callback)) : nullptr),
-      log_(owned_log_ ? owned_log_.get() : lplex::Logger::Default()) {}
 
 std::string ScriptArchiver::Describe() const { return "script " + command_; }
 

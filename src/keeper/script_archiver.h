@@ -44,8 +44,6 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,13 +83,6 @@ class ScriptArchiver : public Archiver {
   explicit ScriptArchiver(std::string command, std::chrono::milliseconds timeout = kDefaultTimeout,
                           lplex::Logger* log = nullptr);
 
-  // Transitional: a callback receiving each log line, as before the Logger
-  // seam. Kept only until ArchiverConfig carries a Logger*; do not use in new
-  // code. A null callback means Logger::Default().
-  using LineCallback = std::function<void(std::string_view)>;
-  using Logger = LineCallback;  // the old name, for ArchiverConfig::script_logger
-  ScriptArchiver(std::string command, std::chrono::milliseconds timeout, LineCallback callback);
-
   // Runs the command once for the batch (see the top of this file). Returns
   // one outcome per item, in batch order, by min(now + timeout, deadline).
   std::vector<ArchiveOutcome> Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) override;
@@ -104,7 +95,6 @@ class ScriptArchiver : public Archiver {
  private:
   std::string command_;
   std::chrono::milliseconds timeout_;
-  std::unique_ptr<lplex::Logger> owned_log_;  // the LineCallback adapter
   lplex::Logger* log_;
 };
 

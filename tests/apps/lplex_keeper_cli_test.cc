@@ -549,5 +549,48 @@ TEST(LplexArchive, ErrorsNameFlagsNotConfigKeys) {
   EXPECT_EQ(r.err.find("journal.archive"), std::string::npos) << r.err;
 }
 
+// --- Issue 6, seams: the keeper's and the archivers' log lines ---
+
+// They used to reach the process's stdout, between the result lines scripts
+// parse. Now they go to the command's stderr and name the instance.
+TEST(LplexRetention, RetentionLogLinesGoToStderrNotStdout) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto old = MakeFile(j, "20200101T000000.000Z", "old");
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_age = "P30D";
+  o.target = "file://" + dir.Sub("store");
+  o.instance_id = "boat-1";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("[boat-1] keeper: archived " + old + " to "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[boat-1] keeper: deleted " + old), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("keeper:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("deleted " + old), std::string::npos) << r.out;  // the result line stays on stdout
+}
+
+TEST(LplexArchive, ArchiveLogLinesGoToStderrNotStdout) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20260301T000000.000Z", "aaa");
+  const std::string script = dir.Sub("chatty.sh");
+  std::ofstream(script) << "#!/bin/sh\ncat >/dev/null\necho 'uploading now'\n"
+                           "for f in \"$@\"; do echo '{\"status\":\"ok\"}'; done\n";
+  fs::permissions(script, fs::perms::owner_all);
+  ArchiveOptions o;
+  o.dirs = {j};
+  o.command = script;
+  o.instance_id = "boat-1";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("[boat-1] archive script: ignoring output line that is not a JSON answer: \"uploading now\""),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("lplex archive: 1 files to archive to script " + script), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("uploading now"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out, "archived " + a + "\n1 archived, 0 failed, 0 still being written\n");
+}
+
 }  // namespace
 }  // namespace lplex::cli

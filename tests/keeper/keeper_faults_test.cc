@@ -2,8 +2,6 @@
 // is lost and none is deleted against policy.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,9 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
+#include "core/log.h"
 #include "core/time.h"
 #include "keeper/archiver_factory.h"
 #include "keeper/keeper.h"
@@ -63,21 +61,6 @@ class SwappableArchiver final : public Archiver {
   std::unique_ptr<Archiver> inner_;
 };
 
-// Captures what the keeper logs.
-class LogCapture {
- public:
-  LogCapture() : saved_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
-  }
-  ~LogCapture() { spdlog::set_default_logger(saved_); }
-  std::string text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> saved_;
-};
-
 ArchiverConfig S3Config(const MotoServer& moto, const std::string& secret) {
   ArchiverConfig c;
   c.target = "s3://journals/boats/";
@@ -120,16 +103,16 @@ TEST(KeeperFaults, WrongS3CredentialsRetriedNothingDeletedUnderPauseRecording) {
   o.retention.overflow = OverflowPolicy::kPauseRecording;
   o.clock = &clock;
   o.on_pause_change = [&](const KeeperDir&, bool p) { pauses.push_back(p); };
+  RecordingLogger log;
+  o.log = &log;
   Keeper k(o);
-  {
-    LogCapture log;
-    k.ScanAll();
-    k.SweepUnarchived();
-    k.ScanAll();
-    k.RetryPending();
-    EXPECT_NE(log.text().find("journals"), std::string::npos) << log.text();
-    EXPECT_NE(log.text().find("403"), std::string::npos) << log.text();
-  }
+  k.ScanAll();
+  k.SweepUnarchived();
+  k.ScanAll();
+  k.RetryPending();
+  EXPECT_TRUE(log.Contains(LogLevel::kWarn, "[boat-1] keeper: archiving " + files[0] + " to s3://journals/"))
+      << log.Text();
+  EXPECT_TRUE(log.Contains(LogLevel::kWarn, "403")) << log.Text();
   for (const auto& f : files) {
     EXPECT_TRUE(fs::exists(f)) << f << " deleted although it was never archived";
     EXPECT_FALSE(fs::exists(f + ".archived"));

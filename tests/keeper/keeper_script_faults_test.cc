@@ -3,7 +3,6 @@
 // while under the size cap), the files wait for a retry, and once the
 // script works they are archived and only then deleted.
 #include <gtest/gtest.h>
-#include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <fstream>
@@ -40,10 +39,7 @@ const Fault kFaults[] = {
     {"IsNotExecutable", "echo never\n", false},
 };
 
-class KeeperScriptFault : public ::testing::TestWithParam<Fault> {
- protected:
-  static void SetUpTestSuite() { spdlog::set_level(spdlog::level::off); }
-};
+class KeeperScriptFault : public ::testing::TestWithParam<Fault> {};
 
 INSTANTIATE_TEST_SUITE_P(Scripts, KeeperScriptFault, ::testing::ValuesIn(kFaults),
                          [](const auto& info) { return std::string(info.param.name); });
@@ -70,6 +66,8 @@ TEST_P(KeeperScriptFault, NothingLostNothingDeletedAgainstPolicy) {
   o.archiver = archiver;
   o.retention.max_age_us = 7 * kDay;  // all three expired
   o.clock = &clock;
+  RecordingLogger log;
+  o.log = &log;
   Keeper k(o);
   k.ScanAll();
   k.ScanAll();
@@ -80,6 +78,9 @@ TEST_P(KeeperScriptFault, NothingLostNothingDeletedAgainstPolicy) {
   }
   EXPECT_EQ(k.pending_count(), 3u);
   EXPECT_GT(k.backoff(), 0ms);
+  EXPECT_TRUE(log.Contains(LogLevel::kWarn, "[boat-1] keeper: archiving " + files[0] + " to script " + script +
+                                                " failed"))
+      << log.Text();
 
   // The operator fixes the script: the retry archives, the next scan deletes.
   std::error_code ec;

@@ -5,7 +5,6 @@
 #include "keeper/open_files.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <filesystem>
@@ -14,6 +13,7 @@
 #include <thread>
 
 #include "can/can_id.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "journal/writer.h"
 #include "keeper/directory_archiver.h"
@@ -66,7 +66,14 @@ class FakeArchiver final : public Archiver {
 
 class KeeperTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { spdlog::set_level(spdlog::level::off); }
+  // Options() sends the keeper's lines nowhere; this silences the tests that
+  // build their KeeperOptions themselves.
+  static void SetUpTestSuite() {
+    saved_level_ = DefaultLogLevel();
+    SetDefaultLogLevel(LogLevel::kOff);
+  }
+  static void TearDownTestSuite() { SetDefaultLogLevel(saved_level_); }
+  static inline LogLevel saved_level_ = LogLevel::kInfo;
 
   // A zero-filled journal file named after `created`.
   std::string MakeFile(const std::string& dir, int64_t created, uint64_t size = 100) {
@@ -97,6 +104,7 @@ class KeeperTest : public ::testing::Test {
     o.retention.soft_pct = 0;  // the reference keeper's own default; tests opt in
     o.clock = &clock_;
     o.on_pause_change = [this](const KeeperDir&, bool p) { pauses_.push_back(p); };
+    o.log = Logger::Discard();
     return o;
   }
 
@@ -1082,6 +1090,8 @@ TEST_F(KeeperTest, KeeperNeverHandsTheArchiverAnItemWithABadInstanceId) {
   auto o = Options(ArchiveTrigger::kOnRotate);
   o.dirs = {{J(), "../../evil"}};
   o.retention.max_age_us = 7 * kDay;
+  RecordingLogger log;
+  o.log = &log;
   Keeper k(o);
   k.HandleRotation({p, "../../evil"});
   k.SweepUnarchived();
@@ -1090,6 +1100,8 @@ TEST_F(KeeperTest, KeeperNeverHandsTheArchiverAnItemWithABadInstanceId) {
   EXPECT_TRUE(fs::exists(p));
   EXPECT_FALSE(Marked(p));
   EXPECT_EQ(k.pending_paths(), std::vector<std::string>{p});
+  EXPECT_FALSE(log.Contains("[../../evil]")) << log.Text();  // a refused id never prefixes a line
+  EXPECT_TRUE(log.Contains(LogLevel::kError, "keeper: leaving " + J() + " alone")) << log.Text();
   Status s = CheckKeeperOptions(o);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("\"../../evil\""), std::string::npos) << s.message();
@@ -1105,6 +1117,42 @@ TEST_F(KeeperTest, CheckKeeperOptionsRefusesTriggerWithoutArchiver) {
   EXPECT_NE(s.message().find("unarchived"), std::string::npos) << s.message();
   EXPECT_TRUE(CheckKeeperOptions(Options(ArchiveTrigger::kBeforeExpire)).ok());
   EXPECT_TRUE(CheckKeeperOptions(Options(ArchiveTrigger::kDisabled, false)).ok());
+}
+
+// Issue 6, seams: every line about a directory's files starts with its
+// instance id, so the cloud's log (one keeper, many boats) says which boat a
+// line is about; lines about the keeper as a whole carry none.
+TEST_F(KeeperTest, KeeperLogLinesCarryTheInstanceId) {
+  auto old = MakeFile(J(), kNow - 10 * kDay);
+  RecordingLogger log;
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.retention.max_age_us = 7 * kDay;
+  o.log = &log;
+  Keeper k(o);
+  k.SweepUnarchived();
+  EXPECT_TRUE(log.Contains(LogLevel::kInfo, "keeper: sweeping 1 unarchived journal files")) << log.Text();
+  EXPECT_TRUE(log.Contains(LogLevel::kInfo, "[boat-1] keeper: archived " + old + " to fake")) << log.Text();
+  k.ScanAll();
+  EXPECT_TRUE(log.Contains(LogLevel::kInfo, "[boat-1] keeper: deleted " + old)) << log.Text();
+  archiver_->set_fail(true);
+  auto fresh = MakeFile(J(), kNow - kHour);
+  k.HandleRotation({fresh, "boat-1"});
+  EXPECT_TRUE(log.Contains(LogLevel::kWarn, "[boat-1] keeper: archiving " + fresh + " to fake failed: boom"))
+      << log.Text();
+  for (const auto& line : log.lines()) {
+    if (line.message.find(J()) != std::string::npos) {
+      EXPECT_EQ(line.message.rfind("[boat-1] keeper: ", 0), 0u) << line.message;
+    }
+  }
+}
+
+// The cloud's listing names the directory it skips, through the logger given.
+TEST_F(KeeperTest, ListInstanceJournalDirsLogsSkippedDirectoryToTheLoggerGiven) {
+  const std::string data = dir_.Sub("data");
+  fs::create_directories(data + "/instances/.sneaky/journal");
+  RecordingLogger log;
+  EXPECT_TRUE(ListInstanceJournalDirs(FileSystem::Default(), data, &log).empty());
+  EXPECT_TRUE(log.Contains(LogLevel::kWarn, "skipping " + data + "/instances/.sneaky")) << log.Text();
 }
 
 }  // namespace

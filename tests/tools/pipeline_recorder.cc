@@ -9,7 +9,6 @@
 // ARCHIVE is a directory (archived to file://ARCHIVE), a target URL
 // (s3://..., file://...), or "cmd:/path/to/script".
 #include <signal.h>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +17,7 @@
 
 #include "can/can_id.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "journal/writer.h"
 #include "keeper/archiver_factory.h"
 #include "keeper/keeper.h"
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  spdlog::set_level(spdlog::level::warn);
+  SetDefaultLogLevel(LogLevel::kWarn);
 
   const std::string journal_dir = argv[1];
   const std::string instance = argv[3];
