@@ -12,6 +12,9 @@ packages=(
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev
   clang-14 libclang-rt-14-dev
   libcurl4-openssl-dev libssl-dev
+  # cpp-hocon's headers include leatherman/locale and boost headers, which
+  # its -dev package does not pull in.
+  libcpp-hocon-dev libleatherman-dev libboost-dev
   awscli jq
 )
 
