@@ -15,6 +15,7 @@
 // is a warning and leaves the exit status at 0.
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <memory>
 #include <queue>
 
@@ -23,6 +24,7 @@
 #include "core/hex.h"
 #include "core/time.h"
 #include "journal/reader.h"
+#include "journal_paths.h"
 
 namespace lplex::cli {
 namespace {
@@ -67,8 +69,17 @@ bool Advance(Source& s, std::FILE* err) {
   }
 }
 
+// RFC 3339 with exactly six fraction digits, so the columns of the text
+// form line up ("12:00:29.675440Z", not "12:00:29.67544Z"). The reader only
+// hands out times in years 0001..9999.
+void AppendTextTime(int64_t us, std::string* line) {
+  const timefmt::CivilTime c = timefmt::ToCivil(us);
+  fmt::format_to(std::back_inserter(*line), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", c.year, c.month, c.day,
+                 c.hour, c.minute, c.second, c.micros);
+}
+
 void AppendText(const journal::JournalFrame& f, std::string* line) {
-  timefmt::AppendRfc3339Nano(f.timestamp_us, line);
+  AppendTextTime(f.timestamp_us, line);
   fmt::format_to(std::back_inserter(*line), " seq={} prio={} pgn={} src={} dst={} len={} ", f.seq,
                  f.header.priority, f.header.pgn, f.header.source, f.header.destination, f.data.size());
   hex::AppendEncoded(f.data, line);
@@ -77,7 +88,7 @@ void AppendText(const journal::JournalFrame& f, std::string* line) {
 }  // namespace
 
 int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
-  std::vector<std::string> files = ExpandJournalPaths(o.paths, err);
+  std::vector<std::string> files = ExpandJournalPaths(o.paths, "lplex dump", err);
   if (files.empty()) {
     std::fprintf(err, "lplex dump: no journal files given\n");
     return 2;
@@ -104,7 +115,18 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
   }
   std::string buf;
   buf.reserve(1 << 20);
-  while (!heap.empty()) {
+  // A failed write (full disk, closed pipe) ends the output: nothing after
+  // it could reach the reader anyway.
+  int write_errno = 0;
+  auto write_out = [&] {
+    if (buf.empty() || write_errno != 0) return;
+    errno = 0;
+    if (std::fwrite(buf.data(), 1, buf.size(), out) != buf.size() || std::ferror(out)) {
+      write_errno = errno != 0 ? errno : EIO;
+    }
+    buf.clear();
+  };
+  while (!heap.empty() && write_errno == 0) {
     const size_t i = heap.top().second;
     heap.pop();
     const journal::JournalFrame& f = sources[i].reader->frame();
@@ -114,13 +136,11 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
       AppendText(f, &buf);
     }
     buf.push_back('\n');
-    if (buf.size() > (1 << 20) - 4096) {
-      std::fwrite(buf.data(), 1, buf.size(), out);
-      buf.clear();
-    }
+    if (buf.size() > (1 << 20) - 4096) write_out();
     if (Advance(sources[i], err)) heap.push({sources[i].reader->frame().timestamp_us, i});
   }
-  std::fwrite(buf.data(), 1, buf.size(), out);
+  write_out();
+  if (FinishOutput(out, "lplex dump", err, 0, write_errno) != 0) return 1;
   size_t damaged = 0;
   for (const Source& s : sources) {
     if (s.reporter->lost()) ++damaged;

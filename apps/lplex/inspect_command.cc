@@ -1,12 +1,14 @@
 // lplex inspect: header, block table and device table of one journal.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "commands.h"
 #include "core/file_system.h"
 #include "core/time.h"
 #include "journal/reader.h"
+#include "journal_paths.h"
 
 namespace lplex::cli {
 namespace {
@@ -18,13 +20,21 @@ class Problems : public journal::JournalReader::Reporter {
   std::vector<std::string> list;
 };
 
+// A reader message without its leading "PATH: " (the header already names
+// the file).
+std::string WithoutPath(const std::string& message, const std::string& path) {
+  const std::string prefix = path + ": ";
+  return message.starts_with(prefix) ? message.substr(prefix.size()) : message;
+}
+
 }  // namespace
 
 int RunInspect(const std::string& path, std::FILE* out, std::FILE* err) {
   Problems problems;
   auto opened = journal::JournalReader::OpenPath(path, nullptr, &problems);
   if (!opened.ok()) {
-    std::fprintf(err, "lplex inspect: %s: %s\n", path.c_str(), opened.status().ToString().c_str());
+    // The reader's and the file system's messages start with the path.
+    std::fprintf(err, "lplex inspect: %s\n", opened.status().message().c_str());
     return 1;
   }
   journal::JournalReader& r = **opened;
@@ -50,7 +60,7 @@ int RunInspect(const std::string& path, std::FILE* out, std::FILE* err) {
   for (uint64_t n = 0; n < r.block_count(); ++n) {
     auto info = r.InspectBlock(n);
     if (!info.ok()) {
-      std::fprintf(out, "%6llu  ERROR: %s\n", static_cast<unsigned long long>(n), info.status().ToString().c_str());
+      std::fprintf(out, "%6llu  ERROR: %s\n", static_cast<unsigned long long>(n), WithoutPath(info.status().message(), path).c_str());
       rc = 1;
       continue;
     }
@@ -65,7 +75,7 @@ int RunInspect(const std::string& path, std::FILE* out, std::FILE* err) {
                out);
     auto table = r.BlockDevices();
     if (!table.ok()) {
-      std::fprintf(out, "%6llu  ERROR: %s\n", static_cast<unsigned long long>(n), table.status().ToString().c_str());
+      std::fprintf(out, "%6llu  ERROR: %s\n", static_cast<unsigned long long>(n), WithoutPath(table.status().message(), path).c_str());
       rc = 1;
       continue;
     }
@@ -75,14 +85,24 @@ int RunInspect(const std::string& path, std::FILE* out, std::FILE* err) {
   }
   std::fprintf(out, "\nframes:       %llu\n\ndevices (%zu):\n", static_cast<unsigned long long>(frames),
                devices.size());
-  std::fputs(fmt::format("{:>4} {:<18} {:>7} {:<24} {:<16} {:<10} {:<16} {:>10}\n", "src", "NAME", "product",
-                         "model", "software", "version", "serial", "from block")
+  // The string columns are as wide as their longest value (device strings
+  // can reach 255 bytes), so "from block" stays in one column.
+  size_t w_model = 24, w_sw = 16, w_ver = 10, w_serial = 16;
+  for (const auto& [key, v] : devices) {
+    w_model = std::max(w_model, v.second.model_id.size());
+    w_sw = std::max(w_sw, v.second.software_version.size());
+    w_ver = std::max(w_ver, v.second.model_version.size());
+    w_serial = std::max(w_serial, v.second.model_serial.size());
+  }
+  std::fputs(fmt::format("{:>4} {:<18} {:>7} {:<{}} {:<{}} {:<{}} {:<{}} {:>10}\n", "src", "NAME", "product",
+                         "model", w_model, "software", w_sw, "version", w_ver, "serial", w_serial, "from block")
                  .c_str(),
              out);
   for (const auto& [key, v] : devices) {
     const journal::DeviceEntry& d = v.second;
-    std::fputs(fmt::format("{:>4} {:016x}   {:>7} {:<24} {:<16} {:<10} {:<16} {:>10}\n", d.source, d.name,
-                           d.product_code, d.model_id, d.software_version, d.model_version, d.model_serial, v.first)
+    std::fputs(fmt::format("{:>4} {:016x}   {:>7} {:<{}} {:<{}} {:<{}} {:<{}} {:>10}\n", d.source, d.name,
+                           d.product_code, d.model_id, w_model, d.software_version, w_sw, d.model_version, w_ver,
+                           d.model_serial, w_serial, v.first)
                    .c_str(),
                out);
   }
@@ -91,7 +111,7 @@ int RunInspect(const std::string& path, std::FILE* out, std::FILE* err) {
     for (const std::string& p : problems.list) std::fprintf(out, "  %s\n", p.c_str());
     rc = 1;
   }
-  return rc;
+  return FinishOutput(out, "lplex inspect", err, rc);
 }
 
 }  // namespace lplex::cli

@@ -8,10 +8,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <string_view>
 
 #include "commands.h"
 #include "journal/reader.h"
+#include "journal_paths.h"
 
 namespace lplex::cli {
 namespace {
@@ -81,7 +83,7 @@ int VerifyFile(const std::string& path, std::FILE* out) {
 }  // namespace
 
 int RunVerify(const std::vector<std::string>& paths, std::FILE* out, std::FILE* err) {
-  std::vector<std::string> files = ExpandJournalPaths(paths, err);
+  std::vector<std::string> files = ExpandJournalPaths(paths, "lplex verify", err);
   if (files.empty()) {
     std::fprintf(err, "lplex verify: no journal files given\n");
     return 2;
@@ -89,9 +91,11 @@ int RunVerify(const std::vector<std::string>& paths, std::FILE* out, std::FILE* 
   int bad = 0;
   for (const std::string& f : files) {
     if (VerifyFile(f, out) > 0) ++bad;
+    // A report nobody can read is no verification: stop at a write error.
+    if (std::ferror(out)) return FinishOutput(out, "lplex verify", err, 1, errno != 0 ? errno : EIO);
   }
   if (files.size() > 1) std::fprintf(out, "%zu files, %d with problems\n", files.size(), bad);
-  return bad == 0 ? 0 : 1;
+  return FinishOutput(out, "lplex verify", err, bad == 0 ? 0 : 1);
 }
 
 }  // namespace lplex::cli

@@ -49,8 +49,14 @@ Status VerifyBlock(std::span<const uint8_t> block, uint8_t version, uint64_t ind
                            fmt::format("frame count {} exceeds the {} frames that fit in {} bytes", frame_count,
                                        max_frames, room));
   }
-  out->base_time_us = static_cast<int64_t>(le::Load64(b));
-  out->base_seq = version == kVersion1 ? 0 : le::Load64(b + 8);
+  const int64_t base_time = static_cast<int64_t>(le::Load64(b));
+  if (base_time < kMinTimestampUs || base_time > kMaxTimestampUs) {
+    return BlockCorruption(index, offset,
+                           fmt::format("base time {} us out of range (valid: {})", base_time, kTimestampRange));
+  }
+  const uint64_t base_seq = version == kVersion1 ? 0 : le::Load64(b + 8);
+  out->base_time_us = base_time;
+  out->base_seq = base_seq;
   out->frame_count = frame_count;
   out->device_table_size = dts;
   out->data_start = static_cast<uint32_t>(data_start);
@@ -60,6 +66,21 @@ Status VerifyBlock(std::span<const uint8_t> block, uint8_t version, uint64_t ind
 
 uint64_t MaxZstdContentSize(uint64_t payload_len) {
   return payload_len / kZstdMinBlockBytes * kZstdMaxBlockContent;
+}
+
+uint64_t MaxZstdPayloadSize(uint64_t block_size) { return ZSTD_COMPRESSBOUND(block_size); }
+
+Status CheckFrameTime(int64_t prev_us, uint64_t delta_us, int64_t* out) {
+  // prev_us is in range (a verified base time or an earlier frame), so the
+  // room above it fits in a uint64_t and the sum cannot overflow.
+  const uint64_t room = static_cast<uint64_t>(kMaxTimestampUs) - static_cast<uint64_t>(prev_us);
+  if (prev_us < kMinTimestampUs || prev_us > kMaxTimestampUs || delta_us > room) {
+    return Status::Corruption(fmt::format("delta {} us takes the time past 9999-12-31T23:59:59.999999Z (valid: "
+                                          "deltas up to {} us here)",
+                                          delta_us, prev_us > kMaxTimestampUs ? 0 : room));
+  }
+  *out = prev_us + static_cast<int64_t>(delta_us);
+  return Status::Ok();
 }
 
 ZstdBlockDecompressor::~ZstdBlockDecompressor() { ZSTD_freeDCtx(dctx_); }

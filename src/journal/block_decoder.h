@@ -45,6 +45,9 @@ inline constexpr size_t kMinFrameRecordSize = 6;
 //    to the trailer, not up to the table, because lplex's writer can let
 //    the table cover the last frame(s) of a block (spec journal.md §2.3a);
 //    such blocks are valid and their covered frames end the block early.
+//  - BaseTime lies in [kMinTimestampUs, kMaxTimestampUs] (years 0001..9999).
+//    (A BaseSeq so large that a later frame's seq would wrap is left to the
+//    reader, which ends the block at that frame.)
 // `index` and `offset` (the block's file offset) only go into messages.
 Status VerifyBlock(std::span<const uint8_t> block, uint8_t version, uint64_t index, uint64_t offset,
                    BlockLayout* out);
@@ -55,6 +58,17 @@ Status VerifyBlock(std::span<const uint8_t> block, uint8_t version, uint64_t ind
 // buffer is allocated, so a tiny file cannot make the reader allocate a
 // block of the largest size (kMaxBlockSize, 16 MiB).
 uint64_t MaxZstdContentSize(uint64_t payload_len);
+
+// The largest payload zstd produces for `block_size` input bytes
+// (ZSTD_COMPRESSBOUND). A stored length above it cannot be a block's.
+uint64_t MaxZstdPayloadSize(uint64_t block_size);
+
+// The time of a frame whose delta is `delta_us` after a frame (or base
+// time) at `prev_us`: sets *out to the sum and returns OK when it stays at
+// or below kMaxTimestampUs; Corruption naming the delta and the largest one
+// allowed otherwise. Deltas are unsigned, so a frame is never earlier than
+// the one before it; the check keeps the sum from overflowing.
+Status CheckFrameTime(int64_t prev_us, uint64_t delta_us, int64_t* out);
 
 // Decodes zstd payloads into caller buffers. Holds one decompression context
 // for its lifetime (created on first use). Not thread-safe.

@@ -48,6 +48,16 @@ inline constexpr uint32_t kMinBlockSize = 4096;
 inline constexpr uint32_t kMaxBlockSize = 16u << 20;  // 16 MiB
 inline constexpr uint32_t kDefaultBlockSize = 262144;
 
+// The range of timestamps a journal may hold: RFC 3339's years 0001..9999,
+// 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z. A block whose base
+// time, or a frame whose time (base time plus deltas), falls outside it is
+// corrupt: it could not be printed as RFC 3339, and the checked arithmetic
+// that keeps the reader free of signed overflow relies on it.
+inline constexpr int64_t kMinTimestampUs = -62135596800LL * 1000000;
+inline constexpr int64_t kMaxTimestampUs = 253402300799LL * 1000000 + 999999;
+// "0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z", for messages.
+inline constexpr std::string_view kTimestampRange = "0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z";
+
 // Largest payload one frame record may carry (a fast-packet can reach 223
 // bytes on the wire; the format allows any length up to this).
 inline constexpr size_t kMaxFrameDataLen = 1785;

@@ -87,9 +87,29 @@ class JournalReader::Impl {
   // disagreement is returned as Corruption naming the entry.
   Status ReadIndexedBlocks(const std::vector<uint64_t>& offsets, uint64_t table_start, std::vector<BlockRef>* out);
   // Walks the outer headers from offset 16 and stops at the first one that is
-  // empty or whose block would run past `limit`. Returns where it stopped
-  // (== limit when whole blocks fill [16, limit)). Only I/O errors fail.
-  Result<uint64_t> ScanBlocks(uint64_t limit, std::vector<BlockRef>* out);
+  // empty, whose block would run past `limit`, or that is where the block
+  // index of the blocks found so far starts (its first entries are their
+  // offsets: an index whose footer is damaged, or data appended after a
+  // closed file); *at_index says whether that last case stopped it. Returns
+  // where it stopped (== limit when whole blocks fill [16, limit)). Only I/O
+  // errors fail.
+  Result<uint64_t> ScanBlocks(uint64_t limit, std::vector<BlockRef>* out, bool* at_index);
+  // True when the bytes at `off` start with the offsets of `blocks` (the
+  // first few of them), as a block index of those blocks does.
+  Result<bool> IndexStartsAt(uint64_t off, const std::vector<BlockRef>& blocks);
+  // Where in [from, end) an index of `blocks` starts, or nullopt (also when
+  // `blocks` is empty or the range is too large to search).
+  Result<std::optional<uint64_t>> FindIndex(uint64_t from, uint64_t end, const std::vector<BlockRef>& blocks);
+  // True when the bytes [at, end) after the last whole block can be the
+  // start of a real block cut off by the end of the file: they begin with a
+  // plausible outer header (or uncompressed block start) whose block runs
+  // past `end`, or they are too long to be anything but blocks. See
+  // ReportTail.
+  Result<bool> LooksLikeCutBlock(uint64_t at, uint64_t end);
+  // Reports the bytes [at, end) after the last whole block of a file without
+  // a usable footer: frames lost when they can be a cut-off block, a warning
+  // (0 bytes lost) when they cannot be a block (the index, or trailing data).
+  Status ReportTail(uint64_t at, uint64_t end, bool at_index);
   // Tells the reporter, if any.
   void Report(uint64_t dropped_bytes, std::string what);
 
@@ -156,9 +176,7 @@ Status JournalReader::Impl::LocateBlocks() {
     block_count_ = body / header_.block_size;
     if (const uint64_t tail = body % header_.block_size; tail != 0) {
       const uint64_t at = kFileHeaderSize + block_count_ * header_.block_size;
-      Report(tail, fmt::format("{} bytes at file offset {} are not a whole block of {} bytes (block {} is cut off: "
-                               "the file was truncated, or is still being written)",
-                               tail, at, header_.block_size, block_count_));
+      return ReportTail(at, file_size_, false);
     }
     return Status::Ok();
   }
@@ -167,15 +185,11 @@ Status JournalReader::Impl::LocateBlocks() {
   Status index = ReadIndex(&offsets, &table_start);
   if (index.IsNotFound()) {
     // No footer: a file cut off by a crash, or still being written.
-    Result<uint64_t> stop = ScanBlocks(file_size_, &blocks_);
+    bool at_index = false;
+    Result<uint64_t> stop = ScanBlocks(file_size_, &blocks_, &at_index);
     if (!stop.ok()) return stop.status().WithContext(fmt::format("{}: scan compressed blocks", name_));
     block_count_ = blocks_.size();
-    if (*stop < file_size_) {
-      Report(file_size_ - *stop,
-             fmt::format("{} bytes at file offset {} after the last whole block are not a whole block (block {} is "
-                         "cut off or its outer header is damaged; the file has no block index)",
-                         file_size_ - *stop, *stop, block_count_));
-    }
+    if (*stop < file_size_) return ReportTail(*stop, file_size_, at_index);
     return Status::Ok();
   }
   std::vector<BlockRef> indexed;
@@ -189,9 +203,10 @@ Status JournalReader::Impl::LocateBlocks() {
   // The index is there but disagrees with the blocks. Whichever of the two
   // accounts for every byte up to the index table wins.
   std::vector<BlockRef> scanned;
-  Result<uint64_t> stop = ScanBlocks(table_start, &scanned);
+  bool at_index = false;
+  Result<uint64_t> stop = ScanBlocks(table_start, &scanned, &at_index);
   if (!stop.ok()) return stop.status().WithContext(fmt::format("{}: scan compressed blocks", name_));
-  if (*stop != table_start && indexed.size() == offsets.size() && !offsets.empty()) {
+  if (*stop != table_start && !at_index && indexed.size() == offsets.size() && !offsets.empty()) {
     // The scan is derailed too, so an outer header's lengths are what is
     // damaged, not the index: keep the index, whose offsets bound every
     // block; the damaged block fails when it is loaded.
@@ -203,6 +218,11 @@ Status JournalReader::Impl::LocateBlocks() {
   blocks_ = std::move(scanned);
   block_count_ = blocks_.size();
   Report(0, fmt::format("block index damaged: {}; blocks located by forward scan", index.message()));
+  if (at_index) {
+    // The scan met the real index table before where the footer's count put
+    // it (the count is damaged): every block was found.
+    return Status::Ok();
+  }
   if (*stop < table_start) {
     Report(table_start - *stop,
            fmt::format("{} bytes at file offset {} before the block index are not a whole block (block {} is "
@@ -241,8 +261,16 @@ Status JournalReader::Impl::ReadIndex(std::vector<uint64_t>* offsets, uint64_t* 
                                             off, kFileHeaderSize));
     }
     if (off >= *table_start || (i > 0 && off <= prev)) {
-      return Status::Corruption(fmt::format("index entry {} has offset {} (valid: above {} and below {})", i, off,
-                                            prev, *table_start));
+      // Entry i must lie in (prev, table_start); entry 0 is 16.
+      const uint64_t lowest = i == 0 ? kFileHeaderSize : prev + 1;
+      if (lowest >= *table_start) {
+        return Status::Corruption(fmt::format("index entry {} has offset {}, but the index table of {} entries "
+                                              "starts at offset {}, leaving no room for block {}",
+                                              i, off, count, *table_start, i));
+      }
+      return Status::Corruption(fmt::format("index entry {} has offset {} (valid: {}..{}, after entry {} and "
+                                            "before the index table)",
+                                            i, off, lowest, *table_start - 1, i - 1));
     }
     prev = off;
     (*offsets)[i] = off;
@@ -295,15 +323,25 @@ Status JournalReader::Impl::ReadIndexedBlocks(const std::vector<uint64_t>& offse
   return first_mismatch;
 }
 
-Result<uint64_t> JournalReader::Impl::ScanBlocks(uint64_t limit, std::vector<BlockRef>* out) {
+Result<uint64_t> JournalReader::Impl::ScanBlocks(uint64_t limit, std::vector<BlockRef>* out, bool* at_index) {
   const size_t hlen = outer_header_len();
   const bool dict = header_.compression == Compression::kZstdDict;
   const size_t lens_at = header_.version == kVersion1 ? 8 : 16;
   uint64_t off = kFileHeaderSize;
   uint8_t h[kDictHeaderLenV2];
+  *at_index = false;
   while (off <= limit && limit - off >= hlen) {
     LPLEX_ASSIGN_OR_RETURN(const size_t got, file_->Read(off, hlen, h));
     if (got != hlen) break;  // the file shrank under us; keep what we have
+    // An index's first entry (16) read as a base time; only then compare
+    // more, so the scan stays one read per block.
+    if (!out->empty() && le::Load64(h) == kFileHeaderSize) {
+      LPLEX_ASSIGN_OR_RETURN(const bool index_here, IndexStartsAt(off, *out));
+      if (index_here) {
+        *at_index = true;
+        break;
+      }
+    }
     const uint32_t dict_len = dict ? le::Load32(h + lens_at) : 0;
     const uint32_t comp_len = le::Load32(h + lens_at + (dict ? 4 : 0));
     if (comp_len == 0 && dict_len == 0) break;
@@ -317,6 +355,126 @@ Result<uint64_t> JournalReader::Impl::ScanBlocks(uint64_t limit, std::vector<Blo
     off += hlen + body;
   }
   return off;
+}
+
+Result<bool> JournalReader::Impl::IndexStartsAt(uint64_t off, const std::vector<BlockRef>& blocks) {
+  constexpr size_t kCompared = 16;  // entries; enough to tell an index from a block header
+  const size_t n = std::min(blocks.size(), kCompared);
+  if (n == 0 || off > file_size_ || file_size_ - off < 8 * n) return false;
+  std::array<uint8_t, 8 * kCompared> buf;
+  LPLEX_ASSIGN_OR_RETURN(const size_t got, file_->Read(off, 8 * n, buf.data()));
+  if (got != 8 * n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (le::Load64(buf.data() + 8 * i) != blocks[i].offset) return false;
+  }
+  return true;
+}
+
+Result<std::optional<uint64_t>> JournalReader::Impl::FindIndex(uint64_t from, uint64_t end,
+                                                               const std::vector<BlockRef>& blocks) {
+  constexpr uint64_t kMaxSearch = 64u << 20;  // bytes; a tail this long is blocks, not an index
+  if (blocks.empty() || end <= from || end - from > kMaxSearch) return std::optional<uint64_t>();
+  std::vector<uint8_t> tail(static_cast<size_t>(end - from));
+  LPLEX_RETURN_IF_ERROR(ReadExact(*file_, from, tail.size(), tail.data(), "trailing data"));
+  std::array<uint8_t, 16> first;  // entries 0 and 1 (or entry 0 and the count 1)
+  le::Store64(first.data(), blocks[0].offset);
+  const size_t want = blocks.size() > 1 ? 16 : 8;
+  if (blocks.size() > 1) le::Store64(first.data() + 8, blocks[1].offset);
+  for (auto it = tail.begin();;) {
+    it = std::search(it, tail.end(), first.begin(), first.begin() + static_cast<ptrdiff_t>(want));
+    if (it == tail.end()) return std::optional<uint64_t>();
+    const uint64_t at = from + static_cast<uint64_t>(it - tail.begin());
+    LPLEX_ASSIGN_OR_RETURN(const bool index_here, IndexStartsAt(at, blocks));
+    if (index_here) return std::optional<uint64_t>(at);
+    ++it;
+  }
+}
+
+Result<bool> JournalReader::Impl::LooksLikeCutBlock(uint64_t at, uint64_t end) {
+  const uint64_t len = end - at;
+  uint8_t h[kDictHeaderLenV2] = {};
+  const size_t hlen = compressed() ? outer_header_len() : BlockDataOffset(header_.version);
+  const size_t have = static_cast<size_t>(std::min<uint64_t>(len, hlen));
+  LPLEX_RETURN_IF_ERROR(ReadExact(*file_, at, have, h, "trailing data"));
+  // Every field that is there must be one a writer could have written. With
+  // too few bytes to judge, assume a block was cut off: losing frames
+  // silently is worse than a false alarm.
+  const uint64_t max_payload = MaxZstdPayloadSize(header_.block_size);
+  // Longer than the largest stored block (a damaged outer header stopped
+  // the scan of a file without an index): there must be blocks in there.
+  if (compressed() && len >= hlen + uint64_t{header_.block_size} + max_payload) return true;
+  if (have >= 8) {
+    const int64_t base_time = static_cast<int64_t>(le::Load64(h));
+    if (base_time < kMinTimestampUs || base_time > kMaxTimestampUs) return false;
+  }
+  if (!compressed()) return true;  // shorter than a block by construction
+  if (have < hlen) return true;
+  const bool dict = header_.compression == Compression::kZstdDict;
+  const size_t lens_at = header_.version == kVersion1 ? 8 : 16;
+  const uint32_t dict_len = dict ? le::Load32(h + lens_at) : 0;
+  const uint32_t comp_len = le::Load32(h + lens_at + (dict ? 4 : 0));
+  if (comp_len == 0 || comp_len > max_payload || dict_len > header_.block_size) return false;
+  if (MaxZstdContentSize(comp_len) < header_.block_size) return false;
+  return hlen + uint64_t{dict_len} + comp_len > len;  // runs past the end: cut off
+}
+
+Status JournalReader::Impl::ReportTail(uint64_t at, uint64_t end, bool at_index) {
+  const uint64_t n = block_count_;
+  std::optional<uint64_t> index_at;
+  if (at_index) {
+    index_at = at;
+  } else if (compressed()) {
+    LPLEX_ASSIGN_OR_RETURN(index_at, FindIndex(at, end, blocks_));
+  }
+  if (index_at) {
+    // Blocks before the index that the scan could not step over are lost.
+    if (*index_at > at) {
+      Report(*index_at - at, fmt::format("{} bytes at file offset {} before the block index are not a whole block "
+                                         "(block {} is cut off or its outer header is damaged)",
+                                         *index_at - at, at, n));
+    }
+    // An intact index with bytes after it: something was appended to a
+    // closed file.
+    const uint64_t footer_at = *index_at + 8 * n;
+    uint8_t footer[kIndexFooterLen];
+    if (footer_at <= end && end - footer_at > kIndexFooterLen &&
+        ReadExact(*file_, footer_at, kIndexFooterLen, footer, "index footer").ok() && le::Load32(footer) == n &&
+        std::memcmp(footer + 4, kIndexMagic, 4) == 0) {
+      const uint64_t extra_at = footer_at + kIndexFooterLen;
+      Report(0, fmt::format("{} bytes of trailing data at file offset {} that are not a block (after the intact "
+                            "block index at file offset {}: data appended to a closed file)",
+                            end - extra_at, extra_at, *index_at));
+      return Status::Ok();
+    }
+    Report(0, fmt::format("{} bytes of trailing data at file offset {} that are not a block (a damaged index?: they "
+                          "start with the offsets of the {} blocks before them, but do not end in a valid footer)",
+                          end - *index_at, *index_at, n));
+    return Status::Ok();
+  }
+  const uint64_t len = end - at;
+  if (compressed() && n > 0 && len == 8 * n + kIndexFooterLen) {
+    Report(0, fmt::format("{} bytes of trailing data at file offset {} that are not a block (a damaged index?: the "
+                          "size of the block index of the {} blocks before them)",
+                          len, at, n));
+    return Status::Ok();
+  }
+  LPLEX_ASSIGN_OR_RETURN(const bool cut, LooksLikeCutBlock(at, end));
+  if (!cut) {
+    Report(0, fmt::format("{} bytes of trailing data at file offset {} that are not a block (a damaged index?: they "
+                          "do not start with a plausible block header)",
+                          len, at));
+    return Status::Ok();
+  }
+  if (compressed()) {
+    Report(len, fmt::format("{} bytes at file offset {} after the last whole block are not a whole block (block {} "
+                            "is cut off or its outer header is damaged; the file has no block index)",
+                            len, at, n));
+  } else {
+    Report(len, fmt::format("{} bytes at file offset {} are not a whole block of {} bytes (block {} is cut off: the "
+                            "file was truncated, or is still being written)",
+                            len, at, header_.block_size, n));
+  }
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------
@@ -440,28 +598,38 @@ bool JournalReader::Impl::Next() {
     if (next_frame_ < block_frames_) {
       FrameRecord rec;
       const size_t used = DecodeFrameRecord(cursor_, frames_end_, &rec);
-      if (used == 0) {
+      int64_t time_us = prev_time_us_;
+      Status bad_time;
+      if (used != 0 && next_frame_ > 0) bad_time = CheckFrameTime(prev_time_us_, rec.delta_us, &time_us);
+      // Frame i carries seq BaseSeq + i, which must not wrap past 2^64-1.
+      const bool v2 = header_.version != kVersion1;
+      if (used != 0 && bad_time.ok() && v2 && layout_.base_seq > UINT64_MAX - next_frame_) {
+        bad_time = Status::Corruption(fmt::format("its seq would wrap past 2^64-1 (base seq {} + frame {})",
+                                                  layout_.base_seq, next_frame_));
+      }
+      if (used == 0 || !bad_time.ok()) {
         // The CRC was good, so the writer produced this; the rest of the block is unreadable.
         ++truncated_;
         const uint64_t at = static_cast<uint64_t>(cursor_ - block_.get());
+        const std::string why =
+            used == 0 ? fmt::format("is cut off or malformed (bad varint, or it runs into the device table at block "
+                                    "offset {})",
+                                    layout_.device_table_offset)
+                      : fmt::format("is malformed: {}", bad_time.message());
         Report(static_cast<uint64_t>(frames_end_ - cursor_),
-               fmt::format("block {} at file offset {}: frame record {} of {} (block offset {}) is cut off or "
-                           "malformed (bad varint, or it runs into the device table at block offset {}); the "
-                           "block's last {} frames are skipped",
-                           pos_, BlockOffset(static_cast<uint64_t>(pos_)), next_frame_, block_frames_, at,
-                           layout_.device_table_offset, block_frames_ - next_frame_));
+               fmt::format("block {} at file offset {}: frame record {} of {} (block offset {}) {}; the block's "
+                           "last {} frames are skipped",
+                           pos_, BlockOffset(static_cast<uint64_t>(pos_)), next_frame_, block_frames_, at, why,
+                           block_frames_ - next_frame_));
         block_frames_ = 0;
         continue;
       }
       cursor_ += used;
-      if (next_frame_ > 0) {
-        // Unsigned add: a corrupt delta wraps instead of being undefined.
-        prev_time_us_ = static_cast<int64_t>(static_cast<uint64_t>(prev_time_us_) + rec.delta_us);
-      }
+      prev_time_us_ = time_us;
       frame_.timestamp_us = prev_time_us_;
       frame_.can_id = rec.can_id & kCanIdMask;
       frame_.header = can::ParseCanId(frame_.can_id);
-      frame_.seq = header_.version == kVersion1 ? 0 : layout_.base_seq + next_frame_;
+      frame_.seq = v2 ? layout_.base_seq + next_frame_ : 0;
       frame_.data = rec.data;
       frame_index_ = next_frame_++;
       return true;

@@ -20,11 +20,16 @@
 //  - damage the reader steps over without stopping goes to the Reporter
 //    given at Open (when there is one), once per occurrence:
 //      * a damaged index (the blocks were located by a forward scan);
-//      * bytes after the last whole block that are not a whole block (a file
-//        cut off by a crash, or still being written);
-//      * a frame record that is malformed inside a block whose CRC is good:
-//        the rest of that block is unreadable and skipped (also counted in
-//        truncated_blocks());
+//      * bytes after the last whole block that are not a whole block: a
+//        block cut off by a crash or still being written (its bytes are
+//        lost), or, with 0 bytes lost, trailing data that cannot be a block
+//        (the index with a damaged footer, data appended after the index,
+//        bytes of the index's size or without a plausible block header;
+//        the rule is in docs/format.md, "Bytes after the last whole block");
+//      * a frame record that is malformed inside a block whose CRC is good,
+//        or whose time would leave years 0001..9999 or whose seq would wrap
+//        past 2^64-1: the rest of that block is unreadable and skipped (also
+//        counted in truncated_blocks());
 //      * an outer header whose base time / base seq differ from the block's
 //        own (CRC-protected) values, which are then used.
 //

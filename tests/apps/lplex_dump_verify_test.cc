@@ -15,6 +15,7 @@
 #include "core/endian.h"
 #include "core/time.h"
 #include "journal/format.h"
+#include "journal/journal_test_util.h"
 #include "journal/reader.h"
 #include "support/capture_output.h"
 #include "support/temp_dir.h"
@@ -244,6 +245,188 @@ TEST(LplexDumpVerify, DumpMergesFilesByTimestamp) {
   EXPECT_EQ(both.out, expected);
   EXPECT_EQ(both.out.substr(0, 2 * lines[0].size()), lines[0] + lines[0]) << "a tie: file order";
 }
+
+
+// ---------------------------------------------------------------------------
+// Newcomer retest (issue 6): the read side.
+
+namespace retest {
+
+Captured DumpArgs(const std::vector<std::string>& paths, bool json = true) {
+  return Capture([&](std::FILE* out, std::FILE* err) { return RunDump({paths, json}, out, err); });
+}
+
+// `lplex dump F F` printed every frame twice.
+TEST(LplexDumpVerify, DumpReadsFileGivenTwiceOnce) {
+  TempDir dir;
+  const std::string file = ImportCan01(dir, "zstd", 65536);
+  const Captured once = Dump(file);
+  const Captured twice = DumpArgs({file, file});
+  EXPECT_EQ(twice.rc, 0) << twice.err;
+  EXPECT_EQ(twice.out, once.out);
+  EXPECT_TRUE(Has(twice.err, "lplex dump: " + file + ": given more than once; read once")) << twice.err;
+}
+
+// `lplex dump DIR DIR/F`: the same file by another name.
+TEST(LplexDumpVerify, DumpReadsDirAndFileInsideItOnce) {
+  TempDir dir;
+  const std::string file = ImportCan01(dir, "zstd", 65536);
+  const Captured once = Dump(file);
+  const Captured both = DumpArgs({dir.path(), dir.path() + "//" + fs::path(file).filename().string()});
+  EXPECT_EQ(both.rc, 0) << both.err;
+  EXPECT_EQ(Lines(both.out), Lines(once.out));
+  EXPECT_EQ(std::count(both.err.begin(), both.err.end(), '\n'), 1) << both.err;
+  auto ver = Capture([&](std::FILE* out, std::FILE* err) { return RunVerify({dir.path(), file}, out, err); });
+  EXPECT_EQ(ver.rc, 0) << ver.out << ver.err;
+  EXPECT_EQ(Lines(ver.out), 1) << "one OK line, no \"2 files\" summary:\n" << ver.out;
+  EXPECT_TRUE(Has(ver.err, "lplex verify: " + file + ": given more than once; read once")) << ver.err;
+}
+
+// Runs fn with stdout on /dev/full (every write fails with ENOSPC).
+template <typename Fn>
+Captured OnFullDisk(Fn fn) {
+  std::FILE* full = std::fopen("/dev/full", "w");
+  EXPECT_NE(full, nullptr);
+  std::FILE* err = std::tmpfile();
+  const int rc = fn(full, err);
+  std::fclose(full);
+  return {rc, "", lplex::testing::SlurpAndClose(err)};
+}
+
+// `lplex dump DIR > /dev/full` exited 0 without a word.
+TEST(LplexDumpVerify, DumpReportsWriteErrorOnFullDisk) {
+  TempDir dir;
+  const std::string file = ImportCan01(dir, "zstd", 65536);
+  for (bool json : {false, true}) {
+    auto r = OnFullDisk([&](std::FILE* out, std::FILE* err) { return RunDump({{dir.path()}, json}, out, err); });
+    EXPECT_EQ(r.rc, 1) << json;
+    EXPECT_EQ(r.err, "lplex dump: writing output: No space left on device\n") << json;
+  }
+}
+
+TEST(LplexDumpVerify, VerifyAndInspectReportWriteErrorOnFullDisk) {
+  TempDir dir;
+  const std::string file = ImportCan01(dir, "zstd", 65536);
+  auto v = OnFullDisk([&](std::FILE* out, std::FILE* err) { return RunVerify({file}, out, err); });
+  EXPECT_EQ(v.rc, 1);
+  EXPECT_EQ(v.err, "lplex verify: writing output: No space left on device\n");
+  auto i = OnFullDisk([&](std::FILE* out, std::FILE* err) { return RunInspect(file, out, err); });
+  EXPECT_EQ(i.rc, 1);
+  EXPECT_EQ(i.err, "lplex inspect: writing output: No space left on device\n");
+}
+
+// Bit 4 of the byte at size-3 (inside "LPJI"): dump printed every frame but
+// called the 600-byte index a cut-off block and exited 1.
+TEST(LplexDumpVerify, DumpDamagedIndexMagicLosesNoFrameAndExitsZero) {
+  TempDir dir;
+  const std::string file = ImportCan01(dir, "zstd", 8192);
+  const Captured clean = Dump(file);
+  std::vector<uint8_t> b = ReadBytes(file);
+  const size_t index_len = ReadIndex(b).offsets.size() * 8 + 8;
+  b[b.size() - 3] ^= 0x10;
+  WriteBytes(file, b);
+  auto dump = Dump(file);
+  EXPECT_EQ(dump.rc, 0) << dump.err;
+  EXPECT_EQ(dump.out, clean.out);
+  EXPECT_TRUE(Has(dump.err, "lplex dump: warning: " + file + ": " + std::to_string(index_len) +
+                                " bytes of trailing data at file offset " + std::to_string(b.size() - index_len) +
+                                " that are not a block (a damaged index?"))
+      << dump.err;
+  EXPECT_FALSE(Has(dump.err, "output incomplete")) << dump.err;
+  auto ver = Verify(file);
+  EXPECT_EQ(ver.rc, 1) << ver.out;
+  EXPECT_TRUE(Has(ver.out, "FAIL (1 problem; " + std::to_string(Lines(clean.out)) + " frames readable)")) << ver.out;
+  EXPECT_TRUE(Has(ver.out, "problem: " + std::to_string(index_len) + " bytes of trailing data")) << ver.out;
+}
+
+// Data appended after a closed file: every frame, exit 0, a warning.
+TEST(LplexDumpVerify, DumpGarbageAfterClosedFileLosesNoFrameAndExitsZero) {
+  TempDir dir;
+  const std::string file = ImportCan01(dir, "zstd-dict", 8192);
+  const Captured clean = Dump(file);
+  std::vector<uint8_t> b = ReadBytes(file);
+  for (int i = 0; i < 2429; ++i) b.push_back(static_cast<uint8_t>(i * 151 + 3));
+  WriteBytes(file, b);
+  auto dump = Dump(file);
+  EXPECT_EQ(dump.rc, 0) << dump.err;
+  EXPECT_EQ(dump.out, clean.out);
+  EXPECT_TRUE(Has(dump.err, "2429 bytes of trailing data")) << dump.err;
+  EXPECT_EQ(Verify(file).rc, 1);
+}
+
+// `lplex inspect: X: corruption: X: …`
+TEST(LplexDumpVerify, InspectNamesPathOnce) {
+  TempDir dir;
+  const std::string file = dir.path() + "/bad.lpj";
+  WriteBytes(file, std::vector<uint8_t>(64, 'x'));
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunInspect(file, out, err); });
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, "lplex inspect: " + file + ": not a journal file (bad magic)\n");
+}
+
+// The empty-directory message had the prefix "lplex:".
+TEST(LplexDumpVerify, EmptyDirectoryMessageNamesCommand) {
+  TempDir dir;
+  auto d = DumpArgs({dir.path()});
+  EXPECT_EQ(d.rc, 2);
+  EXPECT_TRUE(Has(d.err, "lplex dump: no .lpj files in " + dir.path() + "\n")) << d.err;
+  auto v = Capture([&](std::FILE* out, std::FILE* err) { return RunVerify({dir.path()}, out, err); });
+  EXPECT_EQ(v.rc, 2);
+  EXPECT_TRUE(Has(v.err, "lplex verify: no .lpj files in " + dir.path() + "\n")) << v.err;
+}
+
+// Text dump printed "12:00:29.67544Z" next to "12:00:29.675428Z"; the JSON
+// form keeps Go's RFC3339Nano (trailing zeros dropped).
+TEST(LplexDumpVerify, DumpTextPrintsSixFractionDigits) {
+  TempDir dir;
+  const std::string file = ImportCan01(dir, "zstd", 65536);
+  auto text = DumpArgs({file}, false);
+  ASSERT_EQ(text.rc, 0);
+  size_t lines = 0;
+  for (size_t at = 0; at < text.out.size(); at = text.out.find('\n', at) + 1) {
+    // "YYYY-MM-DDTHH:MM:SS.ffffffZ " is 28 characters.
+    ASSERT_EQ(text.out.compare(at + 19, 1, "."), 0) << text.out.substr(at, 40);
+    ASSERT_EQ(text.out.compare(at + 26, 2, "Z "), 0) << text.out.substr(at, 40);
+    ++lines;
+  }
+  EXPECT_EQ(lines, static_cast<size_t>(Lines(text.out)));
+  EXPECT_TRUE(Has(text.out, "0Z seq=")) << "some time ends in a zero digit";
+  auto json = DumpArgs({file}, true);
+  EXPECT_FALSE(Has(json.out, "0Z\"")) << "JSON keeps RFC3339Nano";
+}
+
+// A device with long strings pushed "from block" out of its column.
+TEST(LplexDumpVerify, InspectFromBlockColumnStaysAlignedForLongDeviceStrings) {
+  using namespace journal::testutil;  // NOLINT: test vectors
+  VectorJournal j(2, 4096, journal::Compression::kNone);
+  VectorBlock blk;
+  blk.base_time_us = 1'700'000'000'000'000;
+  blk.frames = VectorFrames(0, 3, 1);
+  blk.devices = {VectorDevice(1, 0x1111, 0, 10, "short"),
+                 VectorDevice(2, 0x2222, 0, 11, std::string(60, 'M'))};
+  blk.devices[1].software_version = std::string(40, 'S');
+  blk.devices[1].model_serial = std::string(30, 'N');
+  j.AddBlock(blk);
+  TempDir dir;
+  const std::string file = dir.path() + "/dev.lpj";
+  WriteBytes(file, j.bytes());
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunInspect(file, out, err); });
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  const size_t head = r.out.find(" src NAME");
+  ASSERT_NE(head, std::string::npos) << r.out;
+  std::vector<std::string> rows;
+  for (size_t at = head; at < r.out.size() && r.out[at] != '\n';) {
+    const size_t end = r.out.find('\n', at);
+    rows.push_back(r.out.substr(at, end - at));
+    at = end + 1;
+  }
+  ASSERT_EQ(rows.size(), 3u) << r.out;
+  // "from block" is right-aligned: every row ends in the same column.
+  EXPECT_EQ(rows[1].size(), rows[0].size()) << r.out;
+  EXPECT_EQ(rows[2].size(), rows[0].size()) << r.out;
+}
+
+}  // namespace retest
 
 }  // namespace
 }  // namespace lplex::cli
