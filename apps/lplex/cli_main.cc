@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -38,6 +39,14 @@ class NumericOptions {
     e.option = cmd->add_option(std::string(range.flag), e.text, fmt::format("{} (valid: {})", help, range.Describe()))
                    ->type_name("INT")
                    ->default_str(std::to_string(*value));
+  }
+
+  // The valid range of a numeric flag of `cmd` ("" when `flag` is none), for messages.
+  std::string Valid(const CLI::App* cmd, const std::string& flag) const {
+    for (const Entry& e : entries_) {
+      if (e.command == cmd && e.range.flag == flag) return e.range.Describe();
+    }
+    return "";
   }
 
   // Converts every numeric flag given to `cmd`; the first bad one is the error.
@@ -96,16 +105,24 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
   import->add_option("--out", imp.out_dir, "Directory to write journal files to")->required();
   import->add_option("--prefix", imp.prefix, "Journal file name prefix")->capture_default_str();
   numbers.Add(import, kBlockSizeFlag, &imp.block_size, "Uncompressed block size in bytes");
-  import->add_option("--compression", imp.compression, "none, zstd or zstd-dict")->capture_default_str();
+  import->add_option("--compression", imp.compression,
+                     "none, zstd or zstd-dict (zstd-dict exists to match Go lplex journals; on real captures it "
+                     "usually makes larger files than zstd)")
+      ->capture_default_str();
   numbers.Add(import, kZstdLevelFlag, &imp.zstd_level, "zstd level");
   import->add_option("--rotate-duration", imp.rotate_duration,
-                     "Start a new file after this much bus time (ISO 8601, e.g. PT1H)");
+                     fmt::format("Start a new file after this much bus time (ISO 8601, e.g. PT1H; valid: {}); "
+                                 "leave out for no time-based rotation",
+                                 kRotateDurationFlag.Describe()));
   numbers.Add(import, kRotateSizeFlag, &imp.rotate_size, "Start a new file after this many bytes, 0 for no limit");
   import->add_option("--base-time", imp.base_time,
                      "RFC 3339 time of the first frame, for captures without timestamps; the date for captures "
                      "with times of day only (Yacht Devices RAW)");
   numbers.Add(import, kFrameIntervalFlag, &imp.frame_interval_us,
               "Spacing of frames in captures without timestamps, in microseconds");
+  import->add_flag("--append", imp.append,
+                   "Import even when --out already holds journals named inside the captures' time span "
+                   "(frames imported before are stored again)");
 
   DumpOptions dump;
   auto* dump_cmd = app.add_subcommand("dump", "Print every readable frame of journals, one per line: each file in the order recorded, several files "
@@ -127,7 +144,7 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
   archive->add_option("--target", arch.target, "s3://bucket/prefix/ or file:///path");
   archive->add_option("--command", arch.command, "Archive script (argv + JSONL protocol, docs/retention.md)");
   archive->add_option("--instance-id", arch.instance_id, "Instance id for object keys and the script's stdin");
-  archive->add_option("--timeout", arch.timeout, "Give up on one archiver call after this long (ISO 8601)")
+  archive->add_option("--timeout", arch.timeout, "Give up on one archiver call after this long (ISO 8601, PT1S..P1D)")
       ->capture_default_str();
 
   RetentionOptions ret;
@@ -144,6 +161,9 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
   retention->add_option("--target", ret.target, "Archive before deleting: s3://bucket/prefix/ or file:///path");
   retention->add_option("--command", ret.command, "Archive before deleting, with this script");
   retention->add_option("--instance-id", ret.instance_id, "Instance id for archive keys");
+  retention->add_option("--timeout", ret.timeout,
+                        "With --target or --command: give up on one archiver call after this long (ISO 8601, "
+                        "PT1S..P1D; default PT5M)");
 
   std::vector<std::string> args = NormalizeGoStyleFlags(std::vector<std::string>(argv + 1, argv + argc), LongNames(app));
   if (args.empty()) {
@@ -163,6 +183,22 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
       return kUsageError;
     }
     prefix += " " + *named;
+    // Repeated and empty flags, named in our words rather than CLI11's.
+    const CLI::App* sub = app.get_subcommand(*named);
+    std::map<std::string, LongOption> options;
+    for (const CLI::Option* opt : sub->get_options()) {
+      for (const std::string& n : opt->get_lnames()) {
+        std::string valid = numbers.Valid(sub, "--" + n);
+        if (sub == import && n == "rotate-duration") valid = kRotateDurationFlag.Describe();
+        options[n] = {opt->get_expected_min() > 0, valid};  // switches expect no value
+      }
+    }
+    const std::string misuse = FindFlagMisuse(args, options);
+    if (!misuse.empty()) {
+      std::fprintf(err, "%s: %s\nRun '%s --help' for more information.\n", prefix.c_str(), misuse.c_str(),
+                   prefix.c_str());
+      return kUsageError;
+    }
   }
 
   std::reverse(args.begin(), args.end());  // CLI11 takes them reversed

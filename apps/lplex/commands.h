@@ -29,7 +29,15 @@ struct ImportOptions {
   std::string base_time;                 // RFC 3339; needed by captures without full timestamps
   int64_t frame_interval_us = 1000;      // spacing for captures without timestamps
   uint64_t first_seq = 1;
+  bool append = false;                   // import even when out_dir holds journals of the same time span
 };
+// Exit codes: 0 imported; 1 a data or I/O problem (unreadable or unrecognised
+// capture, no frame matched the format, most records malformed, a capture
+// breaking off mid-way, the journal not writable) — files written before it
+// are finished and the summary printed; 2 a usage error (bad flag value,
+// missing --base-time, --out already holding journals of the same time span
+// without --append), nothing written; 128+signal after SIGINT/SIGTERM, with
+// the open file finished and the summary printed.
 int RunImport(const ImportOptions& options, std::FILE* out, std::FILE* err);
 
 struct DumpOptions {
@@ -64,6 +72,7 @@ struct RetentionOptions {
   std::string target;
   std::string command;
   std::string instance_id;
+  std::string timeout;      // ISO 8601, one archiver call; "" = PT5M
 };
 int RunRetention(const RetentionOptions& options, std::FILE* out, std::FILE* err);
 

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <chrono>
+
+#include "core/duration.h"
 
 namespace lplex::cli {
 namespace {
@@ -13,6 +16,13 @@ bool InRange(const FlagRange& r, int64_t v) {
 }
 
 Status OutOfRange(const FlagRange& r, std::string_view as_typed) {
+  // A value inside min..max failed only the power-of-two rule: say that, not "out of range".
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(as_typed.data(), as_typed.data() + as_typed.size(), v);
+  if (r.power_of_two && ec == std::errc() && end == as_typed.data() + as_typed.size() && v >= r.min && v <= r.max) {
+    return Status::InvalidArgument(
+        fmt::format("{} {} is not a power of two (valid: {})", r.flag, as_typed, r.Describe()));
+  }
   return Status::InvalidArgument(fmt::format("{} {} out of range (valid: {})", r.flag, as_typed, r.Describe()));
 }
 
@@ -41,6 +51,26 @@ Result<int64_t> ParseFlagValue(const FlagRange& range, std::string_view text) {
 Status CheckFlagValue(const FlagRange& range, int64_t value) {
   if (!InRange(range, value)) return OutOfRange(range, std::to_string(value));
   return Status::Ok();
+}
+
+std::string DurationFlagRange::Describe() const {
+  return fmt::format("{}..{}", FormatIso8601Duration(std::chrono::seconds(min_seconds)),
+                     FormatIso8601Duration(std::chrono::seconds(max_seconds)));
+}
+
+Result<int64_t> ParseDurationFlagValue(const DurationFlagRange& range, std::string_view text) {
+  Result<std::chrono::seconds> d = ParseIso8601Duration(text);
+  if (!d.ok() && d.status().code() != Status::Code::kOutOfRange) {
+    return Status::InvalidArgument(fmt::format("{}: {}", range.flag, d.status().message()));
+  }
+  if (d.ok() && d->count() == 0 && range.min_seconds > 0) {
+    return Status::InvalidArgument(
+        fmt::format("{} {}: {} (valid: {})", range.flag, text, range.zero_means, range.Describe()));
+  }
+  if (!d.ok() || d->count() < range.min_seconds || d->count() > range.max_seconds) {
+    return Status::InvalidArgument(fmt::format("{} {} out of range (valid: {})", range.flag, text, range.Describe()));
+  }
+  return std::chrono::duration_cast<std::chrono::microseconds>(*d).count();
 }
 
 Status CheckFlagValue(const FlagRange& range, uint64_t value) {

@@ -43,11 +43,39 @@ inline constexpr FlagRange kFrameIntervalFlag{"--frame-interval-us", 0, int64_t{
 inline constexpr FlagRange kMaxSizeFlag{"--max-size", 0, int64_t{1} << 56};
 inline constexpr FlagRange kSoftPctFlag{"--soft-pct", 0, 99};
 
+// A duration flag (ISO 8601, whole seconds) and its valid range.
+struct DurationFlagRange {
+  std::string_view flag;
+  int64_t min_seconds = 0;
+  int64_t max_seconds = 0;
+  // Why zero is refused when min_seconds > 0, and what to do instead.
+  std::string_view zero_means;
+
+  // "PT1S..P3650D"
+  std::string Describe() const;
+};
+
+// lplex import. Ten years is far longer than any capture; the bound keeps the
+// value well inside int64 microseconds when added to a timestamp. Zero is
+// refused rather than read as "no rotation": leaving the flag out says that
+// (as retention refuses --max-age P0D).
+inline constexpr DurationFlagRange kRotateDurationFlag{
+    "--rotate-duration", 1, int64_t{3650} * 86400,
+    "zero is no rotation period; leave --rotate-duration out for no time-based rotation"};
+
+// Parses an ISO 8601 duration flag into microseconds inside `range`. Errors
+// (InvalidArgument) name the flag, the text as typed and the range:
+//   "--rotate-duration P99999999999D out of range (valid: PT1S..P3650D)"
+//   "--rotate-duration: invalid ISO 8601 duration \"1h\": must start with P (...)"
+Result<int64_t> ParseDurationFlagValue(const DurationFlagRange& range, std::string_view text);
+
 // Parses `text` as a decimal integer inside `range`. Errors (InvalidArgument)
 // name the flag, the text as typed and the range:
 //   "--block-size 2147483648 out of range (valid: 4096..16777216, a power of two)"
 //   "--rotate-size \"10M\" is not a whole number (valid: 0..4611686018427387904)"
-// A number too large for 64 bits is "out of range", like any other.
+// A number too large for 64 bits is "out of range", like any other; one
+// inside min..max that is not a power of two where one is required is
+//   "--block-size 4097 is not a power of two (valid: 4096..16777216, a power of two)".
 Result<int64_t> ParseFlagValue(const FlagRange& range, std::string_view text);
 
 // Checks a value that arrived already as a number (in-process callers of the

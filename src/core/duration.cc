@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <limits>
 
 namespace lplex {
 namespace {
@@ -10,6 +9,15 @@ namespace {
 Status Bad(std::string_view text, std::string_view why) {
   return Status::InvalidArgument(fmt::format(
       "invalid ISO 8601 duration \"{}\": {} (valid examples: PT30S, PT5M, PT1H30M, P1DT12H, P1W)", text, why));
+}
+
+// Every caller turns the result into int64 microseconds; a longer duration
+// would wrap around there (P99999999999D came out as ~80 million days), so it
+// is refused here, once, for all of them.
+Status TooLarge(std::string_view text) {
+  return Status::OutOfRange(fmt::format("ISO 8601 duration \"{}\" is too large (max {}, the most int64 "
+                                        "microseconds hold)",
+                                        text, FormatIso8601DurationParts(kMaxIso8601DurationSeconds, 0)));
 }
 
 }  // namespace
@@ -35,7 +43,7 @@ Result<std::chrono::seconds> ParseIso8601Duration(std::string_view text) {
     }
     int64_t n = 0;
     while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      if (n > (std::numeric_limits<int64_t>::max() / 10) - 10) return Bad(text, "number too large");
+      if (n > kMaxIso8601DurationSeconds) return TooLarge(text);  // any unit makes it larger still
       n = n * 10 + (text[i] - '0');
       ++i;
     }
@@ -67,7 +75,7 @@ Result<std::chrono::seconds> ParseIso8601Duration(std::string_view text) {
           return Bad(text, fmt::format("unknown time unit: {} (valid after T: H, M, S)", unit));
       }
     }
-    if (n > std::numeric_limits<int64_t>::max() / scale - total) return Bad(text, "duration too large");
+    if (n > (kMaxIso8601DurationSeconds - total) / scale) return TooLarge(text);
     total += n * scale;
     any = true;
   }

@@ -12,8 +12,16 @@
 
 namespace lplex {
 
+// The longest duration ParseIso8601Duration accepts: the most whole seconds
+// whose microseconds fit int64 (P106751991DT4H54S, about 292,000 years).
+inline constexpr int64_t kMaxIso8601DurationSeconds = INT64_MAX / 1'000'000;
+
 // Parses e.g. "PT5M", "P1DT12H", "P1W", "PT0S". The error message quotes the
-// input, says what is wrong with it, and shows valid examples.
+// input, says what is wrong with it, and shows valid examples
+// (InvalidArgument); a duration longer than kMaxIso8601DurationSeconds is
+// OutOfRange, "... is too large (max P106751991DT4H54S ...)", so callers may
+// convert any result to int64 microseconds without overflow. Callers with a
+// tighter range check it themselves and name their flag or key.
 Result<std::chrono::seconds> ParseIso8601Duration(std::string_view text);
 
 // FormatIso8601Duration for a whole number of seconds plus `millis`

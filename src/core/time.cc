@@ -137,7 +137,8 @@ std::string Rfc3339Seconds(int64_t us) {
 
 std::optional<int64_t> ParseRfc3339(std::string_view s) {
   CivilTime c{};
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+  // RFC 3339 §5.6 lets applications put a space between date and time.
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
       s[16] != ':') {
     return std::nullopt;
   }

@@ -45,7 +45,8 @@ void AppendRfc3339Nano(int64_t us, std::string* out);
 // RFC 3339 to the second in UTC: "2026-03-02T14:00:00Z".
 std::string Rfc3339Seconds(int64_t us);
 
-// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)" into µs.
+// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)" into µs. The T may be a
+// lowercase t or a space (RFC 3339 §5.6), the Z a lowercase z.
 std::optional<int64_t> ParseRfc3339(std::string_view s);
 
 }  // namespace lplex::timefmt

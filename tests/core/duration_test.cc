@@ -129,6 +129,25 @@ TEST(Duration, OverflowIsAnErrorNotAWrap) {
   }
 }
 
+TEST(Duration, DurationWhoseMicrosecondsOverflowInt64IsTooLarge) {
+  // Each of these parsed before but wrapped around (or went negative) once a
+  // caller turned it into int64 microseconds.
+  for (const std::string text : {"P99999999999D", "P106751992D", "P213503982D", "PT9223372036855S",
+                                 "P15250285W", "PT2562047789H"}) {
+    auto r = ParseIso8601Duration(text);
+    ASSERT_FALSE(r.ok()) << text << " was accepted as " << r->count() << " s";
+    EXPECT_EQ(r.status().code(), Status::Code::kOutOfRange) << text;
+    EXPECT_THAT(r.status().message(), HasSubstr("\"" + text + "\" is too large (max P106751991DT4H54S"));
+  }
+  // The largest accepted value converts to microseconds exactly.
+  auto max = ParseIso8601Duration("PT9223372036854S");
+  ASSERT_TRUE(max.ok()) << max.status().ToString();
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::microseconds>(*max).count(), 9223372036854000000);
+  EXPECT_EQ(max->count(), kMaxIso8601DurationSeconds);
+  EXPECT_TRUE(ParseIso8601Duration("P106751991DT4H54S").ok());
+  EXPECT_FALSE(ParseIso8601Duration("P106751991DT4H55S").ok());
+}
+
 TEST(Duration, FormatShortestForm) {
   EXPECT_EQ(FormatIso8601Duration(seconds(0)), "PT0S");
   EXPECT_EQ(FormatIso8601Duration(seconds(90)), "PT1M30S");

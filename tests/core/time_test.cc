@@ -239,6 +239,15 @@ TEST(TimeParseRfc3339, LowercaseTAndZAreAccepted) {
   EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02t14:00:00z"), std::optional<int64_t>(k20260302T14));
 }
 
+TEST(TimeParseRfc3339, SpaceBetweenDateAndTimeIsAccepted) {
+  // RFC 3339 §5.6: "applications ... may choose ... to use a space character".
+  EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02 14:00:00Z"), std::optional<int64_t>(k20260302T14));
+  EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02 16:00:00+02:00"), std::optional<int64_t>(k20260302T14));
+  // Any other separator is still refused.
+  EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02_14:00:00Z"), std::nullopt);
+  EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02  14:00:00Z"), std::nullopt);
+}
+
 TEST(TimeParseRfc3339, Fractions) {
   EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02T14:00:00.5Z"), std::optional<int64_t>(k20260302T14 + 500000));
   EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02T14:00:00.000001Z"), std::optional<int64_t>(k20260302T14 + 1));
@@ -271,7 +280,6 @@ TEST(TimeParseRfc3339, RejectsMalformed) {
   EXPECT_EQ(timefmt::ParseRfc3339(""), std::nullopt);
   EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02T14:00:00"), std::nullopt) << "no zone";
   EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02T14:00:00.Z"), std::nullopt) << "dot without digits";
-  EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02 14:00:00Z"), std::nullopt) << "space instead of T";
   EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02T14:00:00Zjunk"), std::nullopt) << "trailing text";
   EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02T14:00:00+0200"), std::nullopt) << "offset without colon";
   EXPECT_EQ(timefmt::ParseRfc3339("2026-03-02T14:00:00+2:00"), std::nullopt) << "one-digit offset hour";
