@@ -22,4 +22,13 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
 // A copy of `s` with AsciiToLower applied to each byte.
 std::string ToLower(std::string_view s);
 
+// `s` made safe to print as one piece of one line (a file name in a result
+// line, a log line): '\\' becomes "\\\\", '\n' "\\n", '\r' "\\r", '\t' "\\t",
+// every other C0 control and DEL "\\xNN", a C1 control (U+0080..U+009F)
+// "\\u00NN", and a byte that is not part of valid UTF-8 "\\xNN"; everything
+// else, valid UTF-8 included, is kept. So a crafted name can neither start a
+// new output line nor send a terminal escape, and two different names never
+// print the same way (the escaping is reversible).
+std::string EscapeForDisplay(std::string_view s);
+
 }  // namespace lplex

@@ -189,8 +189,17 @@ class Runner {
 
   void Wait(SteadyDeadline deadline) {
     bool wait_failed = false;
+    bool cancelled = false;
     while (OutputOpen() || !exited_) {
       const auto now = Clock::now();
+      if (!cancelled && o_.cancel != nullptr && o_.cancel->load(std::memory_order_relaxed)) {
+        // Ask the group to stop; what it still writes while it dies counts.
+        // A program that already exited (only an escaped descendant holds
+        // the pipes) is not waited for.
+        cancelled = true;
+        if (!exited_) ::kill(-pid_, SIGTERM);
+        deadline = std::min(deadline, exited_ ? now : now + Subprocess::kCancelGrace);
+      }
       if (now >= deadline) break;
       pollfd fds[4];
       int slot[3] = {-1, -1, -1};  // stdin, stdout, stderr
@@ -207,6 +216,9 @@ class Runner {
       if (pidfd_ >= 0) fds[nfds++] = {pidfd_, POLLIN, 0};
       auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
       wait_ms = std::min<decltype(wait_ms)>(wait_ms, pidfd_ < 0 && !exited_ ? 50 : 60000);
+      if (o_.cancel != nullptr && !cancelled) {
+        wait_ms = std::min<decltype(wait_ms)>(wait_ms, Subprocess::kCancelPollInterval.count());
+      }
       int pr = ::poll(fds, nfds, static_cast<int>(std::max<decltype(wait_ms)>(wait_ms, 1)));
       if (pr < 0 && errno != EINTR) {
         result_->wait_error = fmt::format("poll: {}", std::strerror(errno));
@@ -229,9 +241,10 @@ class Runner {
       result_->ending = SubprocessResult::Ending::kTimedOut;
       result_->signal = SIGKILL;
     }
+    if (cancelled) result_->ending = SubprocessResult::Ending::kCancelled;
     CloseFd(&stdin_fd_);
     // What the program wrote before it ended still counts.
-    if (result_->ending == SubprocessResult::Ending::kTimedOut || wait_failed) DrainAfterKill();
+    if (result_->ending == SubprocessResult::Ending::kTimedOut || wait_failed || cancelled) DrainAfterKill();
     for (OutputPipe& p : out_) {
       if (p.fd >= 0) p.Drain();
     }
@@ -335,6 +348,7 @@ std::string SubprocessResult::Describe() const {
       text = wait_error.empty() ? "still running at the deadline" : "killed after waiting failed (" + wait_error + ")";
       break;
     case Ending::kUnknown: text = "exit status unknown (SIGCHLD is ignored)"; break;
+    case Ending::kCancelled: text = "stopped: cancelled"; break;
   }
   if (output_cut) text += ", output cut at the deadline";
   return text;
@@ -352,6 +366,11 @@ Result<SubprocessResult> Subprocess::Run(const SubprocessOptions& o, SteadyDeadl
     return Status::InvalidArgument("subprocess: no program given (argv is empty)");
   }
   const std::string name = o.display_name.empty() ? o.argv[0] : o.display_name;
+  if (o.cancel != nullptr && o.cancel->load(std::memory_order_relaxed)) {
+    SubprocessResult not_started;
+    not_started.ending = SubprocessResult::Ending::kCancelled;
+    return not_started;
+  }
 
   Pipes pipes;
   const Stream modes[3] = {o.stdin_mode, o.stdout_mode, o.stderr_mode};

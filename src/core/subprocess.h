@@ -24,6 +24,12 @@
 //    reaped, and the pipes are read to their end.
 //  - The deadline passes first: the whole process group is SIGKILLed, the
 //    program reaped, and the output already in the pipes still delivered.
+//  - `cancel` reads true first (checked at least every kCancelPollInterval,
+//    e.g. a flag set by a SIGINT handler or by a server's shutdown): the
+//    whole process group gets SIGTERM, the program has kCancelGrace to exit
+//    (its output meanwhile is still delivered), then the group is SIGKILLed
+//    as at the deadline; the ending is kCancelled. A flag already true at the
+//    call starts nothing: the result is kCancelled at once.
 //  - A program that exited while a descendant that left its process group
 //    (setsid) still holds an output pipe open ends the run at the deadline
 //    with `output_cut` set: the exit status is known, later output is lost.
@@ -34,6 +40,7 @@
 // Run() is for one thread; the callbacks must not call back into it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -65,6 +72,10 @@ struct SubprocessOptions {
   std::function<void(std::string_view)> on_stdout;  // with kPipe; null: capture
   std::function<void(std::string_view)> on_stderr;  // with kPipe; null: capture
   size_t max_captured_bytes = size_t{1} << 20;      // per captured stream
+  // Not owned, may be null; must outlive Run(). When it reads true the run
+  // is stopped (see the top of this file). Only ever read, so it may be set
+  // from a signal handler (std::atomic<bool> is lock-free) or another thread.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // How a run ended.
@@ -74,6 +85,7 @@ struct SubprocessResult {
     kSignaled,  // killed by `signal` (not by us)
     kTimedOut,  // still running at the deadline (or when waiting failed); its group was SIGKILLed
     kUnknown,   // this process ignores SIGCHLD, so the kernel reaped it and the status is lost
+    kCancelled, // `cancel` was set: its group got SIGTERM, then SIGKILL (or it was never started)
   };
 
   Ending ending = Ending::kUnknown;
@@ -93,7 +105,7 @@ struct SubprocessResult {
   // Exited with status 0 (and nothing was cut off).
   bool ok() const { return ending == Ending::kExited && exit_code == 0 && !output_cut; }
   // "exit status 3", "killed by signal 9 (SIGKILL)", "still running at the deadline",
-  // "exit status unknown (SIGCHLD is ignored)"; ", output cut at the
+  // "exit status unknown (SIGCHLD is ignored)", "stopped: cancelled"; ", output cut at the
   // deadline" is appended when output_cut.
   std::string Describe() const;
 };
@@ -102,6 +114,11 @@ using SteadyDeadline = std::chrono::steady_clock::time_point;
 
 class Subprocess {
  public:
+  // How often `cancel` is looked at while the program runs.
+  static constexpr std::chrono::milliseconds kCancelPollInterval{20};
+  // How long a cancelled program has between SIGTERM and SIGKILL.
+  static constexpr std::chrono::milliseconds kCancelGrace{1000};
+
   // Runs the program until it has exited and its output is read, or until
   // `deadline` (see the top of this file). Errors are about starting only:
   // InvalidArgument for an empty argv, IOError when it cannot be started.

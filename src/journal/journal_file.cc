@@ -6,6 +6,7 @@
 
 #include "core/endian.h"
 #include "core/time.h"
+#include "journal/archived_marker.h"
 
 namespace lplex::journal {
 namespace {
@@ -19,6 +20,11 @@ Result<std::unique_ptr<JournalFile>> JournalFile::Create(
   for (int attempt = 0; attempt < kMaxNameAttempts; ++attempt) {
     std::string path =
         JoinPath(dir, prefix + "-" + timefmt::FileStamp(first_frame_us + attempt * int64_t{1000}) + ".lpj");
+    // A marker left from an earlier file of this name (deleted by hand, or
+    // by a keeper that died before removing the marker) would make this new
+    // file count as archived, and retention would delete it: the name is
+    // taken.
+    if (fs->Exists(ArchivedMarkerPath(path))) continue;
     if (on_open_change) on_open_change(path, true);
     auto file = fs->NewExclusiveFile(path);
     if (!file.ok()) {

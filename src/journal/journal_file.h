@@ -2,8 +2,9 @@
 //
 // Create() picks `{dir}/{prefix}-{stamp}.lpj` for the given first-frame time
 // and creates it exclusively: an existing file is never truncated. When the
-// name is taken the stamp's millisecond field moves forward (ADR 003), so the
-// name still carries a timestamp. Blocks are appended as the caller encoded
+// name is taken — a file of that name exists, or its ".archived" marker does
+// (archived_marker.h) — the stamp's millisecond field moves forward (ADR
+// 003), so the name still carries a timestamp. Blocks are appended as the caller encoded
 // them; Finish() appends the LPJI index (compressed files with at least one
 // block), fsyncs the file and its directory, and closes it.
 //

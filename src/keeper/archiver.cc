@@ -30,6 +30,7 @@ std::string ArchiveRelativePath(const ArchiveItem& item) {
 std::vector<ArchiveOutcome> PerFileArchiver::Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) {
   std::vector<ArchiveOutcome> out;
   out.reserve(batch.size());
+  OnBatchStart();
   for (const ArchiveItem& item : batch) {
     Status checked = CheckArchiveItem(item);
     if (!checked.ok()) {

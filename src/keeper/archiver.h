@@ -21,8 +21,24 @@
 //    is killed, a transfer aborted) and reported as failed. One exception:
 //    S3 spends up to its abort grace (2 s) past the deadline telling the store
 //    to drop the parts of a failed multipart upload;
+//  - cancellation (ArchiverConfig::cancel, set by a SIGINT/SIGTERM handler
+//    or a server's shutdown): once the flag reads true, Archive() returns as
+//    soon as it can — a script's process group is stopped (SIGTERM, then
+//    SIGKILL), a per-file target stops between files (the file in progress
+//    finishes or is abandoned). Items already done keep their outcome (ok
+//    stays ok); the rest fail with `interrupted` set;
 //  - it may be called again after any failure (retries) and must be safe to
-//    call for a file that was archived before (re-archiving overwrites);
+//    call for a file that was archived before: a copy already at the
+//    destination with the same content is success (a crash between the copy
+//    and the marker must not make the file unarchivable);
+//  - it NEVER replaces an existing copy with different content: that is a
+//    failure naming the destination and saying "the destination already
+//    exists with different content (...); not overwritten" (or "different
+//    or unverifiable content" when the target cannot tell), and the existing
+//    copy stays as it was (a script target is trusted to do the same). Two
+//    recordings with the same file names (a re-import, another recorder
+//    pointed at the same target) would otherwise overwrite each other's
+//    copies, and retention would then delete the only remaining original;
 //  - an item whose instance id is not valid (core/instance_id.h) fails
 //    without anything being written: an id never moves a copy out of the
 //    target's root, prefix or bucket.
@@ -53,6 +69,7 @@ struct ArchiveItem {
 struct ArchiveOutcome {
   bool ok = false;
   std::string error;  // why it failed ("" when ok)
+  bool interrupted = false;  // failed because the run was cancelled, not because of the target
 };
 
 class Archiver {
@@ -87,6 +104,8 @@ class PerFileArchiver : public Archiver {
   std::vector<ArchiveOutcome> Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) final;
 
  protected:
+  // Called once at the start of every Archive() call, before any item.
+  virtual void OnBatchStart() {}
   virtual Status ArchiveOne(const ArchiveItem& item, Deadline deadline) = 0;
   // Where the item goes, as a URL: "s3://bucket/key", "file:///srv/archive/boat/x.lpj".
   virtual std::string DestinationUrl(const ArchiveItem& item) const = 0;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "keeper/directory_archiver.h"
 #include "keeper/s3_archiver.h"
 
@@ -11,6 +12,47 @@ namespace {
 constexpr std::string_view kValidForms =
     "valid forms are \"s3://bucket/prefix/\" (S3 or an S3-compatible store) and \"file:///absolute/path\" (a local "
     "directory)";
+
+// Gives a per-file target (S3, directory) its cancellation: the batch is
+// handed on one file at a time, and once the flag is set the files not yet
+// started fail as interrupted. The file in progress is not cut short; its
+// outcome is whatever the target reports.
+class CancellableArchiver final : public Archiver {
+ public:
+  CancellableArchiver(std::unique_ptr<Archiver> inner, const std::atomic<bool>* cancel)
+      : inner_(std::move(inner)), cancel_(cancel) {}
+
+  std::vector<ArchiveOutcome> Archive(const std::vector<ArchiveItem>& batch, Deadline deadline) override {
+    std::vector<ArchiveOutcome> out;
+    out.reserve(batch.size());
+    for (const ArchiveItem& item : batch) {
+      if (cancel_->load(std::memory_order_relaxed)) {
+        ArchiveOutcome o;
+        o.error = fmt::format("{}: interrupted before it was archived to {}", item.path, inner_->Describe());
+        o.interrupted = true;
+        out.push_back(std::move(o));
+        continue;
+      }
+      std::vector<ArchiveOutcome> one = inner_->Archive({item}, deadline);
+      out.push_back(one.empty() ? ArchiveOutcome{false, item.path + ": no outcome from the archiver"}
+                                : std::move(one.front()));
+    }
+    return out;
+  }
+  std::string Describe() const override { return inner_->Describe(); }
+  Status CheckJournalDir(const std::string& journal_dir, const std::string& instance_id) const override {
+    return inner_->CheckJournalDir(journal_dir, instance_id);
+  }
+
+ private:
+  std::unique_ptr<Archiver> inner_;
+  const std::atomic<bool>* cancel_;
+};
+
+std::unique_ptr<Archiver> WithCancel(std::unique_ptr<Archiver> a, const std::atomic<bool>* cancel) {
+  if (cancel == nullptr) return a;
+  return std::make_unique<CancellableArchiver>(std::move(a), cancel);
+}
 
 // "<name>: <message>", for errors about one setting.
 Status Named(const std::string& name, const Status& s) {
@@ -52,11 +94,19 @@ Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, con
   }
   if (!config.command.empty()) {
     if (config.script_timeout.count() <= 0) {
-      return Status::InvalidArgument(fmt::format("{}: the archive script timeout ({} ms) must be positive",
-                                                 names.script_timeout, config.script_timeout.count()));
+      return Status::InvalidArgument(
+          fmt::format("{} {}: the archive script timeout must be positive", names.script_timeout,
+                      config.script_timeout.count() < 0 ? fmt::format("{} ms", config.script_timeout.count())
+                                                        : FormatIso8601Duration(config.script_timeout)));
     }
-    return std::unique_ptr<Archiver>(
-        std::make_unique<ScriptArchiver>(config.command, config.script_timeout, config.log));
+    ScriptArchiver::Options so;
+    so.timeout = config.script_timeout;
+    so.log = config.log;
+    // Flags are named in the message (the user typed one); configuration
+    // keys are not.
+    if (names.script_timeout.rfind("--", 0) == 0) so.timeout_flag = names.script_timeout;
+    so.cancel = config.cancel;
+    return std::unique_ptr<Archiver>(std::make_unique<ScriptArchiver>(config.command, std::move(so)));
   }
   const std::string& target = config.target;
   if (target.empty()) {
@@ -68,12 +118,12 @@ Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, con
     if (!resolved.ok()) return Named(names.target, resolved.status());
     auto s3 = S3Archiver::Create(std::move(resolved).value(), config.fs, config.log);
     if (!s3.ok()) return Named(names.target, s3.status());
-    return std::unique_ptr<Archiver>(std::move(s3).value());
+    return WithCancel(std::move(s3).value(), config.cancel);
   }
   if (target.rfind("file:", 0) == 0) {
     auto root = ParseFileUrl(target);
     if (!root.ok()) return Named(names.target, root.status());
-    return std::unique_ptr<Archiver>(std::make_unique<DirectoryArchiver>(*root, config.fs));
+    return WithCancel(std::make_unique<DirectoryArchiver>(*root, config.fs), config.cancel);
   }
   return Status::InvalidArgument(
       fmt::format("{}: unknown archive target \"{}\": {}", names.target, target, kValidForms));

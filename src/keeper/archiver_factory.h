@@ -10,6 +10,7 @@
 // command line).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -42,12 +43,21 @@ struct ArchiverConfig {
   S3Settings s3;                           // explicit S3 fields; empty ones fall back to AWS_* variables
   FileSystem* fs = FileSystem::Default();  // where the S3 and directory targets read and write
   ArchiverSettingNames names;              // e.g. {"--command", "--target", "--timeout"} for the CLI
+  // Cancellation (archiver.h): when this flag (not owned, must outlive the
+  // archiver; null: never) reads true, Archive() stops early — the script's
+  // process group is stopped, the built-in targets stop between files — and
+  // every item not done fails with `interrupted` set. Set it from a
+  // SIGINT/SIGTERM handler (the CLI) or at shutdown (the servers).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Builds the archiver. Fails (InvalidArgument) when neither or both of
 // command and target are set, when the target's scheme is unknown, when the
-// URL is malformed, or when an S3 target has no credentials. Errors about the
-// target start with its name ("journal.archive.target: ...").
+// URL is malformed, when an S3 target has no credentials, or when a script's
+// timeout is not positive. Errors about the target start with its name
+// ("journal.archive.target: ..."). A script's timeout message names the
+// timeout by its setting name when that is a flag ("timed out after
+// --timeout PT5M"), by its value only otherwise ("timed out after PT5M").
 Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, const EnvLookup& env = ProcessEnv);
 
 // "file:///srv/archive" → "/srv/archive" (trailing '/' removed, the root

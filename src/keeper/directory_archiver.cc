@@ -9,6 +9,9 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
+#include <string_view>
 #include <memory>
 
 #include <fmt/format.h>
@@ -51,6 +54,24 @@ pid_t TemporaryOwner(const std::string& entry) {
     }
   }
   return static_cast<pid_t>(pid);
+}
+
+// A temporary untouched this long is abandoned even when its pid is alive.
+constexpr std::chrono::hours kStaleTemporaryAge{1};
+
+// True when process `pid` no longer runs: it does not exist, or it is a
+// zombie (killed, not yet reaped by its parent: kill(pid, 0) still succeeds
+// then, and a rerun started right after the kill saw it as alive).
+bool WriterIsGone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat_file, line)) return false;
+  // "pid (comm) S ...": the state follows the last ')' (comm may hold any byte).
+  size_t paren = line.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= line.size()) return false;
+  const char state = line[paren + 2];
+  return state == 'Z' || state == 'X';
 }
 
 // The same file: both exist and share device and inode. stat follows
@@ -198,19 +219,79 @@ Status DirectoryArchiver::ArchiveOne(const ArchiveItem& item, Deadline deadline)
   if (!dir_existed && dir != root_) LPLEX_RETURN_IF_ERROR(fs_->SyncDir(ParentDir(dir)));
   RemoveStaleTemporaries(dir);
 
+  // A copy already there (a retry after a crash between the copy and the
+  // marker) is success when it holds the same bytes. Different bytes under
+  // the same name belong to another recording: never replaced.
+  if (fs_->Exists(dest)) return CompareExisting(item.path, dest, deadline);
+
   const std::string tmp = JoinPath(
       dir, fmt::format(".{}{}{}-{}", name, kTmpTag, static_cast<long>(::getpid()), g_tmp_counter.fetch_add(1)));
   Status s = CopyTo(item.path, tmp, deadline);
-  if (s.ok()) s = fs_->RenameFile(tmp, dest);
+  bool raced = false;  // someone else put `dest` in place meanwhile
+  if (s.ok()) {
+    // link() fails with EEXIST instead of replacing: a copy that appeared
+    // since the check above (another writer of the same name) is kept.
+    if (::link(tmp.c_str(), dest.c_str()) != 0) {
+      const int err = errno;
+      if (err == EEXIST) {
+        raced = true;
+      } else {
+        s = Status::FromErrno(fmt::format("link {} to {}", tmp, dest), err);
+      }
+    }
+  }
+  Status removed = fs_->RemoveFile(tmp);
   if (!s.ok()) {
-    Status removed = fs_->RemoveFile(tmp);
     if (!removed.ok() && !removed.IsNotFound()) {
       return Status::IOError(fmt::format("{}; removing the temporary {} failed too: {}", s.message(), tmp,
                                          removed.message()));
     }
     return s;
   }
+  if (raced) return CompareExisting(item.path, dest, deadline);
+  LPLEX_RETURN_IF_ERROR(removed);
   return fs_->SyncDir(dir);
+}
+
+Status DirectoryArchiver::CompareExisting(const std::string& src_path, const std::string& dest, Deadline deadline) {
+  // The caller's message names the destination already.
+  constexpr std::string_view different = "the destination already exists with different content";
+  auto src = fs_->NewRandomAccessFile(src_path);
+  if (!src.ok()) return src.status();
+  auto dst = fs_->NewRandomAccessFile(dest);
+  if (!dst.ok()) return dst.status();
+  auto src_size = (*src)->Size();
+  if (!src_size.ok()) return src_size.status();
+  auto dst_size = (*dst)->Size();
+  if (!dst_size.ok()) return dst_size.status();
+  if (*src_size != *dst_size) {
+    return Status::AlreadyExists(fmt::format("{} ({} bytes there, {} in the file); not overwritten", different,
+                                             *dst_size, *src_size));
+  }
+  if (compare_buffer_.size() != buffer_.size()) compare_buffer_.resize(buffer_.size());
+  uint64_t at = 0;
+  while (at < *src_size) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::IOError(fmt::format("the archive deadline was reached comparing with the existing {} after {} "
+                                         "of {} bytes",
+                                         dest, at, *src_size));
+    }
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), *src_size - at));
+    auto a = (*src)->Read(at, want, buffer_.data());
+    if (!a.ok()) return a.status();
+    auto b = (*dst)->Read(at, want, compare_buffer_.data());
+    if (!b.ok()) return b.status();
+    if (*a != want || *b != want) {
+      return Status::IOError(fmt::format("{} or {} changed size during the comparison", src_path, dest));
+    }
+    if (std::memcmp(buffer_.data(), compare_buffer_.data(), want) != 0) {
+      return Status::AlreadyExists(
+          fmt::format("{} (same size, the bytes differ in the {} bytes from offset {}); not overwritten", different,
+                      want, at));
+    }
+    at += want;
+  }
+  return Status::Ok();
 }
 
 Status DirectoryArchiver::CopyTo(const std::string& src_path, const std::string& tmp, Deadline deadline) {
@@ -243,16 +324,28 @@ Status DirectoryArchiver::CopyTo(const std::string& src_path, const std::string&
   return dst.Close();
 }
 
+void DirectoryArchiver::OnBatchStart() { swept_dirs_.clear(); }
+
 void DirectoryArchiver::RemoveStaleTemporaries(const std::string& dir) {
   if (!swept_dirs_.insert(dir).second) return;
   auto entries = fs_->ListDir(dir);
   if (!entries.ok()) return;  // best effort: the copy itself reports real problems
+  const auto now = std::chrono::system_clock::now();
   for (const DirEntry& e : *entries) {
     if (e.is_dir) continue;
     pid_t owner = TemporaryOwner(e.name);
     if (owner <= 0 || owner == ::getpid()) continue;
-    if (::kill(owner, 0) == 0 || errno != ESRCH) continue;  // its writer may still be at work
-    (void)fs_->RemoveFile(JoinPath(dir, e.name));
+    const std::string path = JoinPath(dir, e.name);
+    if (!WriterIsGone(owner)) {
+      // Its pid is alive, but may belong to another program by now (pids
+      // are reused). A copy in progress writes a chunk at least every few
+      // seconds, so one untouched for an hour is abandoned.
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) != 0) continue;
+      const auto mtime = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
+      if (now - mtime < kStaleTemporaryAge) continue;
+    }
+    (void)fs_->RemoveFile(path);
   }
 }
 

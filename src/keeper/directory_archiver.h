@@ -3,14 +3,27 @@
 //
 // Each file is copied to {root}/{instance_id}/{file name} (or {root}/{file
 // name} without an instance id) through a temporary ".{name}.tmp-<pid>-<n>"
-// in the same directory: write, fsync, rename over the final name, fsync the
-// directory. A reader of the archive therefore sees either the old copy or
-// the complete new one, never a partial file, and a copy reported ok
+// in the same directory: write, fsync, link to the final name, fsync the
+// directory. A reader of the archive therefore sees no copy or the complete
+// one, never a partial file, and a copy reported ok
 // survives a power loss. On any error (ENOSPC, EIO, ...) the temporary file
 // is removed and the item fails with the errno text. Directories are created
-// as needed. Temporaries left behind by a process that was killed mid-copy
-// are removed the first time this archiver writes into that directory (only
-// those whose pid no longer exists).
+// as needed. The final name is made with link() (then the temporary is
+// unlinked), which never replaces: a copy another writer put there meanwhile
+// is compared, not overwritten.
+//
+// An existing copy is never replaced. When the destination exists already
+// (a retry after a crash between the copy and the marker, or another
+// recording with the same file name), sizes and then bytes are compared:
+// equal is success without writing; different fails with "<dest> already
+// exists with different content; not overwritten" (AlreadyExists), so no
+// marker is written and retention keeps the file.
+//
+// Temporaries of our naming pattern (".{name}.tmp-<pid>-<n>") left behind by
+// a process killed mid-copy are removed from a directory the first time
+// each Archive() call writes into it: those whose writer is gone (no such
+// pid, or a zombie) and those untouched for an hour (the pid may have been
+// reused). Nothing else in the archive is touched.
 //
 // A copy must be a second copy: an item fails, before anything is written,
 // when its destination is the file itself (same resolved path, or the same
@@ -61,12 +74,16 @@ class DirectoryArchiver final : public PerFileArchiver {
   std::string DestinationUrl(const ArchiveItem& item) const override { return "file://" + DestinationFor(item); }
   Status CheckNotOntoItself(const ArchiveItem& item, const std::string& dest, const std::string& dir) const;
   Status CopyTo(const std::string& src_path, const std::string& tmp, Deadline deadline);
+  // Equal content at `dest` is success; different content is AlreadyExists.
+  Status CompareExisting(const std::string& src_path, const std::string& dest, Deadline deadline);
+  void OnBatchStart() override;
   void RemoveStaleTemporaries(const std::string& dir);
 
   const std::string root_;
   FileSystem* const fs_;
   std::vector<uint8_t> buffer_;
-  std::set<std::string> swept_dirs_;  // directories already cleaned of stale temporaries
+  std::vector<uint8_t> compare_buffer_;  // the existing copy's side of CompareExisting
+  std::set<std::string> swept_dirs_;     // directories cleaned of stale temporaries in this Archive() call
 };
 
 }  // namespace lplex::keeper

@@ -106,12 +106,43 @@ std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
     if (!size.ok()) continue;  // vanished meanwhile
     f.size = *size;
     f.created_us = timefmt::TimeFromJournalName(name);
-    f.archived = names.count(name + ".archived") != 0;
+    f.archived = names.count(journal::ArchivedMarkerPath(name)) != 0;
     f.pending = is_pending && is_pending(f.path);
     f.open = is_open && is_open(f.path);
     files.push_back(std::move(f));
   }
   return files;
+}
+
+size_t RemoveOrphanMarkers(FileSystem* fs, const std::string& dir, Logger* log) {
+  auto entries = fs->ListDir(dir);
+  if (!entries.ok()) return 0;  // ListJournalDir reports an unlistable directory
+  std::set<std::string> names;
+  for (const DirEntry& e : *entries) {
+    if (!e.is_dir) names.insert(e.name);
+  }
+  const std::string suffix = std::string(".lpj") + std::string(journal::kArchivedMarkerSuffix);
+  size_t removed = 0;
+  for (const std::string& name : names) {
+    if (name.size() <= suffix.size() || !EndsWith(name, suffix)) continue;
+    const std::string journal_name = name.substr(0, name.size() - journal::kArchivedMarkerSuffix.size());
+    if (names.count(journal_name) != 0) continue;
+    const std::string marker = JoinPath(dir, name);
+    // Listed a moment ago: the file may have been created since (a writer
+    // never takes a name whose marker exists, so this is a hand-made file).
+    if (fs->Exists(JoinPath(dir, journal_name))) continue;
+    Status s = fs->RemoveFile(marker);
+    if (!s.ok() && !s.IsNotFound()) {
+      FreeFunctionLog(log)->Warn("cannot remove {}, the marker of a journal file that is gone: {}", marker,
+                                 s.ToString());
+      continue;
+    }
+    ++removed;
+    FreeFunctionLog(log)->Info("removed {}: its journal file {} is gone (a leftover marker would make a new file "
+                               "of that name count as archived)",
+                               marker, journal_name);
+  }
+  return removed;
 }
 
 std::vector<KeeperDir> ListInstanceJournalDirs(FileSystem* fs, const std::string& data_dir, Logger* log) {
@@ -232,13 +263,29 @@ bool Keeper::ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadli
     } else {
       all_ok = false;
       ++stats_.archive_failures;
-      log->Warn("archiving {} to {} failed: {}", item.path, opt_.archiver->Describe(),
-                i < outcomes.size() ? outcomes[i].error : "no outcome from the archiver");
+      const std::string error = i < outcomes.size() ? outcomes[i].error : "no outcome from the archiver";
+      const ArchiveFailure f = SplitArchiveError(error, item.path, opt_.archiver->Describe());
+      log->Warn("archiving {} to {} failed: {}", item.path, f.destination, f.reason);
       AddPending(item);
     }
   }
   if (all_ok && pending_.empty()) backoff_ = milliseconds(0);
   return all_ok;
+}
+
+ArchiveFailure SplitArchiveError(const std::string& error, const std::string& path, const std::string& target) {
+  // "archive PATH to DEST: REASON" (PerFileArchiver): DEST is more precise
+  // than the target.
+  const std::string per_file = "archive " + path + " to ";
+  if (error.rfind(per_file, 0) == 0) {
+    size_t colon = error.find(": ", per_file.size());
+    if (colon != std::string::npos) {
+      return {error.substr(per_file.size(), colon - per_file.size()), error.substr(colon + 2)};
+    }
+  }
+  // "PATH: REASON" (a script's answer).
+  if (error.size() > path.size() + 2 && error.rfind(path + ": ", 0) == 0) return {target, error.substr(path.size() + 2)};
+  return {target, error};
 }
 
 void Keeper::DeleteFile(const KeeperDir& d, const std::string& path) {
@@ -273,6 +320,10 @@ void Keeper::ScanAll() {
   ++stats_.scans;
   const int64_t now = clock_->NowMicros();
   for (const KeeperDir& d : CheckedDirs()) {
+    {
+      DirLog log(base_log_, d.instance_id);
+      RemoveOrphanMarkers(fs_, d.dir, log.get());
+    }
     std::vector<FileState> files = ListDir(d);
     RetentionPlan plan = PlanRetention(files, opt_.retention, archiving(), now);
     for (const std::string& p : plan.delete_paths) DeleteFile(d, p);

@@ -51,6 +51,7 @@
 #include "core/file_system.h"
 #include "core/instance_id.h"
 #include "core/log.h"
+#include "journal/archived_marker.h"
 #include "journal/rotated_file.h"
 #include "keeper/archiver.h"
 #include "keeper/policy.h"
@@ -78,6 +79,24 @@ std::vector<FileState> ListJournalDir(FileSystem* fs, const std::string& dir,
 
 // Creates the zero-byte "<path>.archived" marker (OK if it already exists).
 Status WriteArchivedMarker(FileSystem* fs, const std::string& path);
+
+// An archiver's failure message taken apart so that the keeper's warning,
+// "archiving PATH to DESTINATION failed: REASON", names the file once:
+// "archive PATH to DEST: REASON" gives (DEST, REASON), "PATH: REASON" gives
+// (target, REASON), anything else (target, error).
+struct ArchiveFailure {
+  std::string destination;
+  std::string reason;
+};
+ArchiveFailure SplitArchiveError(const std::string& error, const std::string& path, const std::string& target);
+
+// Removes every "<name>.lpj.archived" marker in `dir` whose journal file is
+// gone (deleted by hand, or by a process that died between deleting the file
+// and its marker), logging each one to `log` (null: Logger::Default() with
+// "keeper: "). An orphan marker is harmless until a new file gets its name;
+// writers refuse such names (journal/archived_marker.h), and this keeps a
+// directory from collecting them. Returns how many were removed.
+size_t RemoveOrphanMarkers(FileSystem* fs, const std::string& dir, lplex::Logger* log = nullptr);
 
 // The cloud's journal directories, listed afresh for each scan:
 // {data_dir}/instances/<id>/journal for every subdirectory <id> with a valid
@@ -184,7 +203,7 @@ class Keeper {
   uint64_t dropped_notifications() const { return dropped_.load(std::memory_order_relaxed); }
 
   // Marker helpers: "<path>.archived".
-  static std::string MarkerPath(const std::string& path) { return path + ".archived"; }
+  static std::string MarkerPath(const std::string& path) { return journal::ArchivedMarkerPath(path); }
 
  private:
   void Run();

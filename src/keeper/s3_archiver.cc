@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -107,7 +109,26 @@ struct Response {
   long status = 0;
   std::string etag;  // quotes removed
   std::string body;  // up to kMaxResponseBody
+  // From a HEAD: the object's size and our checksum metadata ("" when absent).
+  std::optional<uint64_t> content_length;
+  std::string meta_sha256;
 };
+
+// Object metadata with the SHA-256 (hex) of the whole file, written on every
+// upload so that a later archiver can tell an equal copy from a different
+// one without downloading it.
+constexpr std::string_view kShaMetaHeader = "x-amz-meta-lplex-sha256";
+
+// The value of "name: value" when `line` is that header, else nullopt.
+std::optional<std::string_view> HeaderValue(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() || line[name.size()] != ':' || !StartsWithIgnoreCase(line, name)) {
+    return std::nullopt;
+  }
+  std::string_view v = line.substr(name.size() + 1);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
+  return v;
+}
 
 }  // namespace
 
@@ -147,6 +168,11 @@ class S3Archiver::Http {
     curl_easy_reset(curl_);
     curl_easy_setopt(curl_, CURLOPT_URL, req.url.c_str());
     curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
+    // Keys are sent as written: without this, libcurl folds "/./" and
+    // "/../" in the path, which would store an object under another key, or
+    // (path style) in another bucket. ParseS3Url refuses such prefixes
+    // already; this is the second guard.
+    curl_easy_setopt(curl_, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, errbuf_);
     curl_easy_setopt(curl_, CURLOPT_USERAGENT, "lplex++ keeper");
@@ -191,6 +217,8 @@ class S3Archiver::Http {
       curl_easy_setopt(curl_, CURLOPT_POST, 1L);
       curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
       curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.c_str());
+    } else if (std::strcmp(req.method, "HEAD") == 0) {
+      curl_easy_setopt(curl_, CURLOPT_NOBODY, 1L);
     } else if (std::strcmp(req.method, "GET") != 0) {
       curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, req.method);
     }
@@ -231,13 +259,24 @@ class S3Archiver::Http {
     auto* self = static_cast<Http*>(self_ptr);
     size_t bytes = size * n;
     std::string_view line(data, bytes);
+    Response& r = *self->resp_;
     if (line.substr(0, 5) == "HTTP/") {
-      self->resp_->etag.clear();  // a new response (after "100 Continue")
-    } else if (line.size() > 5 && StartsWithIgnoreCase(line, "etag:")) {
-      std::string_view v = line.substr(5);
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-      while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
-      self->resp_->etag = StripQuotes(std::string(v));
+      // A new response (after "100 Continue").
+      r.etag.clear();
+      r.content_length.reset();
+      r.meta_sha256.clear();
+    } else if (auto etag = HeaderValue(line, "etag")) {
+      r.etag = StripQuotes(std::string(*etag));
+    } else if (auto length = HeaderValue(line, "content-length")) {
+      uint64_t n = 0;
+      bool ok = !length->empty() && length->size() <= 19;
+      for (char c : *length) {
+        if (c < '0' || c > '9') ok = false;
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+      }
+      if (ok) r.content_length = n;
+    } else if (auto sha = HeaderValue(line, kShaMetaHeader)) {
+      r.meta_sha256 = std::string(*sha);
     }
     return bytes;
   }
@@ -290,7 +329,7 @@ struct S3Archiver::Digests {
   std::array<uint8_t, 16> md5{};
   std::string md5_base64;
   std::string md5_hex;
-  std::string sha256_hex;  // or UNSIGNED-PAYLOAD
+  std::string sha256_hex;  // or UNSIGNED-PAYLOAD (unless Digest was asked for it anyway)
 };
 
 namespace {
@@ -358,8 +397,31 @@ Status S3Archiver::ArchiveOne(const ArchiveItem& item, Deadline deadline) {
   if (!size.ok()) return size.status();
   const std::string key = KeyFor(item);
   const auto start = Clock::now();
+
+  // The whole file's digests: the SHA-256 goes into the object's metadata
+  // and decides whether an existing object is this file.
+  Digests whole;
+  LPLEX_RETURN_IF_ERROR(Digest(**file, 0, *size, /*sha256=*/true, deadline, &whole));
+  bool exists = false;
+  LPLEX_RETURN_IF_ERROR(CheckExisting(key, *size, whole, deadline, &exists));
+  if (exists) {
+    log_->Debug("s3: s3://{}/{} is already stored with the same content", target_.bucket, key);
+    return Status::Ok();
+  }
+
   const bool multipart = *size > target_.settings.multipart_threshold;
-  Status s = multipart ? PutMultipart(**file, *size, key, deadline) : PutObject(**file, *size, key, deadline);
+  bool precondition_failed = false;
+  Status s = multipart ? PutMultipart(**file, *size, key, whole, deadline, &precondition_failed)
+                       : PutObject(**file, *size, key, whole, deadline, &precondition_failed);
+  if (precondition_failed) {
+    // If-None-Match: * refused: someone stored the key since our HEAD.
+    Status again = CheckExisting(key, *size, whole, deadline, &exists);
+    if (!again.ok()) return again;
+    if (exists) return Status::Ok();
+    return Status::AlreadyExists(
+        "the destination already exists (the store refused to replace it: " + s.message() +
+        ") but cannot be read to compare (HEAD was refused); not overwritten");
+  }
   if (s.ok()) {
     log_->Debug("s3: stored s3://{}/{} ({} bytes{}) in {} ms", target_.bucket, key, *size,
                 multipart ? ", multipart" : "",
@@ -368,11 +430,53 @@ Status S3Archiver::ArchiveOne(const ArchiveItem& item, Deadline deadline) {
   return s;
 }
 
-Status S3Archiver::Digest(RandomAccessFile& file, uint64_t offset, uint64_t length, Deadline deadline,
+Status S3Archiver::CheckExisting(const std::string& key, uint64_t size, const Digests& whole, Deadline deadline,
+                                 bool* exists) {
+  *exists = false;
+  milliseconds left = TimeLeft(deadline);
+  if (left.count() <= 0) return TooLate("HEAD");
+  Request head;
+  head.method = "HEAD";
+  head.url = target_.ObjectUrl(key);
+  head.headers = {std::string("x-amz-content-sha256: ") + kEmptySha256};
+  head.timeout = left;
+  Response r = http_->Perform(head);
+  // 404: not there. 403: S3's answer for a missing key to a client that may
+  // not list the bucket, or a bad key or signature (a HEAD answer has no
+  // body to tell which). Either way the upload goes ahead: If-None-Match
+  // keeps it from replacing an object, and its error names the real cause.
+  if (r.curl == CURLE_OK && (r.status == 404 || r.status == 403)) return Status::Ok();
+  if (r.curl != CURLE_OK || r.status != 200) {
+    return Status::IOError("HEAD (is the object already there?): " + Explain(r, deadline));
+  }
+  *exists = true;
+  if (!r.meta_sha256.empty()) {
+    if (EqualsIgnoreCase(r.meta_sha256, whole.sha256_hex)) return Status::Ok();
+    return Status::AlreadyExists(fmt::format(
+        "the destination already exists with different content (its {} is {}, the file's SHA-256 is {}); not "
+        "overwritten",
+        kShaMetaHeader, r.meta_sha256, whole.sha256_hex));
+  }
+  // Stored by something else (an older lplex, a script): the size, then a
+  // plain-MD5 ETag (not "...-N" of a multipart upload, not SSE-KMS) decide.
+  if (r.content_length && *r.content_length != size) {
+    return Status::AlreadyExists(fmt::format(
+        "the destination already exists with different content ({} bytes there, {} in the file); not overwritten",
+        *r.content_length, size));
+  }
+  const bool plain_md5 = r.etag.size() == 32 && r.etag.find('-') == std::string::npos;
+  if (r.content_length && plain_md5 && EqualsIgnoreCase(r.etag, whole.md5_hex)) return Status::Ok();
+  return Status::AlreadyExists(fmt::format(
+      "the destination already exists with different or unverifiable content (no {} metadata, ETag \"{}\", the "
+      "file's MD5 is {}); not overwritten",
+      kShaMetaHeader, r.etag, whole.md5_hex));
+}
+
+Status S3Archiver::Digest(RandomAccessFile& file, uint64_t offset, uint64_t length, bool sha256, Deadline deadline,
                           Digests* out) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md5(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  const bool sign = target_.settings.sign_payload;
+  const bool sign = sha256;
   if (!md5 || !sha || EVP_DigestInit_ex(md5.get(), EVP_md5(), nullptr) != 1 ||
       (sign && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) != 1)) {
     return Status::IOError("OpenSSL cannot compute MD5/SHA-256 (is MD5 disabled, e.g. in FIPS mode?)");
@@ -404,21 +508,23 @@ Status S3Archiver::Digest(RandomAccessFile& file, uint64_t offset, uint64_t leng
   return Status::Ok();
 }
 
-Status S3Archiver::PutObject(RandomAccessFile& file, uint64_t size, const std::string& key, Deadline deadline) {
-  Digests d;
-  LPLEX_RETURN_IF_ERROR(Digest(file, 0, size, deadline, &d));
+Status S3Archiver::PutObject(RandomAccessFile& file, uint64_t size, const std::string& key, const Digests& d,
+                             Deadline deadline, bool* precondition_failed) {
   milliseconds left = TimeLeft(deadline);
   if (left.count() <= 0) return TooLate("PUT");
 
   Request req;
   req.method = "PUT";
   req.url = target_.ObjectUrl(key);
-  req.headers = {"Content-MD5: " + d.md5_base64, "x-amz-content-sha256: " + d.sha256_hex,
-                 "Content-Type: application/octet-stream"};
+  req.headers = {"Content-MD5: " + d.md5_base64,
+                 "x-amz-content-sha256: " + (target_.settings.sign_payload ? d.sha256_hex : "UNSIGNED-PAYLOAD"),
+                 "Content-Type: application/octet-stream", fmt::format("{}: {}", kShaMetaHeader, d.sha256_hex),
+                 "If-None-Match: *"};
   req.body.file = &file;
   req.body.length = size;
   req.timeout = left;
   Response r = http_->Perform(req);
+  if (r.curl == CURLE_OK && r.status == 412) *precondition_failed = true;
   if (r.curl != CURLE_OK || r.status != 200) return Status::IOError("PUT: " + Explain(r, deadline));
   if (target_.settings.verify_etag && !EqualsIgnoreCase(r.etag, d.md5_hex)) {
     return Status::IOError(fmt::format(
@@ -429,8 +535,8 @@ Status S3Archiver::PutObject(RandomAccessFile& file, uint64_t size, const std::s
   return Status::Ok();
 }
 
-Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std::string& key,
-                                Deadline deadline) {
+Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std::string& key, const Digests& whole,
+                                Deadline deadline, bool* precondition_failed) {
   const std::string url = target_.ObjectUrl(key);
   const std::string payload_hash = target_.settings.sign_payload ? kEmptySha256 : "UNSIGNED-PAYLOAD";
 
@@ -442,7 +548,8 @@ Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std
   Request create;
   create.method = "POST";
   create.url = url + "?uploads=";
-  create.headers = {"x-amz-content-sha256: " + payload_hash, "Content-Type: application/octet-stream"};
+  create.headers = {"x-amz-content-sha256: " + payload_hash, "Content-Type: application/octet-stream",
+                    fmt::format("{}: {}", kShaMetaHeader, whole.sha256_hex)};
   create.body.memory = &empty;
   create.timeout = left;
   Response r = http_->Perform(create);
@@ -478,10 +585,11 @@ Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std
       complete.method = "POST";
       complete.url = url + "?" + upload_query;
       complete.headers = {"Content-MD5: " + Base64(md5.data(), md5.size()), "x-amz-content-sha256: " + sha,
-                          "Content-Type: application/xml"};
+                          "Content-Type: application/xml", "If-None-Match: *"};
       complete.body.memory = &xml;
       complete.timeout = left;
       r = http_->Perform(complete);
+      if (r.curl == CURLE_OK && r.status == 412) *precondition_failed = true;
       // S3 may answer 200 and report the failure in the body.
       if (r.curl != CURLE_OK || r.status != 200 || r.body.find("<Error>") != std::string::npos) {
         s = Status::IOError("CompleteMultipartUpload: " + Explain(r, deadline));
@@ -533,7 +641,7 @@ Status S3Archiver::UploadParts(RandomAccessFile& file, uint64_t size, const std:
     const uint64_t length = std::min(part_size, size - offset);
     const std::string what = fmt::format("UploadPart {} of {} (bytes {}..{})", i + 1, parts, offset, offset + length);
     Digests d;
-    LPLEX_RETURN_IF_ERROR(Digest(file, offset, length, deadline, &d).WithContext(what));
+    LPLEX_RETURN_IF_ERROR(Digest(file, offset, length, target_.settings.sign_payload, deadline, &d).WithContext(what));
     milliseconds left = TimeLeft(deadline);
     if (left.count() <= 0) return TooLate(what);
     Request req;

@@ -7,6 +7,19 @@
 // multipart threshold go up as CreateMultipartUpload, UploadPart x N,
 // CompleteMultipartUpload; a failed multipart upload is aborted.
 //
+// An object is never replaced. Before uploading, a HEAD asks whether the key
+// exists: every object we store carries the file's SHA-256 as metadata
+// (x-amz-meta-lplex-sha256, covered by the signature), so an existing one is
+// the same file when that matches — success without uploading again (a
+// retry after a crash between upload and marker). An object without it
+// (stored by a script, an older version) is the same file when its size
+// matches and its ETag is a plain MD5 equal to the file's. Anything else
+// fails with "the destination already exists with different (or
+// unverifiable) content; not overwritten". PUT and CompleteMultipartUpload
+// send If-None-Match: *, so an object stored by someone else between the
+// HEAD and the upload is not replaced either (the store answers 412; the
+// HEAD comparison is then repeated).
+//
 // An item counts as archived only when the store answered 200 and (unless
 // verify_etag is off) its ETag equals the MD5 we computed; a
 // CompleteMultipartUpload answer is also checked for an <Error> body, which
@@ -15,7 +28,8 @@
 // transfer error (connection refused, timeout).
 //
 // Files are streamed from disk: one read pass computes the digests (headers
-// come before the body), a second one feeds the upload. Every request's
+// come before the body), a second one feeds the upload (multipart: each part
+// is read once more for its own digests). Every request's
 // timeout is the time left until the Archive deadline; once it has passed,
 // the remaining items fail at once.
 //
@@ -64,12 +78,23 @@ class S3Archiver final : public PerFileArchiver {
   std::string DestinationUrl(const ArchiveItem& item) const override {
     return "s3://" + target_.bucket + "/" + KeyFor(item);
   }
-  Status PutObject(RandomAccessFile& file, uint64_t size, const std::string& key, Deadline deadline);
-  Status PutMultipart(RandomAccessFile& file, uint64_t size, const std::string& key, Deadline deadline);
+  // Whether `key` already holds this file (whole = the file's digests, with
+  // its SHA-256): absent → ok, *exists false; there and the same (our
+  // SHA-256 metadata, or size and a plain-MD5 ETag) → ok, *exists true;
+  // there and different or not verifiable → AlreadyExists, never replaced.
+  Status CheckExisting(const std::string& key, uint64_t size, const Digests& whole, Deadline deadline, bool* exists);
+  // Both send If-None-Match: *, and set *precondition_failed when the store
+  // refused because the key appeared meanwhile.
+  Status PutObject(RandomAccessFile& file, uint64_t size, const std::string& key, const Digests& d,
+                   Deadline deadline, bool* precondition_failed);
+  Status PutMultipart(RandomAccessFile& file, uint64_t size, const std::string& key, const Digests& whole,
+                      Deadline deadline, bool* precondition_failed);
   Status UploadParts(RandomAccessFile& file, uint64_t size, const std::string& url, const std::string& upload_id,
                      std::vector<std::string>* etags, std::string* md5_concat, Deadline deadline);
-  // MD5 (raw) and SHA-256 (hex) of file[offset, offset + length).
-  Status Digest(RandomAccessFile& file, uint64_t offset, uint64_t length, Deadline deadline, Digests* out);
+  // MD5 (raw) and, when `sha256`, SHA-256 (hex; else "UNSIGNED-PAYLOAD") of
+  // file[offset, offset + length).
+  Status Digest(RandomAccessFile& file, uint64_t offset, uint64_t length, bool sha256, Deadline deadline,
+                Digests* out);
 
   S3Target target_;
   FileSystem* fs_;

@@ -83,13 +83,29 @@ Result<S3Url> ParseS3Url(std::string_view url) {
   if (!IsLowerAlnum(bucket.front()) || !IsLowerAlnum(bucket.back())) {
     return BadS3Url(url, fmt::format("bucket \"{}\" must start and end with a letter or digit", bucket));
   }
-  if (!prefix.empty() && prefix.front() == '/') {
-    return BadS3Url(url, "the prefix starts with '/' (an empty path segment)");
-  }
+  // The prefix becomes the start of every object key and of the URL path:
+  // a "." or ".." segment would be folded by an HTTP client or proxy (with
+  // path-style URLs, "../other/" is another bucket), an empty one ("//")
+  // or a backslash gives keys that tools show and resolve differently.
   for (char c : prefix) {
     if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) {
-      return BadS3Url(url, "the prefix contains a control character");
+      return BadS3Url(url, fmt::format("the prefix contains the control character 0x{:02x}",
+                                       static_cast<unsigned>(static_cast<unsigned char>(c))));
     }
+    if (c == '\\') return BadS3Url(url, "the prefix contains a backslash");
+  }
+  std::string_view rest_of_prefix = prefix;
+  while (!rest_of_prefix.empty()) {
+    size_t end = rest_of_prefix.find('/');
+    std::string_view segment = rest_of_prefix.substr(0, end);
+    if (segment.empty()) return BadS3Url(url, "the prefix has an empty path segment (\"//\" or a leading '/')");
+    if (segment == "." || segment == "..") {
+      return BadS3Url(url, fmt::format("the prefix has a \"{}\" path segment (not allowed: it would be resolved "
+                                       "to another key or bucket)",
+                                       segment));
+    }
+    if (end == std::string_view::npos) break;
+    rest_of_prefix.remove_prefix(end + 1);
   }
   S3Url out;
   out.bucket = std::string(bucket);

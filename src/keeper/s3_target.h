@@ -23,8 +23,10 @@ struct S3Url {
 // Parses "s3://bucket", "s3://bucket/", "s3://bucket/prefix" or
 // "s3://bucket/a/b/". The bucket must be 3–63 characters of lowercase
 // letters, digits, '.', '-' or '_' and start and end with a letter or digit;
-// the prefix must not start with '/' nor contain control characters. Errors
-// quote the URL and show the valid form.
+// the prefix must not have empty ("//", a leading '/'), "." or ".." path
+// segments, backslashes or control characters ("s3://b/../other/" would
+// otherwise upload into bucket "other"). Errors quote the URL, name the
+// offending segment or character and show the valid form.
 Result<S3Url> ParseS3Url(std::string_view url);
 
 // Config fields of the S3 target. An empty string means "not configured":

@@ -190,7 +190,12 @@ std::optional<ScriptAnswer> ParseScriptAnswer(std::string_view line) {
 }
 
 ScriptArchiver::ScriptArchiver(std::string command, std::chrono::milliseconds timeout, lplex::Logger* log)
-    : command_(std::move(command)), timeout_(timeout), log_(log != nullptr ? log : lplex::Logger::Default()) {}
+    : ScriptArchiver(std::move(command), Options{timeout, log, "", nullptr}) {}
+
+ScriptArchiver::ScriptArchiver(std::string command, Options options)
+    : command_(std::move(command)),
+      opt_(std::move(options)),
+      log_(opt_.log != nullptr ? opt_.log : lplex::Logger::Default()) {}
 
 std::string ScriptArchiver::Describe() const { return "script " + command_; }
 
@@ -198,23 +203,40 @@ std::vector<ArchiveOutcome> ScriptArchiver::Archive(const std::vector<ArchiveIte
   std::vector<ArchiveOutcome> outcomes(batch.size());
   if (batch.empty()) return outcomes;
 
-  auto fail_all = [&](const std::string& why) {
+  const std::chrono::milliseconds timeout = opt_.timeout;
+  auto fail_all = [&](const std::string& why, bool interrupted = false) {
     for (size_t i = 0; i < batch.size(); ++i) {
       outcomes[i].ok = false;
       outcomes[i].error = fmt::format("{}: {}", batch[i].path, why);
+      outcomes[i].interrupted = interrupted;
     }
-    log_->Error(why);
+    if (interrupted) {
+      log_->Warn(why);
+    } else {
+      log_->Error(why);
+    }
     return outcomes;
   };
+  auto cancelled = [&] { return opt_.cancel != nullptr && opt_.cancel->load(std::memory_order_relaxed); };
 
+  if (cancelled()) return fail_all(fmt::format("archive script {} not started: interrupted", command_), true);
   const auto start = std::chrono::steady_clock::now();
   // Compared as durations: a huge timeout must not overflow a time_point.
   const bool by_timeout =
-      deadline > start && timeout_ <= std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start);
-  const Deadline end = by_timeout ? start + timeout_ : deadline;
+      deadline > start && timeout <= std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start);
+  const Deadline end = by_timeout ? start + timeout : deadline;
   if (end <= start) {
-    return fail_all(fmt::format("archive script {} not started: the keeper's deadline has passed", command_));
+    return fail_all(fmt::format("archive script {} not started: the deadline has passed", command_));
   }
+  // What the script was given, as a person would say it: the configured
+  // timeout (by its flag, on the command line) when the run ended by it, or
+  // by a caller's deadline set from the same value a moment earlier; else the
+  // time that was left to it.
+  const auto given = std::chrono::ceil<std::chrono::milliseconds>(end - start);
+  const std::string timeout_text =
+      by_timeout || timeout - given < std::chrono::milliseconds(50)
+          ? (opt_.timeout_flag.empty() ? "" : opt_.timeout_flag + " ") + FormatIso8601Duration(timeout)
+          : FormatIso8601Duration(given);
 
   AnswerReader reader(log_);
   SubprocessOptions run;
@@ -227,6 +249,7 @@ std::vector<ArchiveOutcome> ScriptArchiver::Archive(const std::vector<ArchiveIte
   run.stdout_mode = SubprocessOptions::Stream::kPipe;
   run.on_stdout = [&reader](std::string_view chunk) { reader.Feed(chunk.data(), chunk.size()); };
   run.stderr_mode = SubprocessOptions::Stream::kInherit;
+  run.cancel = opt_.cancel;
 
   Result<SubprocessResult> ran = Subprocess::Run(run, end);
   if (!ran.ok()) return fail_all(ran.status().message());  // "cannot run archive script …: <errno text>"
@@ -235,18 +258,18 @@ std::vector<ArchiveOutcome> ScriptArchiver::Archive(const std::vector<ArchiveIte
   // At the end of stdout an unterminated last line is still a line; if
   // something that escaped the group holds stdout open, it is dropped.
   std::string ending;
-  const std::string timeout_text = FormatIso8601Duration(timeout_);
   if (!r.output_cut) reader.Finish();
   using Ending = SubprocessResult::Ending;
-  if (r.ending == Ending::kTimedOut) {
-    ending = !r.wait_error.empty() ? r.Describe()
-             : by_timeout          ? "timed out after " + timeout_text
-                                   : std::string("killed at the keeper's deadline");
+  const bool interrupted = r.ending == Ending::kCancelled;
+  if (interrupted) {
+    ending = "interrupted; its process group was stopped";
+    log_->Warn("archive script {} {}", command_, ending);
+  } else if (r.ending == Ending::kTimedOut) {
+    ending = !r.wait_error.empty() ? r.Describe() : "timed out after " + timeout_text;
     log_->Error("archive script {} did not finish: {}; its process group was killed", command_, ending);
   } else if (r.output_cut) {
     // The script exited, but a process outside its group kept stdout open.
-    ending = by_timeout ? "exited, but its output was still open when it timed out after " + timeout_text
-                        : std::string("exited, but its output was still open at the keeper's deadline");
+    ending = "exited, but its output was still open when it timed out after " + timeout_text;
     log_->Warn("archive script {} {}", command_, ending);
   } else if (r.ending == Ending::kSignaled || (r.ending == Ending::kExited && r.exit_code != 0)) {
     ending = r.Describe();
@@ -258,6 +281,7 @@ std::vector<ArchiveOutcome> ScriptArchiver::Archive(const std::vector<ArchiveIte
     if (i >= answers.size()) {
       outcomes[i].error = fmt::format("{}: no response from script {}{}", batch[i].path, command_,
                                       ending.empty() ? "" : " (" + ending + ")");
+      outcomes[i].interrupted = interrupted;
       continue;
     }
     const ScriptAnswer& a = answers[i];

@@ -23,10 +23,16 @@
 // Decisions beyond the spec:
 //  - Time limit. The run ends at min(now + timeout, deadline). Answers read
 //    until then, plus what the killed group had already written into the
-//    pipe, count. A file left without an answer by the timeout fails with
-//    "... (timed out after PT5M)", the timeout in ISO 8601 as it is
-//    configured; by the keeper's deadline with "(killed at the keeper's
-//    deadline)".
+//    pipe, count. A file left without an answer fails with "... (timed out
+//    after PT5M)": the timeout in ISO 8601 as it is configured, preceded by
+//    its flag when one is given (Options::timeout_flag: "timed out after
+//    --timeout PT5M"); when the caller's deadline came sooner, the time the
+//    script was given ("timed out after PT2M30S").
+//  - Cancellation (Options::cancel; archiver.h): the script's process group
+//    is stopped (lplex::Subprocess: SIGTERM, then SIGKILL after a grace);
+//    answers read until it ended count, and every file without one fails
+//    with `interrupted` set and "... (interrupted; its process group was
+//    stopped)". A flag already set starts nothing.
 //  - Line limit (Go's bufio.Scanner default). A line of more than 65535 bytes
 //    (the '\n' excluded, a '\r' included) ends the reading of answers: it and
 //    every later line are ignored, as in the reference, and the files after
@@ -43,6 +49,7 @@
 //    unparseable output lines, a non-zero exit, a kill, error answers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -78,10 +85,22 @@ class ScriptArchiver : public Archiver {
  public:
   static constexpr std::chrono::milliseconds kDefaultTimeout = std::chrono::minutes(5);
 
-  // `log` (not owned, must outlive the archiver) receives the log lines; null
-  // means lplex::Logger::Default(). Messages start with "archive script ".
+  struct Options {
+    std::chrono::milliseconds timeout = kDefaultTimeout;  // must be positive
+    // Receives the log lines (not owned, must outlive the archiver); null
+    // means lplex::Logger::Default(). Messages start with "archive script ".
+    lplex::Logger* log = nullptr;
+    // How messages name the timeout for the person who set it: "--timeout"
+    // on the command line; "" names only the value.
+    std::string timeout_flag;
+    // Stops a run when it reads true (see the top of this file); not owned,
+    // must outlive the archiver; null: never.
+    const std::atomic<bool>* cancel = nullptr;
+  };
+
   explicit ScriptArchiver(std::string command, std::chrono::milliseconds timeout = kDefaultTimeout,
                           lplex::Logger* log = nullptr);
+  ScriptArchiver(std::string command, Options options);
 
   // Runs the command once for the batch (see the top of this file). Returns
   // one outcome per item, in batch order, by min(now + timeout, deadline).
@@ -94,8 +113,8 @@ class ScriptArchiver : public Archiver {
 
  private:
   std::string command_;
-  std::chrono::milliseconds timeout_;
-  lplex::Logger* log_;
+  Options opt_;
+  lplex::Logger* log_;  // opt_.log or the default
 };
 
 }  // namespace lplex::keeper

@@ -1,17 +1,25 @@
 // lplex archive and lplex retention, run in-process on real directories.
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "commands.h"
 #include "core/file_system.h"
+#include "keeper/archiver_factory.h"
 #include "core/clock.h"
 #include "core/time.h"
 #include "support/capture_output.h"
@@ -590,6 +598,446 @@ TEST(LplexArchive, ArchiveLogLinesGoToStderrNotStdout) {
   EXPECT_NE(r.err.find("lplex archive: 1 files to archive to script " + script), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("uploading now"), std::string::npos) << r.out;
   EXPECT_EQ(r.out, "archived " + a + "\n1 archived, 0 failed, 0 still being written\n");
+}
+
+// --- Interruption, --timeout, messages, escaping (newcomer's second round) ---
+
+const std::string kLplexBinary = std::string(LPLEX_BINARY_DIR) + "/apps/lplex/lplex";
+
+// The built lplex, started as a child with stdout/stderr in files.
+struct LplexChild {
+  pid_t pid = -1;
+  std::string out_path, err_path;
+
+  // Waits up to `limit` for the exit; -1 if it did not end (then SIGKILLed).
+  int Wait(std::chrono::seconds limit, bool* signaled) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > until) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        return -1;
+      }
+      ::usleep(10000);
+    }
+    *signaled = WIFSIGNALED(status);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+};
+
+LplexChild StartLplex(const TempDir& dir, const std::vector<std::string>& args) {
+  LplexChild c;
+  c.out_path = dir.Sub("lplex.out");
+  c.err_path = dir.Sub("lplex.err");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, c.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, c.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv_store = {kLplexBinary};
+  argv_store.insert(argv_store.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_store) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (::posix_spawn(&c.pid, kLplexBinary.c_str(), &fa, nullptr, argv.data(), environ) != 0) c.pid = -1;
+  posix_spawn_file_actions_destroy(&fa);
+  return c;
+}
+
+// The newcomer's slow copy script: 0.4 s per file, then a copy to DEST and
+// an "ok" answer. It records its pid so the test can see it is gone.
+std::string SlowCopyScript(const TempDir& dir, const std::string& dest) {
+  const std::string script = dir.Sub("slow-cp.sh");
+  std::ofstream(script) << "#!/bin/sh\necho $$ > '" << dir.Sub("script.pid") << "'\n"
+                        << "for f in \"$@\"; do sleep 0.4; cp \"$f\" '" << dest
+                        << "/' && echo '{\"status\":\"ok\"}'; done\n";
+  fs::permissions(script, fs::perms::owner_all);
+  return script;
+}
+
+size_t CountFiles(const std::string& d) {
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(d)) n += e.is_regular_file() ? 1 : 0;
+  return n;
+}
+
+bool WaitForFiles(const std::string& d, size_t n) {
+  for (int i = 0; i < 1000; ++i) {
+    if (CountFiles(d) >= n) return true;
+    ::usleep(10000);
+  }
+  return false;
+}
+
+bool PidGone(pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    const std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
+    const size_t paren = stat.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z') return true;
+    ::usleep(20000);
+  }
+  return false;
+}
+
+size_t CountLines(const std::string& text, const std::string& start) {
+  size_t n = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) n += line.rfind(start, 0) == 0 ? 1 : 0;
+  return n;
+}
+
+// Sends `sig` to `lplex archive --command slow-cp.sh` once the script has
+// answered at least one file, and checks the outcome an operator relies on.
+void ExpectArchiveInterruptedCleanly(int sig, const std::string& sig_name) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  const std::string dest = dir.Sub("dest");
+  fs::create_directories(dest);
+  std::vector<std::string> files;
+  for (int d = 1; d <= 8; ++d) files.push_back(MakeFile(j, fmt::format("202001{:02d}T000000.000Z", d), "x"));
+  LplexChild c = StartLplex(dir, {"archive", "--command", SlowCopyScript(dir, dest), j});
+  ASSERT_GT(c.pid, 0);
+  // The second copy starts only after the first "ok" was written.
+  ASSERT_TRUE(WaitForFiles(dest, 2));
+  ::kill(c.pid, sig);
+  bool signaled = false;
+  const int rc = c.Wait(std::chrono::seconds(20), &signaled);
+  const std::string out = Slurp(c.out_path), err = Slurp(c.err_path);
+  EXPECT_FALSE(signaled) << "lplex died of the signal instead of handling it";
+  EXPECT_EQ(rc, 1) << out << err;
+  EXPECT_TRUE(PidGone(std::stoi(Slurp(dir.Sub("script.pid"))))) << "the archive script outlived lplex";
+  // Every file answered "ok" got its marker (the next run will not redo it);
+  // the others are listed as interrupted and have none.
+  const size_t archived = CountLines(out, "archived ");
+  EXPECT_GE(archived, 1u) << out;
+  EXPECT_LT(archived, files.size()) << out;
+  for (const std::string& f : files) {
+    const bool said_archived = out.find("archived " + f + "\n") != std::string::npos;
+    EXPECT_EQ(fs::exists(f + ".archived"), said_archived) << f << "\n" << out;
+    if (said_archived) {
+      EXPECT_TRUE(fs::exists(dest + "/" + fs::path(f).filename().string())) << f;
+    }
+  }
+  EXPECT_EQ(CountLines(out, "interrupted, not archived: "), files.size() - archived) << out;
+  EXPECT_NE(out.find("interrupted by " + sig_name), std::string::npos) << out;
+  EXPECT_NE(out.find(fmt::format("{} archived, 0 failed", archived)), std::string::npos) << out;
+}
+
+TEST(LplexArchive, ArchiveSigtermStopsScriptKeepsMarkersAndSaysInterrupted) {
+  ExpectArchiveInterruptedCleanly(SIGTERM, "SIGTERM");
+}
+
+// Ctrl-C: the terminal's SIGINT reaches lplex only (the script has its own
+// process group), so lplex must stop the script itself.
+TEST(LplexArchive, ArchiveCtrlCStopsScriptKeepsMarkersAndSaysInterrupted) {
+  ExpectArchiveInterruptedCleanly(SIGINT, "SIGINT");
+}
+
+// An interrupted retention run deletes nothing whose archive was cut short,
+// even with --overflow-policy delete-unarchived over the size cap.
+TEST(LplexRetention, RetentionInterruptedDeletesNothingUnarchived) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  const std::string dest = dir.Sub("dest");
+  fs::create_directories(dest);
+  std::vector<std::string> files;
+  for (int d = 1; d <= 8; ++d) files.push_back(MakeFile(j, fmt::format("202001{:02d}T000000.000Z", d), "x"));
+  LplexChild c = StartLplex(dir, {"retention", "--max-size", "1", "--overflow-policy", "delete-unarchived",
+                                  "--command", SlowCopyScript(dir, dest), j});
+  ASSERT_GT(c.pid, 0);
+  ASSERT_TRUE(WaitForFiles(dest, 2));
+  ::kill(c.pid, SIGTERM);
+  bool signaled = false;
+  const int rc = c.Wait(std::chrono::seconds(20), &signaled);
+  const std::string out = Slurp(c.out_path), err = Slurp(c.err_path);
+  EXPECT_FALSE(signaled);
+  EXPECT_EQ(rc, 1) << out << err;
+  EXPECT_TRUE(PidGone(std::stoi(Slurp(dir.Sub("script.pid")))));
+  EXPECT_NE(out.find("interrupted by SIGTERM"), std::string::npos) << out;
+  EXPECT_EQ(out.find("deleted (unarchived)"), std::string::npos) << out;
+  size_t marked = 0;
+  for (const std::string& f : files) {
+    EXPECT_TRUE(fs::exists(f)) << f << " was deleted\n" << out;
+    marked += fs::exists(f + ".archived") ? 1 : 0;
+  }
+  EXPECT_GE(marked, 1u) << "files the script answered ok for lost their markers";
+}
+
+// A file:// (or s3://) target stops between files: the copy in progress
+// completes and counts, the files after it are not started.
+TEST(LplexArchive, DirectoryTargetStopsBetweenFilesWhenCancelled) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  std::vector<keeper::ArchiveItem> batch;
+  for (int d = 1; d <= 3; ++d) {
+    keeper::ArchiveItem it;
+    it.path = MakeFile(j, fmt::format("202001{:02d}T000000.000Z", d), "x");
+    batch.push_back(it);
+  }
+  // A file system that raises the flag while the first copy is being
+  // written, as a signal arriving mid-copy would.
+  class FlagOnRename final : public FileSystem {
+   public:
+    explicit FlagOnRename(std::atomic<bool>* flag) : flag_(flag) {}
+    Result<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& p) override {
+      flag_->store(true);
+      return base()->NewExclusiveFile(p);
+    }
+    Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
+      return base()->NewRandomAccessFile(p);
+    }
+    Status CreateDirs(const std::string& p) override { return base()->CreateDirs(p); }
+    Result<std::vector<DirEntry>> ListDir(const std::string& p) override { return base()->ListDir(p); }
+    Result<uint64_t> FileSize(const std::string& p) override { return base()->FileSize(p); }
+    bool Exists(const std::string& p) override { return base()->Exists(p); }
+    Status RemoveFile(const std::string& p) override { return base()->RemoveFile(p); }
+    Status RenameFile(const std::string& a, const std::string& b) override { return base()->RenameFile(a, b); }
+    Status SyncDir(const std::string& p) override { return base()->SyncDir(p); }
+    bool IsBeingWritten(const std::string& p) override { return base()->IsBeingWritten(p); }
+
+   private:
+    static FileSystem* base() { return FileSystem::Default(); }
+    std::atomic<bool>* flag_;
+  };
+  std::atomic<bool> cancel{false};
+  FlagOnRename fs_with_flag(&cancel);
+  keeper::ArchiverConfig config;
+  config.target = "file://" + dir.Sub("store");
+  config.fs = &fs_with_flag;
+  config.cancel = &cancel;
+  auto archiver = keeper::MakeArchiver(config);
+  ASSERT_TRUE(archiver.ok()) << archiver.status().ToString();
+  auto out = (*archiver)->Archive(batch, std::chrono::steady_clock::now() + std::chrono::minutes(1));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].ok) << out[0].error;
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_FALSE(out[i].ok);
+    EXPECT_TRUE(out[i].interrupted);
+    EXPECT_NE(out[i].error.find(batch[i].path + ": interrupted"), std::string::npos) << out[i].error;
+  }
+  EXPECT_EQ(Files(dir.Sub("store")), std::vector<std::string>{fs::path(batch[0].path).filename().string()});
+}
+
+// --timeout P0D used to mean three different things depending on the target.
+TEST(LplexArchive, ArchiveRefusesZeroTimeoutForEveryTarget) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20200101T000000.000Z", "x");
+  const std::string empty = dir.Sub("empty");
+  fs::create_directories(empty);
+  for (const std::string& value : {std::string("P0D"), std::string("PT0S"), std::string("P2D")}) {
+    for (int kind = 0; kind < 3; ++kind) {
+      ArchiveOptions o;
+      o.dirs = {kind == 2 ? empty : j};
+      if (kind == 0) o.command = FailingScript(dir);
+      else o.target = "file://" + dir.Sub("store");
+      o.timeout = value;
+      auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+      EXPECT_EQ(r.rc, 2) << value << " kind " << kind << "\n" << r.out << r.err;
+      EXPECT_NE(r.err.find("--timeout " + value + " out of range (valid: PT1S..P1D)"), std::string::npos) << r.err;
+      EXPECT_FALSE(fs::exists(a + ".archived"));
+    }
+  }
+}
+
+TEST(LplexRetention, RetentionHasATimeoutFlagThatTheScriptMessageNames) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20200101T000000.000Z", "x");
+  const std::string script = dir.Sub("hang.sh");
+  std::ofstream(script) << "#!/bin/sh\nexec sleep 1000\n";
+  fs::permissions(script, fs::perms::owner_all);
+  std::vector<std::string> args = {"lplex", "retention", "--max-age", "P30D", "--command", script,
+                                   "--timeout", "PT1S", j};
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  auto r = Capture([&](std::FILE* out, std::FILE* err) {
+    return RunMain(static_cast<int>(argv.size()), argv.data(), out, err);
+  });
+  EXPECT_EQ(r.rc, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("timed out after --timeout PT1S"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(a)) << "an unarchived file was deleted";
+
+  args[7] = "P0D";
+  argv.clear();
+  for (auto& s : args) argv.push_back(s.data());
+  r = Capture([&](std::FILE* out, std::FILE* err) {
+    return RunMain(static_cast<int>(argv.size()), argv.data(), out, err);
+  });
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--timeout P0D out of range (valid: PT1S..P1D)"), std::string::npos) << r.err;
+}
+
+// The script timeout message speaks the user's language: the flag and the
+// value as typed, not "the keeper's deadline".
+TEST(LplexArchive, ArchiveScriptTimeoutSaysTimedOutAfterTheFlagValue) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20200101T000000.000Z", "x");
+  const std::string script = dir.Sub("hang.sh");
+  std::ofstream(script) << "#!/bin/sh\nexec sleep 1000\n";
+  fs::permissions(script, fs::perms::owner_all);
+  ArchiveOptions o;
+  o.dirs = {j};
+  o.command = script;
+  o.timeout = "PT1S";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find("FAILED " + a + ": no response from script " + script + " (timed out after --timeout PT1S)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("keeper"), std::string::npos) << r.out;
+}
+
+TEST(LplexRetention, RetentionRunSaysItLeftTheDirectoryWithoutJournalFiles) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  MakeFile(j, "20200101T000000.000Z", "xx");
+  auto newest = MakeFile(j, timefmt::FileStamp(Clock::Real()->NowMicros()), "yy");
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_size = 1;
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_FALSE(fs::exists(newest));
+  EXPECT_NE(r.out.find("left " + j + " without journal files\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 deleted (2 unarchived), 0 archived, 0 failed to archive, 0 failed to delete; 1 directory "
+                       "left without journal files"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(LplexRetention, RetentionSaysItSkipsAFileStillBeingWritten) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  fs::create_directories(j);
+  const std::string locked = j + "/nmea2k-20200101T000000.000Z.lpj";
+  auto writing = FileSystem::Default()->NewExclusiveFile(locked);
+  ASSERT_TRUE(writing.ok());
+  auto old = MakeFile(j, "20200102T000000.000Z", "x");
+  auto young = MakeFile(j, timefmt::FileStamp(Clock::Real()->NowMicros()), "y");
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_age = "P30D";
+  o.dry_run = true;
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped " + locked + ": still being written"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("skipped " + young), std::string::npos) << "a young file is not spared, just kept";
+
+  o.dry_run = false;
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped " + locked + ": still being written"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(locked));
+  EXPECT_FALSE(fs::exists(old));
+}
+
+// A file name with a newline must not print as two lines: the second could
+// be a forged result line.
+TEST(LplexArchive, ArchiveEscapesNewlineInFileName) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto odd = MakeFile(j, "x\narchived FORGED\nline-20200101T000000.000Z", "x");
+  ArchiveOptions o;
+  o.dirs = {j};
+  o.target = "file://" + dir.Sub("store");
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("archived " + j + "/nmea2k-x\\narchived FORGED\\nline-20200101T000000.000Z.lpj\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(CountLines(r.out, "archived FORGED"), 0u) << r.out;
+  EXPECT_TRUE(fs::exists(odd + ".archived"));
+}
+
+TEST(LplexRetention, RetentionEscapesNewlineInFileName) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto odd = MakeFile(j, "x\ndeleted FORGED\nline-20200101T000000.000Z", "x");
+  RetentionOptions o;
+  o.dirs = {j};
+  o.max_age = "P30D";
+  for (bool dry : {true, false}) {
+    o.dry_run = dry;
+    auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+    EXPECT_EQ(r.rc, 0) << r.err;
+    EXPECT_NE(r.out.find("nmea2k-x\\ndeleted FORGED\\nline-"), std::string::npos) << r.out;
+    EXPECT_EQ(CountLines(r.out, "deleted FORGED"), 0u) << r.out;
+    EXPECT_EQ(r.err.find("\ndeleted FORGED"), std::string::npos) << "a log line was forged:\n" << r.err;
+  }
+  EXPECT_FALSE(fs::exists(odd));
+}
+
+TEST(LplexRetention, RetentionMinKeepWithoutMaxAgeSaysItNeedsMaxAge) {
+  TempDir dir;
+  RetentionOptions o;
+  o.dirs = {dir.path()};
+  o.min_keep = "P1D";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--min-keep P1D only works with --max-age"), std::string::npos) << r.err;
+}
+
+TEST(LplexArchive, ArchiveFileGivenAsDirectorySaysNotADirectory) {
+  TempDir dir;
+  auto f = MakeFile(dir.Sub("journal"), "20200101T000000.000Z", "x");
+  ArchiveOptions o;
+  o.dirs = {f};
+  o.target = "file://" + dir.Sub("store");
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("lplex archive: " + f + ": not a directory\n"), std::string::npos) << r.err;
+  RetentionOptions ro;
+  ro.dirs = {f};
+  ro.max_age = "P30D";
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(ro, out, err); });
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("lplex retention: " + f + ": not a directory\n"), std::string::npos) << r.err;
+}
+
+// A regular file where the archive directory should be fails every copy;
+// it is refused before anything is touched. A missing directory is created.
+TEST(LplexArchive, ArchiveRefusesTargetThatIsARegularFile) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20200101T000000.000Z", "x");
+  const std::string rf = dir.Sub("rf");
+  std::ofstream(rf) << "not a directory";
+  ArchiveOptions o;
+  o.dirs = {j};
+  o.target = "file://" + rf;
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--target file://" + rf + ": " + rf + " is not a directory"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_FALSE(fs::exists(a + ".archived"));
+
+  o.target = "file://" + dir.Sub("new/archive");
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_TRUE(fs::exists(a + ".archived"));
+}
+
+// An explicitly empty --instance-id is the same as none (docs/retention.md),
+// and the message for a bad id says so.
+TEST(LplexArchive, ArchiveEmptyInstanceIdMeansNone) {
+  TempDir dir;
+  const std::string j = dir.Sub("journal");
+  auto a = MakeFile(j, "20200101T000000.000Z", "x");
+  ArchiveOptions o;
+  o.dirs = {j};
+  o.target = "file://" + dir.Sub("store");
+  o.instance_id = "";
+  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir.Sub("store") + "/" + fs::path(a).filename().string()));
+  o.instance_id = "a/b";
+  r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("or leave it empty or out for none"), std::string::npos) << r.err;
 }
 
 }  // namespace

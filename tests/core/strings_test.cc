@@ -53,5 +53,35 @@ TEST(Strings, ToLowerChangesOnlyAsciiUppercase) {
   EXPECT_EQ(AsciiToLower('['), '[');
 }
 
+// A journal named "new\nline-….lpj" must not print as two lines: a crafted
+// name could forge a result line ("archived …") otherwise.
+TEST(Strings, EscapeForDisplayKeepsANameWithNewlineOnOneLine) {
+  const std::string shown = EscapeForDisplay("/j/new\nline-20200101T000000.000Z.lpj");
+  EXPECT_EQ(shown, "/j/new\\nline-20200101T000000.000Z.lpj");
+  EXPECT_EQ(shown.find('\n'), std::string::npos);
+}
+
+TEST(Strings, EscapeForDisplayEscapesControlsAndBackslash) {
+  EXPECT_EQ(EscapeForDisplay("a\\b"), "a\\\\b");
+  EXPECT_EQ(EscapeForDisplay("\r\t"), "\\r\\t");
+  EXPECT_EQ(EscapeForDisplay(std::string("\x1b[31m\x7f\x01", 7)), "\\x1b[31m\\x7f\\x01");
+  EXPECT_EQ(EscapeForDisplay(std::string("a\0b", 3)), "a\\x00b");
+  // C1 controls (U+009B is a one-character CSI for some terminals).
+  EXPECT_EQ(EscapeForDisplay("\xc2\x9b" "2J"), "\\u009b2J");
+}
+
+TEST(Strings, EscapeForDisplayKeepsValidUtf8AndEscapesInvalidBytes) {
+  EXPECT_EQ(EscapeForDisplay("b\xc3\xa5t-\xe2\x82\xac"), "b\xc3\xa5t-\xe2\x82\xac");  // båt-€
+  EXPECT_EQ(EscapeForDisplay("plain/path-1.lpj"), "plain/path-1.lpj");
+  EXPECT_EQ(EscapeForDisplay("\xff\xc3"), "\\xff\\xc3");
+  EXPECT_EQ(EscapeForDisplay("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate is not valid UTF-8
+}
+
+// Different names never look the same once escaped.
+TEST(Strings, EscapeForDisplayIsReversible) {
+  EXPECT_NE(EscapeForDisplay("a\nb"), EscapeForDisplay("a\\nb"));
+  EXPECT_NE(EscapeForDisplay("\x1b"), EscapeForDisplay("\\x1b"));
+}
+
 }  // namespace
 }  // namespace lplex

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -313,6 +315,63 @@ TEST(Subprocess, SubprocessDeadlineAlreadyPassedStillReapsIt) {
   auto r = Subprocess::Run(Sh("sleep 1000"), Steady::now() - milliseconds(1));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->ending, SubprocessResult::Ending::kTimedOut);
+}
+
+// A cancel flag set while the program runs (a SIGINT handler's, a server's
+// shutdown) stops the whole group long before the deadline; what the program
+// wrote before still arrives.
+TEST(Subprocess, SubprocessCancelStopsWholeProcessGroup) {
+  lplex::testing::TempDir dir;
+  auto o = Sh("echo $$ > '" + dir.Sub("pid") + "'; sleep 1000 & echo $! > '" + dir.Sub("child") +
+              "'; echo before; wait");
+  std::atomic<bool> cancel{false};
+  o.cancel = &cancel;
+  std::thread setter([&] {
+    std::this_thread::sleep_for(milliseconds(300));
+    cancel.store(true);
+  });
+  auto start = Steady::now();
+  auto r = RunFor(o, std::chrono::seconds(60));
+  auto took = Steady::now() - start;
+  setter.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GE(took, milliseconds(290));
+  EXPECT_LT(took, std::chrono::seconds(5)) << "the deadline, not the flag, ended the run";
+  EXPECT_EQ(r->ending, SubprocessResult::Ending::kCancelled);
+  EXPECT_FALSE(r->ok());
+  EXPECT_EQ(r->Describe(), "stopped: cancelled");
+  EXPECT_EQ(r->stdout_text, "before\n");
+  pid_t pid = std::stoi(ReadAll(dir.Sub("pid")));
+  pid_t child = std::stoi(ReadAll(dir.Sub("child")));
+  EXPECT_NE(::kill(pid, 0), 0) << "the program was not reaped";
+  EXPECT_TRUE(ProcessGone(child)) << "the background child survived";
+}
+
+// SIGTERM comes first: a program that traps it can still say something.
+TEST(Subprocess, SubprocessCancelSendsSigtermBeforeSigkill) {
+  auto o = Sh("trap 'echo terminated; exit 5' TERM; echo ready; while :; do sleep 0.05; done");
+  std::atomic<bool> cancel{false};
+  o.cancel = &cancel;
+  std::string seen;
+  o.on_stdout = [&](std::string_view chunk) {
+    seen.append(chunk);
+    if (seen.find("ready") != std::string::npos) cancel.store(true);
+  };
+  auto r = RunFor(o, std::chrono::seconds(60));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->ending, SubprocessResult::Ending::kCancelled);
+  EXPECT_THAT(seen, HasSubstr("terminated"));
+}
+
+TEST(Subprocess, SubprocessAlreadyCancelledStartsNothing) {
+  lplex::testing::TempDir dir;
+  auto o = Sh("touch '" + dir.Sub("ran") + "'");
+  std::atomic<bool> cancel{true};
+  o.cancel = &cancel;
+  auto r = RunFor(o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->ending, SubprocessResult::Ending::kCancelled);
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("ran")));
 }
 
 }  // namespace

@@ -780,6 +780,23 @@ TEST_F(WriterTest, NameCollisionNeverTruncatesExistingFile) {
   EXPECT_EQ(ReadAll(rotated_[0]).size(), 3u);
 }
 
+// A marker left over from an earlier file of the same name (the file was
+// deleted, its marker stayed) made a new, never-archived file count as
+// archived, and retention deleted it. The name counts as taken (ADR 003).
+TEST_F(WriterTest, NameWhoseArchivedMarkerExistsIsNotReused) {
+  fs::create_directories(dir_.Sub("journal"));
+  const std::string stale = dir_.Sub("journal") + "/nmea2k-" + timefmt::FileStamp(kBase) + ".lpj";
+  { std::ofstream(stale + ".archived"); }
+  auto w = Writer(Options());
+  Write(*w, Frames(3));
+  ASSERT_TRUE(w->Close().ok());
+  EXPECT_FALSE(fs::exists(stale));
+  ASSERT_EQ(rotated_.size(), 1u);
+  EXPECT_EQ(rotated_[0], dir_.Sub("journal") + "/nmea2k-" + timefmt::FileStamp(kBase + 1000) + ".lpj");
+  EXPECT_FALSE(fs::exists(rotated_[0] + ".archived"));
+  EXPECT_EQ(ReadAll(rotated_[0]).size(), 3u);
+}
+
 // A full disk: the file that failed is finished and handed on (it reads
 // like a crashed file), and once space is back the pending block lands.
 TEST_F(WriterTest, DiskFullFinishesFileAndRetriesBlock) {

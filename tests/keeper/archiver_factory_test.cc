@@ -109,7 +109,24 @@ TEST(ArchiverFactory, BadBucketNamesAreRefused) {
   ExpectRefused("s3://ab", {"3 to 63"});
   ExpectRefused("s3://My-Bucket/x", {"lowercase letters"});
   ExpectRefused("s3://-bucket", {"start and end"});
-  ExpectRefused("s3://bucket//x", {"starts with '/'"});
+  ExpectRefused("s3://bucket//x", {"empty path segment"});
+}
+
+// "s3://bucket/../other/" uploaded every file into bucket "other" (libcurl
+// folded the path-style URL), and "s3://bucket/./dot/" stored under "dot/".
+TEST(ArchiverFactory, S3PrefixWithDotDotDotOrEmptySegmentsIsRefused) {
+  ExpectRefused("s3://bucket/../other/", {"\"..\" path segment"});
+  ExpectRefused("s3://bucket/./dot/", {"\".\" path segment"});
+  ExpectRefused("s3://bucket/a/../../other/x", {"\"..\" path segment"});
+  ExpectRefused("s3://bucket/a/..", {"\"..\" path segment"});
+  ExpectRefused("s3://bucket/a//b/", {"empty path segment"});
+  ExpectRefused("s3://bucket/a\\b/", {"backslash"});
+  ExpectRefused("s3://bucket/a\tb/", {"control character 0x09"});
+  // Dots inside a segment are ordinary characters.
+  for (const std::string ok : {"s3://bucket/a..b/", "s3://bucket/.hidden/", "s3://bucket/v1.2/x", "s3://bucket/..."}) {
+    auto parsed = ParseS3Url(ok);
+    EXPECT_TRUE(parsed.ok()) << ok << ": " << parsed.status().ToString();
+  }
 }
 
 TEST(ArchiverFactory, RelativeFileUrlIsRefused) {

@@ -88,16 +88,92 @@ TEST(DirectoryArchiver, EmptyFileIsCopied) {
   EXPECT_EQ(fs::file_size(dst.Sub(kFileName)), 0u);
 }
 
-TEST(DirectoryArchiver, ReArchiveOverwritesAtomically) {
+// Re-archiving after a crash between the copy and the marker: the copy is
+// there and equal, so it is success without another write.
+TEST(DirectoryArchiver, ReArchiveOfIdenticalCopySucceedsWithoutWriting) {
   TempDir src, dst;
-  DirectoryArchiver a(dst.path());
-  WriteFile(src.Sub(kFileName), "the first, longer version of the file");
+  FaultInjectingFileSystem faulty(FileSystem::Default());
+  DirectoryArchiver a(dst.path(), &faulty);
+  const std::string bytes = RandomBytes(3 << 20, 7);
+  WriteFile(src.Sub(kFileName), bytes);
   ASSERT_TRUE(a.Archive({Item(src.Sub(kFileName), "i")}, In(10s))[0].ok);
-  WriteFile(src.Sub(kFileName), "second");
+  const uint64_t written = faulty.bytes_written();
   auto out = a.Archive({Item(src.Sub(kFileName), "i")}, In(10s));
   ASSERT_TRUE(out[0].ok) << out[0].error;
-  EXPECT_EQ(ReadFile(dst.Sub("i/") + kFileName), "second");
+  EXPECT_EQ(faulty.bytes_written(), written);
+  EXPECT_TRUE(ReadFile(dst.Sub("i/") + kFileName) == bytes);
   EXPECT_EQ(Tree(dst.path()), (std::vector<std::string>{"i", std::string("i/") + kFileName}));
+}
+
+// Two recordings with the same file names (a re-import with other options,
+// another recorder archiving to the same place): the second used to replace
+// the first one's copies, and retention then deleted the first's originals.
+TEST(DirectoryArchiver, ArchiveRefusesToOverwriteCopyWithDifferentContent) {
+  TempDir first, second, dst;
+  DirectoryArchiver a(dst.path());
+  const std::string original = RandomBytes(100000, 8);
+  WriteFile(first.Sub(kFileName), original);
+  ASSERT_TRUE(a.Archive({Item(first.Sub(kFileName), "i")}, In(10s))[0].ok);
+
+  // Same size, one byte different: the byte comparison must catch it.
+  std::string same_size = original;
+  same_size[77777] ^= 1;
+  WriteFile(second.Sub(kFileName), same_size);
+  const std::string dest = dst.Sub("i/") + kFileName;
+  auto out = a.Archive({Item(second.Sub(kFileName), "i")}, In(10s));
+  ASSERT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("file://" + dest + ": the destination already exists with different content"),
+            std::string::npos)
+      << out[0].error;
+  EXPECT_NE(out[0].error.find("not overwritten"), std::string::npos) << out[0].error;
+
+  // Different size.
+  WriteFile(second.Sub(kFileName), "short");
+  out = a.Archive({Item(second.Sub(kFileName), "i")}, In(10s));
+  ASSERT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("already exists with different content (100000 bytes there, 5 in the file)"), std::string::npos)
+      << out[0].error;
+  EXPECT_TRUE(ReadFile(dest) == original);
+  EXPECT_EQ(Tree(dst.path()), (std::vector<std::string>{"i", std::string("i/") + kFileName}));
+}
+
+// Writes `dest` (as another writer of the same name would) when the archiver
+// creates its temporary, i.e. after the existence check and before the final
+// name is made.
+class RacingWriterFileSystem final : public FileSystem {
+ public:
+  RacingWriterFileSystem(std::string dest, std::string bytes) : dest_(std::move(dest)), bytes_(std::move(bytes)) {}
+  Result<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& path) override {
+    if (path.find(".tmp-") != std::string::npos) WriteFile(dest_, bytes_);
+    return base()->NewExclusiveFile(path);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
+    return base()->NewRandomAccessFile(p);
+  }
+  Status CreateDirs(const std::string& p) override { return base()->CreateDirs(p); }
+  Result<std::vector<DirEntry>> ListDir(const std::string& p) override { return base()->ListDir(p); }
+  Result<uint64_t> FileSize(const std::string& p) override { return base()->FileSize(p); }
+  bool Exists(const std::string& p) override { return base()->Exists(p); }
+  Status RemoveFile(const std::string& p) override { return base()->RemoveFile(p); }
+  Status RenameFile(const std::string& a, const std::string& b) override { return base()->RenameFile(a, b); }
+  Status SyncDir(const std::string& p) override { return base()->SyncDir(p); }
+  bool IsBeingWritten(const std::string& p) override { return base()->IsBeingWritten(p); }
+
+ private:
+  static FileSystem* base() { return FileSystem::Default(); }
+  std::string dest_, bytes_;
+};
+
+TEST(DirectoryArchiver, ArchiveDoesNotClobberACopyWrittenConcurrentlyUnderTheSameName) {
+  TempDir src, dst;
+  WriteFile(src.Sub(kFileName), "our recording");
+  RacingWriterFileSystem racing(dst.Sub(kFileName), "the other writer's recording");
+  DirectoryArchiver a(dst.path(), &racing);
+  auto out = a.Archive({Item(src.Sub(kFileName))}, In(10s));
+  ASSERT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("already exists with different content"), std::string::npos) << out[0].error;
+  EXPECT_EQ(ReadFile(dst.Sub(kFileName)), "the other writer's recording");
+  EXPECT_EQ(Tree(dst.path()), std::vector<std::string>{kFileName});  // our temporary is gone
 }
 
 TEST(DirectoryArchiver, DiskFullFailsWithoutPartialFileAndRecovers) {
@@ -120,20 +196,6 @@ TEST(DirectoryArchiver, DiskFullFailsWithoutPartialFileAndRecovers) {
   out = a.Archive({Item(src.Sub(kFileName), "boat-1")}, In(10s));
   ASSERT_TRUE(out[0].ok) << out[0].error;
   EXPECT_TRUE(ReadFile(dst.Sub("boat-1/") + kFileName) == bytes);
-}
-
-TEST(DirectoryArchiver, DiskFullOnReArchiveKeepsThePreviousCopy) {
-  TempDir src, dst;
-  FaultInjectingFileSystem faulty(FileSystem::Default());
-  DirectoryArchiver a(dst.path(), &faulty);
-  WriteFile(src.Sub(kFileName), "old complete copy");
-  ASSERT_TRUE(a.Archive({Item(src.Sub(kFileName))}, In(10s))[0].ok);
-  WriteFile(src.Sub(kFileName), RandomBytes(100000, 3));
-  faulty.FailWritesAfter(10, ENOSPC);
-  auto out = a.Archive({Item(src.Sub(kFileName))}, In(10s));
-  ASSERT_FALSE(out[0].ok);
-  EXPECT_EQ(ReadFile(dst.Sub(kFileName)), "old complete copy");
-  EXPECT_EQ(Tree(dst.path()), std::vector<std::string>{kFileName});
 }
 
 TEST(DirectoryArchiver, FailedSyncIsFailureAndRemovesTheTemporary) {
@@ -200,6 +262,60 @@ TEST(DirectoryArchiver, StaleTemporaryOfDeadProcessIsRemovedLiveOnesKept) {
   EXPECT_FALSE(fs::exists(dst.Sub(stale)));
   EXPECT_TRUE(fs::exists(dst.Sub(live)));
   EXPECT_TRUE(fs::exists(dst.Sub(unrelated)));
+}
+
+// Killed copies left ".{name}.tmp-<pid>-<n>" files in the archive for
+// good: the sweep ran once per archiver and directory, and a killed writer
+// that was not reaped yet (a zombie) still counted as alive.
+TEST(DirectoryArchiver, StaleTemporaryIsRemovedOnEveryArchiveCallNotOnlyTheFirst) {
+  TempDir src, dst;
+  WriteFile(src.Sub(kFileName), "x");
+  DirectoryArchiver a(dst.path());
+  ASSERT_TRUE(a.Archive({Item(src.Sub(kFileName))}, In(10s))[0].ok);
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string stale = "." + std::string(kFileName) + ".tmp-" + std::to_string(dead) + "-9";
+  WriteFile(dst.Sub(stale), "partial");
+  ASSERT_TRUE(a.Archive({Item(src.Sub(kFileName))}, In(10s))[0].ok);
+  EXPECT_FALSE(fs::exists(dst.Sub(stale)));
+}
+
+TEST(DirectoryArchiver, StaleTemporaryOfAKilledUnreapedWriterIsRemoved) {
+  TempDir src, dst;
+  WriteFile(src.Sub(kFileName), "x");
+  pid_t zombie = ::fork();
+  if (zombie == 0) ::_exit(0);
+  ASSERT_GT(zombie, 0);
+  // Wait until it has exited, without reaping it.
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(zombie), &info, WEXITED | WNOWAIT), 0);
+  const std::string stale = "." + std::string(kFileName) + ".tmp-" + std::to_string(zombie) + "-0";
+  WriteFile(dst.Sub(stale), "partial");
+  DirectoryArchiver a(dst.path());
+  auto out = a.Archive({Item(src.Sub(kFileName))}, In(10s));
+  ::waitpid(zombie, nullptr, 0);
+  ASSERT_TRUE(out[0].ok) << out[0].error;
+  EXPECT_FALSE(fs::exists(dst.Sub(stale)));
+}
+
+TEST(DirectoryArchiver, StaleTemporaryUntouchedForAnHourIsRemovedEvenIfItsPidIsReused) {
+  TempDir src, dst;
+  WriteFile(src.Sub(kFileName), "x");
+  // The pid is alive (our parent), as after pid reuse; the file is two hours old.
+  const std::string old_tmp = ".a.lpj.tmp-" + std::to_string(::getppid()) + "-1";
+  const std::string fresh_tmp = ".b.lpj.tmp-" + std::to_string(::getppid()) + "-2";
+  const std::string lookalike = ".c.lpj.tmp-x1-2";  // not our pattern: never touched
+  for (const auto& n : {old_tmp, fresh_tmp, lookalike}) WriteFile(dst.Sub(n), "partial");
+  const auto two_hours_ago = fs::file_time_type::clock::now() - 2h;
+  fs::last_write_time(dst.Sub(old_tmp), two_hours_ago);
+  fs::last_write_time(dst.Sub(lookalike), two_hours_ago);
+  DirectoryArchiver a(dst.path());
+  ASSERT_TRUE(a.Archive({Item(src.Sub(kFileName))}, In(10s))[0].ok);
+  EXPECT_FALSE(fs::exists(dst.Sub(old_tmp)));
+  EXPECT_TRUE(fs::exists(dst.Sub(fresh_tmp)));
+  EXPECT_TRUE(fs::exists(dst.Sub(lookalike)));
 }
 
 // Finding 1: a target that is the journal directory copied every file onto

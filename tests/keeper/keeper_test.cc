@@ -37,14 +37,15 @@ class FakeArchiver final : public Archiver {
     std::lock_guard<std::mutex> lock(mu_);
     batches_.push_back(batch);
     std::vector<ArchiveOutcome> out;
-    for (const auto& item : batch) out.push_back(fail_ ? ArchiveOutcome{false, "boom"} : answer(item));
+    for (const auto& item : batch) out.push_back(fail_ ? ArchiveOutcome{false, fail_message_} : answer(item));
     return out;
   }
   std::string Describe() const override { return "fake"; }
 
-  void set_fail(bool f) {
+  void set_fail(bool f, std::string message = "boom") {
     std::lock_guard<std::mutex> lock(mu_);
     fail_ = f;
+    fail_message_ = std::move(message);
   }
   std::vector<std::vector<ArchiveItem>> batches() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -61,6 +62,7 @@ class FakeArchiver final : public Archiver {
  private:
   std::mutex mu_;
   bool fail_ = false;
+  std::string fail_message_ = "boom";
   std::vector<std::vector<ArchiveItem>> batches_;
 };
 
@@ -1142,6 +1144,57 @@ TEST_F(KeeperTest, KeeperLogLinesCarryTheInstanceId) {
   for (const auto& line : log.lines()) {
     if (line.message.find(J()) != std::string::npos) {
       EXPECT_EQ(line.message.rfind("[boat-1] keeper: ", 0), 0u) << line.message;
+    }
+  }
+}
+
+// Markers whose journal file is gone (deleted by hand) made a later file of
+// the same name count as archived. The scan removes them, and says so;
+// markers of existing files stay.
+TEST_F(KeeperTest, OrphanArchivedMarkerIsRemovedDuringTheRetentionScan) {
+  auto kept = MakeFile(J(), kNow - kHour);
+  Mark(kept);
+  const std::string orphan = J() + "/nmea2k-" + timefmt::FileStamp(kNow - 2 * kHour) + ".lpj";
+  Mark(orphan);
+  const std::string not_a_marker = J() + "/notes.archived";  // no .lpj before the suffix: not ours
+  std::ofstream(not_a_marker).put('x');
+  RecordingLogger log;
+  auto o = Options();
+  o.log = &log;
+  Keeper k(o);
+  k.ScanAll();
+  EXPECT_FALSE(fs::exists(orphan + ".archived"));
+  EXPECT_TRUE(Marked(kept));
+  EXPECT_TRUE(fs::exists(kept));
+  EXPECT_TRUE(fs::exists(not_a_marker));
+  EXPECT_TRUE(log.Contains(LogLevel::kInfo, "[boat-1] keeper: removed " + orphan + ".archived: its journal file"))
+      << log.Text();
+}
+
+// The archiver's error names the file and the target already; the keeper's
+// warning used to repeat both ("archiving F to T failed: archive F to …").
+TEST_F(KeeperTest, ArchiveFailureWarningNamesTheFileOnce) {
+  auto f = MakeFile(J(), kNow - kHour);
+  RecordingLogger log;
+  auto o = Options(ArchiveTrigger::kOnRotate);
+  o.log = &log;
+  archiver_->set_fail(true, "archive " + f + " to fake/x: no response");
+  Keeper k(o);
+  k.HandleRotation({f, "boat-1"});
+  EXPECT_TRUE(log.Contains(LogLevel::kWarn, "[boat-1] keeper: archiving " + f + " to fake/x failed: no response"))
+      << log.Text();
+  auto g = MakeFile(J(), kNow - 2 * kHour);
+  archiver_->set_fail(true, g + ": no response");  // names the file, not the target
+  k.HandleRotation({g, "boat-1"});
+  EXPECT_TRUE(log.Contains(LogLevel::kWarn, "[boat-1] keeper: archiving " + g + " to fake failed: no response"))
+      << log.Text();
+  for (const auto& line : log.lines()) {
+    const std::string& m = line.message;
+    for (const std::string& p : {f, g}) {
+      size_t first = m.find(p);
+      if (first != std::string::npos) {
+        EXPECT_EQ(m.find(p, first + 1), std::string::npos) << m;
+      }
     }
   }
 }

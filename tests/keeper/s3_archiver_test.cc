@@ -276,19 +276,149 @@ TEST(S3ArchiverMoto, KeyLayoutWithAndWithoutPrefixAndInstanceId) {
   }
 }
 
-TEST(S3ArchiverMoto, ReArchivingOverwritesTheObject) {
+// A HEAD of an object, signed; returns the status and fills the
+// lowercased response headers.
+long HeadObject(const MotoServer& moto, const std::string& bucket, const std::string& key,
+                std::map<std::string, std::string>* headers) {
+  CURL* c = curl_easy_init();
+  std::string url = moto.endpoint() + "/" + bucket + "/" + key;
+  std::string user = moto.access_key_id(), pass = moto.secret_access_key();
+  struct curl_slist* h = curl_slist_append(
+      nullptr, "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(c, CURLOPT_AWS_SIGV4, "aws:amz:us-east-1:s3");
+  curl_easy_setopt(c, CURLOPT_USERNAME, user.c_str());
+  curl_easy_setopt(c, CURLOPT_PASSWORD, pass.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, +[](char* p, size_t s, size_t n, void* out) -> size_t {
+    std::string line(p, s * n);
+    size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      std::string v = line.substr(colon + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      v.erase(v.find_last_not_of("\r\n ") + 1);
+      (*static_cast<std::map<std::string, std::string>*>(out))[name] = v;
+    }
+    return s * n;
+  });
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, headers);
+  long status = 0;
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  return status;
+}
+
+// Two recordings with the same file names (a re-import with other options,
+// two boats without instance ids on one prefix) used to overwrite each
+// other's objects; retention then deleted the first one's originals.
+TEST(S3ArchiverMoto, ArchiveRefusesToOverwriteObjectWithDifferentContent) {
+  MotoServer moto;
+  START_MOTO(moto, Buckets({"archive"}, /*auth=*/true));
+  TempDir first, second;
+  S3Settings settings = Creds(moto.endpoint(), moto.access_key_id(), moto.secret_access_key());
+  settings.multipart_threshold = 5 << 20;
+  settings.part_size = 5 << 20;
+  auto s3 = MakeS3("s3://archive/", settings);
+  ASSERT_TRUE(s3);
+  const std::string small = RandomBytes(1000, 30), big = RandomBytes(6 << 20, 31);
+  ASSERT_TRUE(s3->Archive({Item(WriteFile(first.Sub("small.lpj"), small)), Item(WriteFile(first.Sub("big.lpj"), big))},
+                          In(60s))[0].ok);
+  std::string small2 = small, big2 = big;  // same sizes, one bit different
+  small2[500] ^= 1;
+  big2[3 << 20] ^= 1;
+  auto out = s3->Archive(
+      {Item(WriteFile(second.Sub("small.lpj"), small2)), Item(WriteFile(second.Sub("big.lpj"), big2))}, In(60s));
+  ASSERT_EQ(out.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_FALSE(out[i].ok);
+    EXPECT_NE(out[i].error.find("the destination already exists with different content"), std::string::npos)
+        << out[i].error;
+    EXPECT_NE(out[i].error.find("not overwritten"), std::string::npos) << out[i].error;
+  }
+  EXPECT_NE(out[0].error.find("s3://archive/small.lpj"), std::string::npos) << out[0].error;
+  EXPECT_TRUE(GetObject(moto, "archive", "small.lpj").body == small);
+  EXPECT_TRUE(GetObject(moto, "archive", "big.lpj").body == big);
+}
+
+// A crash between the upload and the marker: the retry finds its own object
+// (by the signed SHA-256 metadata) and succeeds without uploading again.
+TEST(S3ArchiverMoto, ReArchiveOfIdenticalObjectSucceedsWithoutUploading) {
+  MotoServer moto;
+  START_MOTO(moto, Buckets({"archive"}, /*auth=*/true));
+  TempDir dir;
+  S3Settings settings = Creds(moto.endpoint(), moto.access_key_id(), moto.secret_access_key());
+  settings.multipart_threshold = 5 << 20;
+  settings.part_size = 5 << 20;
+  const std::string small = RandomBytes(1000, 32), big = RandomBytes(6 << 20, 33);
+  const std::string p1 = WriteFile(dir.Sub("small.lpj"), small), p2 = WriteFile(dir.Sub("big.lpj"), big);
+  RecordingLogger log;
+  auto s3 = MakeS3("s3://archive/", settings, &log);
+  ASSERT_TRUE(s3);
+  auto out = s3->Archive({Item(p1), Item(p2)}, In(60s));
+  ASSERT_TRUE(out[0].ok) << out[0].error;
+  ASSERT_TRUE(out[1].ok) << out[1].error;
+  for (const char* key : {"small.lpj", "big.lpj"}) {
+    std::map<std::string, std::string> h;
+    ASSERT_EQ(HeadObject(moto, "archive", key, &h), 200) << key;
+    EXPECT_EQ(h["x-amz-meta-lplex-sha256"], HexDigest(EVP_sha256(), key[0] == 's' ? small : big)) << key;
+  }
+  out = s3->Archive({Item(p1), Item(p2)}, In(60s));
+  ASSERT_TRUE(out[0].ok) << out[0].error;
+  ASSERT_TRUE(out[1].ok) << out[1].error;
+  EXPECT_TRUE(log.Contains(LogLevel::kDebug, "s3: s3://archive/small.lpj is already stored with the same content"))
+      << log.Text();
+  EXPECT_TRUE(log.Contains(LogLevel::kDebug, "s3: s3://archive/big.lpj is already stored with the same content"))
+      << log.Text();
+}
+
+// Objects stored by something else (a script, an older lplex) have no
+// checksum metadata: same size and a plain-MD5 ETag equal to the file's is
+// the same file; anything else is not overwritten.
+TEST(S3ArchiverMoto, ObjectWithoutChecksumMetadataIsComparedByItsMd5Etag) {
   MotoServer moto;
   START_MOTO(moto, Buckets({"archive"}));
   TempDir dir;
-  const std::string path = dir.Sub(kFileName);
+  const std::string bytes = RandomBytes(4000, 34);
+  ASSERT_EQ(moto.Http("PUT", "/archive/same.lpj", bytes), 200);
+  std::string other = bytes;
+  other[10] ^= 1;
+  ASSERT_EQ(moto.Http("PUT", "/archive/other.lpj", other), 200);
   auto s3 = MakeS3("s3://archive/", Creds(moto.endpoint(), "test", "test"));
   ASSERT_TRUE(s3);
-  WriteFile(path, "first version");
-  ASSERT_TRUE(s3->Archive({Item(path)}, In(30s))[0].ok);
-  WriteFile(path, "second, longer version");
-  auto out = s3->Archive({Item(path)}, In(30s));
+  auto out = s3->Archive({Item(WriteFile(dir.Sub("same.lpj"), bytes)), Item(WriteFile(dir.Sub("other.lpj"), bytes))},
+                         In(30s));
+  EXPECT_TRUE(out[0].ok) << out[0].error;
+  EXPECT_FALSE(out[1].ok);
+  EXPECT_NE(out[1].error.find("already exists with different or unverifiable content"), std::string::npos)
+      << out[1].error;
+  EXPECT_TRUE(GetObject(moto, "archive", "other.lpj").body == other);
+}
+
+// The key is sent as written: a ".." that slipped past the URL check (here
+// put into the target by hand) must not be folded by libcurl into another
+// key or, path style, another bucket.
+TEST(S3ArchiverMoto, DotDotInAKeyIsNotFoldedIntoAnotherBucket) {
+  MotoServer moto;
+  START_MOTO(moto, Buckets({"archive", "other"}));
+  TempDir dir;
+  const std::string path = WriteFile(dir.Sub(kFileName), "bytes");
+  auto target = ResolveS3Target("s3://archive/", Creds(moto.endpoint(), "test", "test"), NoEnv);
+  ASSERT_TRUE(target.ok());
+  target->prefix = "../other/";
+  auto s3 = S3Archiver::Create(std::move(target).value());
+  ASSERT_TRUE(s3.ok());
+  auto out = (*s3)->Archive({Item(path)}, In(30s));
   ASSERT_TRUE(out[0].ok) << out[0].error;
-  EXPECT_EQ(GetObject(moto, "archive", kFileName).body, "second, longer version");
+  EXPECT_EQ(GetObject(moto, "other", kFileName).status, 404);
+  std::string listing;
+  ASSERT_EQ(moto.Http("GET", "/other?list-type=2", "", {}, &listing), 200);
+  EXPECT_EQ(listing.find("<Key>"), std::string::npos) << listing;
+  ASSERT_EQ(moto.Http("GET", "/archive?list-type=2", "", {}, &listing), 200);
+  EXPECT_NE(listing.find("<Key>../other/" + std::string(kFileName) + "</Key>"), std::string::npos) << listing;
 }
 
 TEST(S3ArchiverMoto, AuthModeAcceptsOurSignatureForPutAndMultipart) {
@@ -457,9 +587,9 @@ TEST(S3ArchiverMoto, FailedMultipartUploadIsAborted) {
   TempDir dir;
   const std::string bytes = RandomBytes(11 << 20, 13);
   const std::string path = WriteFile(dir.Sub(kFileName), bytes);
-  // Part 1 (5 MiB read twice: checksum and upload) goes through; the read
-  // of part 2 fails.
-  ShiftingFileSystem failing(/*clean_bytes=*/(10 << 20) + 1000, /*fail_instead=*/true);
+  // The whole file's checksum pass (11 MiB) and part 1 (5 MiB read twice:
+  // checksum and upload) go through; the read of part 2 fails.
+  ShiftingFileSystem failing(/*clean_bytes=*/(21 << 20) + 1000, /*fail_instead=*/true);
   S3Settings settings = Creds(moto.endpoint(), "test", "test");
   settings.multipart_threshold = 5 << 20;
   settings.part_size = 5 << 20;
@@ -549,10 +679,14 @@ class FakeStore {
     int status = 200;
     std::string etag;  // sent quoted when not empty
     std::string body;
+    std::vector<std::string> headers;  // more "name: value" lines
   };
   using Handler = std::function<Resp(const Req&)>;
 
-  explicit FakeStore(Handler handler) : handler_(std::move(handler)) {
+  // `handler` answers everything but HEAD; `head` answers HEAD (the archiver
+  // asks whether the object exists before uploading), by default 404.
+  explicit FakeStore(Handler handler, Handler head = nullptr)
+      : handler_(std::move(handler)), head_(std::move(head)) {
     fd_ = lplex::testing::BindLoopback(&port_, /*listen=*/true);
     thread_ = std::thread([this] { Serve(); });
   }
@@ -562,9 +696,14 @@ class FakeStore {
     ::close(fd_);
   }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // Every request but HEAD, in order.
   std::vector<Req> requests() {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
+  }
+  std::vector<Req> heads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return heads_;
   }
 
  private:
@@ -642,20 +781,35 @@ class FakeStore {
       if (!ok) break;
       req.body = buf.substr(0, length);
       buf.erase(0, length);
-      Resp resp = handler_(req);
+      const bool is_head = req.method == "HEAD";
+      Resp resp;
+      if (!is_head) {
+        resp = handler_(req);
+      } else if (head_) {
+        resp = head_(req);
+      } else {
+        resp.status = 404;
+      }
       {
         std::lock_guard<std::mutex> lock(mu_);
-        requests_.push_back(req);
+        (is_head ? heads_ : requests_).push_back(req);
       }
-      std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " X\r\nContent-Length: " +
-                        std::to_string(resp.body.size()) + "\r\n";
+      std::string out = "HTTP/1.1 " + std::to_string(resp.status) + " X\r\n";
+      // A HEAD answer states the object's length and has no body.
+      bool has_length = false;
+      for (const auto& h : resp.headers) {
+        out += h + "\r\n";
+        if (strncasecmp(h.c_str(), "content-length:", 15) == 0) has_length = true;
+      }
+      if (!has_length) out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n";
       if (!resp.etag.empty()) out += "ETag: \"" + resp.etag + "\"\r\n";
-      out += "\r\n" + resp.body;
+      out += "\r\n" + (is_head ? std::string() : resp.body);
       SendAll(c, out);
     }
   }
 
   Handler handler_;
+  Handler head_;
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
@@ -663,6 +817,7 @@ class FakeStore {
   std::vector<std::thread> connections_;
   std::mutex mu_;
   std::vector<Req> requests_;
+  std::vector<Req> heads_;
 };
 
 // An honest store: ETag = MD5 of what it received.
@@ -702,7 +857,8 @@ TEST(S3ArchiverFakeStore, EveryPutCarriesContentMd5AndSignedPayloadHash) {
   const std::string& auth = r.headers.at("authorization");
   EXPECT_EQ(auth.rfind("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/", 0), 0u) << auth;
   EXPECT_NE(auth.find("/eu-north-1/s3/aws4_request"), std::string::npos) << auth;
-  EXPECT_NE(auth.find("SignedHeaders=content-md5;content-type;host;x-amz-content-sha256;x-amz-date"),
+  EXPECT_NE(auth.find("SignedHeaders=content-md5;content-type;host;if-none-match;x-amz-content-sha256;x-amz-date;"
+                      "x-amz-meta-lplex-sha256"),
             std::string::npos)
       << auth;
   EXPECT_EQ(r.headers.count("x-amz-security-token"), 0u);
@@ -858,6 +1014,80 @@ TEST(S3ArchiverFakeStore, EtagThatIsNotOurMd5IsFailureUnlessVerificationIsOff) {
   auto trusting = MakeS3("s3://archive/", lax);
   ASSERT_TRUE(trusting);
   EXPECT_TRUE(trusting->Archive({Item(path)}, In(10s))[0].ok);
+}
+
+// The checksum metadata and If-None-Match are sent, and signed (a header
+// outside SignedHeaders could be changed on the way).
+TEST(S3ArchiverFakeStore, UploadCarriesSignedChecksumMetadataAndIfNoneMatch) {
+  FakeStore store(Honest);
+  TempDir dir;
+  const std::string bytes = RandomBytes(7000, 35);
+  const std::string path = WriteFile(dir.Sub(kFileName), bytes);
+  auto s3 = MakeS3("s3://archive/", Creds(store.endpoint(), "k", "s"));
+  ASSERT_TRUE(s3);
+  ASSERT_TRUE(s3->Archive({Item(path)}, In(10s))[0].ok);
+  ASSERT_EQ(store.heads().size(), 1u);
+  auto reqs = store.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].headers.at("x-amz-meta-lplex-sha256"), HexDigest(EVP_sha256(), bytes));
+  EXPECT_EQ(reqs[0].headers.at("if-none-match"), "*");
+  const std::string& auth = reqs[0].headers.at("authorization");
+  EXPECT_NE(auth.find("x-amz-meta-lplex-sha256"), std::string::npos) << auth;
+  EXPECT_NE(auth.find("if-none-match"), std::string::npos) << auth;
+}
+
+// Someone stores the key between our HEAD and our PUT: the store refuses the
+// PUT (412, If-None-Match), and the object is compared, never replaced.
+TEST(S3ArchiverFakeStore, ObjectAppearingAfterTheHeadIsNotOverwritten) {
+  std::atomic<int> heads{0};
+  FakeStore store(
+      [](const FakeStore::Req& r) {
+        FakeStore::Resp resp;
+        if (r.method == "PUT") {
+          resp.status = 412;
+          resp.body = "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you "
+                      "specified did not hold</Message></Error>";
+        }
+        return resp;
+      },
+      [&heads](const FakeStore::Req&) {
+        FakeStore::Resp resp;
+        if (heads++ == 0) {
+          resp.status = 404;
+        } else {
+          resp.headers = {"Content-Length: 7", "x-amz-meta-lplex-sha256: " + HexDigest(EVP_sha256(), "another")};
+          resp.etag = HexDigest(EVP_md5(), "another");
+        }
+        return resp;
+      });
+  TempDir dir;
+  const std::string path = WriteFile(dir.Sub(kFileName), "payload");
+  auto s3 = MakeS3("s3://archive/", Creds(store.endpoint(), "k", "s"));
+  ASSERT_TRUE(s3);
+  auto out = s3->Archive({Item(path)}, In(10s));
+  EXPECT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("already exists with different content"), std::string::npos) << out[0].error;
+  EXPECT_EQ(store.heads().size(), 2u);
+}
+
+// A multipart object stored by another tool: its ETag is not an MD5, and
+// without our metadata the content cannot be verified.
+TEST(S3ArchiverFakeStore, ExistingObjectThatCannotBeVerifiedIsNotOverwritten) {
+  FakeStore store(Honest, [](const FakeStore::Req&) {
+    FakeStore::Resp resp;
+    resp.headers = {"Content-Length: 7"};
+    resp.etag = "0123456789abcdef0123456789abcdef-2";
+    return resp;
+  });
+  TempDir dir;
+  const std::string path = WriteFile(dir.Sub(kFileName), "payload");
+  auto s3 = MakeS3("s3://archive/", Creds(store.endpoint(), "k", "s"));
+  ASSERT_TRUE(s3);
+  auto out = s3->Archive({Item(path)}, In(10s));
+  EXPECT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("already exists with different or unverifiable content"), std::string::npos)
+      << out[0].error;
+  EXPECT_TRUE(store.requests().empty());  // nothing uploaded
 }
 
 TEST(S3ArchiverFakeStore, ServerErrorIsReportedWithStatusAndCode) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -362,13 +363,70 @@ TEST_F(ScriptArchiverTest, TimeoutIsNamedAsIso8601Duration) {
   EXPECT_TRUE(log_.Contains(LogLevel::kError, "timed out after PT1S")) << log_.Text();
 }
 
-// The keeper's deadline, when sooner, ends the run like the timeout does.
-TEST_F(ScriptArchiverTest, DeadlineSoonerThanTimeout) {
+// The keeper's deadline, when sooner, ends the run like the timeout does,
+// and the message says how long the script had (no keeper jargon).
+TEST_F(ScriptArchiverTest, DeadlineSoonerThanTimeoutSaysTimedOutAfterTheTimeGiven) {
   auto start = Steady::now();
   auto out = Archiver(Script("s.sh", "exec sleep 1000")).Archive({Item("a.lpj")}, Steady::now() + milliseconds(300));
   EXPECT_LT(Steady::now() - start, std::chrono::seconds(3));
   EXPECT_FALSE(out[0].ok);
-  EXPECT_NE(out[0].error.find("killed at the keeper's deadline"), std::string::npos) << out[0].error;
+  EXPECT_FALSE(out[0].interrupted);
+  EXPECT_NE(out[0].error.find("(timed out after PT0.3S)"), std::string::npos) << out[0].error;
+  EXPECT_EQ(out[0].error.find("keeper's deadline"), std::string::npos) << out[0].error;
+}
+
+// On the command line the timeout is named by its flag; a caller deadline
+// set from the same value (lplex archive: now + --timeout) reads the same.
+TEST_F(ScriptArchiverTest, TimeoutMessageNamesTheFlagWhenGiven) {
+  ScriptArchiver::Options o;
+  o.timeout = std::chrono::seconds(1);
+  o.log = &log_;
+  o.timeout_flag = "--timeout";
+  ScriptArchiver a(Script("s.sh", "exec sleep 1000"), o);
+  auto out = a.Archive({Item("a.lpj")}, Steady::now() + std::chrono::seconds(1));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].error.find("(timed out after --timeout PT1S)"), std::string::npos) << out[0].error;
+}
+
+// Cancellation (SIGINT/SIGTERM in lplex, shutdown in a server): the
+// script's whole group is stopped long before the timeout; the answers it
+// gave count, the other files fail as interrupted.
+TEST_F(ScriptArchiverTest, CancelStopsTheScriptGroupAndKeepsItsOkAnswers) {
+  std::string cmd = Script("s.sh", "echo $$ > \"$D/pid\"\nsleep 1000 &\necho $! > \"$D/child\"\n"
+                                   "echo '{\"status\":\"ok\"}'\ntouch \"$D/answered\"\nwait");
+  std::atomic<bool> cancel{false};
+  ScriptArchiver::Options o;
+  o.log = &log_;
+  o.cancel = &cancel;
+  ScriptArchiver a(cmd, o);
+  std::thread setter([&] {
+    for (int i = 0; i < 500 && ::access(dir_.Sub("answered").c_str(), F_OK) != 0; ++i) {
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    cancel.store(true);
+  });
+  auto start = Steady::now();
+  auto out = a.Archive({Item("a.lpj"), Item("b.lpj")}, Far());
+  setter.join();
+  EXPECT_LT(Steady::now() - start, std::chrono::seconds(8));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].ok) << out[0].error;
+  EXPECT_FALSE(out[1].ok);
+  EXPECT_TRUE(out[1].interrupted);
+  EXPECT_NE(out[1].error.find("interrupted"), std::string::npos) << out[1].error;
+  EXPECT_NE(::kill(std::stoi(ReadAll(dir_.Sub("pid"))), 0), 0);
+  EXPECT_TRUE(ProcessGone(std::stoi(ReadAll(dir_.Sub("child")))));
+}
+
+TEST_F(ScriptArchiverTest, CancelledBeforeTheCallStartsNothing) {
+  std::atomic<bool> cancel{true};
+  ScriptArchiver::Options o;
+  o.log = &log_;
+  o.cancel = &cancel;
+  auto out = ScriptArchiver(Script("s.sh", "touch \"$D/ran\""), o).Archive({Item("a.lpj")}, Far());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].interrupted);
+  EXPECT_NE(::access(dir_.Sub("ran").c_str(), F_OK), 0);
 }
 
 TEST_F(ScriptArchiverTest, DeadlineAlreadyPassedStartsNothing) {
