@@ -17,8 +17,12 @@
 //    errno text, script answer);
 //  - it never modifies or deletes the files it is given (the keeper writes the
 //    `.archived` markers and deletes files);
-//  - it returns by `deadline`: work still running then is abandoned (a script
-//    is killed, a transfer aborted) and reported as failed. One exception:
+//  - it returns by `deadline`, a point on the monotonic time line of the
+//    archiver's clock (the `clock` each target takes; null = Clock::Real(),
+//    whose monotonic time is steady_clock's): work still running then is
+//    abandoned (a script is killed, a transfer aborted) and reported as
+//    failed. Real blocking work (a script's process, a curl transfer) is
+//    given the time left on that clock as a real timeout. One exception:
 //    S3 spends up to its abort grace (2 s) past the deadline telling the store
 //    to drop the parts of a failed multipart upload;
 //  - cancellation (ArchiverConfig::cancel, set by a SIGINT/SIGTERM handler
@@ -51,11 +55,15 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 namespace lplex::keeper {
 
-using Deadline = std::chrono::steady_clock::time_point;
+// A point on the archiver's clock's monotonic time line (Clock::Monotonic()).
+// The keeper and its archiver must share a clock (KeeperOptions::clock,
+// ArchiverConfig::clock).
+using Deadline = MonoTime;
 
 // One file to archive, as the keeper queued it.
 struct ArchiveItem {

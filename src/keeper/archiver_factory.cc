@@ -106,6 +106,7 @@ Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, con
     // keys are not.
     if (names.script_timeout.rfind("--", 0) == 0) so.timeout_flag = names.script_timeout;
     so.cancel = config.cancel;
+    so.clock = config.clock;
     return std::unique_ptr<Archiver>(std::make_unique<ScriptArchiver>(config.command, std::move(so)));
   }
   const std::string& target = config.target;
@@ -116,14 +117,14 @@ Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, con
   if (target.rfind("s3://", 0) == 0) {
     auto resolved = ResolveS3Target(target, config.s3, env);
     if (!resolved.ok()) return Named(names.target, resolved.status());
-    auto s3 = S3Archiver::Create(std::move(resolved).value(), config.fs, config.log);
+    auto s3 = S3Archiver::Create(std::move(resolved).value(), config.fs, config.log, config.clock);
     if (!s3.ok()) return Named(names.target, s3.status());
     return WithCancel(std::move(s3).value(), config.cancel);
   }
   if (target.rfind("file:", 0) == 0) {
     auto root = ParseFileUrl(target);
     if (!root.ok()) return Named(names.target, root.status());
-    return WithCancel(std::make_unique<DirectoryArchiver>(*root, config.fs), config.cancel);
+    return WithCancel(std::make_unique<DirectoryArchiver>(*root, config.fs, config.clock), config.cancel);
   }
   return Status::InvalidArgument(
       fmt::format("{}: unknown archive target \"{}\": {}", names.target, target, kValidForms));

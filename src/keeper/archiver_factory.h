@@ -49,6 +49,10 @@ struct ArchiverConfig {
   // every item not done fails with `interrupted` set. Set it from a
   // SIGINT/SIGTERM handler (the CLI) or at shutdown (the servers).
   const std::atomic<bool>* cancel = nullptr;
+  // The time line of the deadlines the archiver is given (not owned, must
+  // outlive it); null: Clock::Real(). A keeper's archiver takes the keeper's
+  // clock (KeeperOptions::clock).
+  Clock* clock = nullptr;
 };
 
 // Builds the archiver. Fails (InvalidArgument) when neither or both of

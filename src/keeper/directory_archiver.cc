@@ -140,8 +140,8 @@ bool PathIsWithin(const std::string& inner, const std::string& outer) {
          (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '/');
 }
 
-DirectoryArchiver::DirectoryArchiver(std::string root, FileSystem* fs)
-    : root_(std::move(root)), fs_(fs), buffer_(kCopyChunk) {}
+DirectoryArchiver::DirectoryArchiver(std::string root, FileSystem* fs, Clock* clock)
+    : root_(std::move(root)), fs_(fs), clock_(clock != nullptr ? clock : Clock::Real()), buffer_(kCopyChunk) {}
 
 std::string DirectoryArchiver::Describe() const { return "file://" + root_; }
 
@@ -199,7 +199,7 @@ Status DirectoryArchiver::CheckNotOntoItself(const ArchiveItem& item, const std:
 }
 
 Status DirectoryArchiver::ArchiveOne(const ArchiveItem& item, Deadline deadline) {
-  if (std::chrono::steady_clock::now() >= deadline) {
+  if (clock_->Monotonic() >= deadline) {
     return Status::IOError("the archive deadline passed before the copy started");
   }
   // Checked by PerFileArchiver::Archive already; again here because nothing
@@ -271,7 +271,7 @@ Status DirectoryArchiver::CompareExisting(const std::string& src_path, const std
   if (compare_buffer_.size() != buffer_.size()) compare_buffer_.resize(buffer_.size());
   uint64_t at = 0;
   while (at < *src_size) {
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (clock_->Monotonic() >= deadline) {
       return Status::IOError(fmt::format("the archive deadline was reached comparing with the existing {} after {} "
                                          "of {} bytes",
                                          dest, at, *src_size));
@@ -305,7 +305,7 @@ Status DirectoryArchiver::CopyTo(const std::string& src_path, const std::string&
 
   uint64_t copied = 0;
   for (;;) {
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (clock_->Monotonic() >= deadline) {
       return Status::IOError(fmt::format("the archive deadline was reached after {} of {} bytes", copied, *size));
     }
     auto got = (*src)->Read(copied, buffer_.size(), buffer_.data());

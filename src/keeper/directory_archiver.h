@@ -55,8 +55,9 @@ class DirectoryArchiver final : public PerFileArchiver {
  public:
   // `root` is an absolute directory (created when missing). `fs` (not owned,
   // must outlive the archiver) does all file access, so tests can inject
-  // faults.
-  explicit DirectoryArchiver(std::string root, FileSystem* fs = FileSystem::Default());
+  // faults. `clock` (not owned, must outlive it; null = Clock::Real()) is the
+  // time line of the deadlines Archive() is given.
+  explicit DirectoryArchiver(std::string root, FileSystem* fs = FileSystem::Default(), Clock* clock = nullptr);
 
   // "file:///srv/archive".
   std::string Describe() const override;
@@ -81,6 +82,7 @@ class DirectoryArchiver final : public PerFileArchiver {
 
   const std::string root_;
   FileSystem* const fs_;
+  Clock* const clock_;
   std::vector<uint8_t> buffer_;
   std::vector<uint8_t> compare_buffer_;  // the existing copy's side of CompareExisting
   std::set<std::string> swept_dirs_;     // directories cleaned of stale temporaries in this Archive() call

@@ -392,7 +392,7 @@ bool Keeper::Send(journal::RotatedFile file) {
     std::lock_guard<std::mutex> lock(mu_);
     if (queue_.size() < opt_.queue_capacity) {
       queue_.push_back(std::move(file));
-      cv_.notify_one();
+      cond_.NotifyAll();
       return true;
     }
   }
@@ -412,20 +412,19 @@ void Keeper::Start() {
 }
 
 void Keeper::Run() {
-  using SteadyClock = std::chrono::steady_clock;
   ScanAll();
   if (opt_.trigger == ArchiveTrigger::kOnRotate) SweepUnarchived();
-  auto next_scan = SteadyClock::now() + opt_.scan_interval;
-  // time_point::max() means "no retry scheduled".
-  SteadyClock::time_point retry_at = SteadyClock::time_point::max();
+  MonoTime next_scan = clock_->Monotonic() + opt_.scan_interval;
+  // MonoTime::max() means "no retry scheduled".
+  MonoTime retry_at = MonoTime::max();
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    if (!pending_.empty() && retry_at == SteadyClock::time_point::max()) {
+    if (!pending_.empty() && retry_at == MonoTime::max()) {
       if (backoff_ == milliseconds(0)) backoff_ = opt_.first_backoff;
-      retry_at = SteadyClock::now() + backoff_;
+      retry_at = clock_->Monotonic() + backoff_;
     }
-    const auto wake = std::min(next_scan, retry_at);
-    cv_.wait_until(lock, wake, [&] { return stopping_ || !queue_.empty(); });
+    const MonoTime wake = std::min(next_scan, retry_at);
+    cond_.WaitUntil(lock, wake, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) break;
     std::optional<journal::RotatedFile> rotated;
     if (!queue_.empty()) {
@@ -436,15 +435,15 @@ void Keeper::Run() {
     }
     lock.unlock();
     if (rotated) HandleRotation(*rotated);
-    const auto now = SteadyClock::now();
+    const MonoTime now = clock_->Monotonic();
     if (now >= retry_at) {
-      retry_at = SteadyClock::time_point::max();
+      retry_at = MonoTime::max();
       RetryPending();
     }
     if (now >= next_scan) {
       ScanAll();
       if (opt_.trigger == ArchiveTrigger::kOnRotate) SweepUnarchived();  // catches dropped notifications
-      next_scan = SteadyClock::now() + opt_.scan_interval;
+      next_scan = clock_->Monotonic() + opt_.scan_interval;
     }
     lock.lock();
   }
@@ -454,11 +453,11 @@ void Keeper::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    cv_.notify_all();
+    cond_.NotifyAll();
   }
   if (thread_.joinable()) thread_.join();
   // Drain what the writers reported last, within a bound.
-  const auto started = std::chrono::steady_clock::now();
+  const MonoTime started = clock_->Monotonic();
   const Deadline deadline = started + opt_.drain_timeout;
   std::deque<journal::RotatedFile> left;
   {
@@ -467,11 +466,11 @@ void Keeper::Stop() {
   }
   size_t done = 0;
   for (const auto& f : left) {
-    if (std::chrono::steady_clock::now() >= deadline) break;
+    if (clock_->Monotonic() >= deadline) break;
     HandleRotation(f, deadline);
     ++done;
   }
-  const auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+  const auto took = std::chrono::duration_cast<milliseconds>(clock_->Monotonic() - started);
   if (done < left.size()) {
     log_->Warn("stopped after {} ms with {} of {} queued files not archived; they are swept at the next start",
                took.count(), left.size() - done, left.size());

@@ -30,11 +30,17 @@
 // Stop(): stops the loop, then archives the notifications still queued (the
 // last files the writers finished at shutdown), giving up after
 // drain_timeout; what is left is logged and swept at the next start.
+//
+// Time: file ages come from KeeperOptions::clock's wall-clock time; every
+// interval, backoff, timeout and archive deadline from its monotonic time,
+// and the thread waits through a ClockCondition on it. With a FakeClock the
+// keeper's schedule moves only with FakeClock::Advance (tests step through
+// scans and retries without sleeping; FakeClock::AwaitBlocks tells them the
+// thread is idle again).
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -48,6 +54,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/clock_condition.h"
 #include "core/file_system.h"
 #include "core/instance_id.h"
 #include "core/log.h"
@@ -129,7 +136,10 @@ struct KeeperOptions {
   // (`archived`: it had its marker) or says why it could not be deleted.
   std::function<void(const std::string& path, bool archived, const Status& result)> on_delete;
 
-  Clock* clock = nullptr;  // null = Clock::Real(): file ages
+  // Null = Clock::Real(). Wall time: file ages; monotonic time: intervals,
+  // backoffs, timeouts and archive deadlines. `archiver` must run on the same
+  // clock (ArchiverConfig::clock): the keeper's deadlines are on its time line.
+  Clock* clock = nullptr;
   FileSystem* fs = nullptr;
   // Where the keeper logs (not owned, must outlive the keeper, called from
   // the keeper's thread and from Send()'s callers); null: Logger::Default().
@@ -217,7 +227,7 @@ class Keeper {
   bool ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadline);
   void DeleteFile(const KeeperDir& d, const std::string& path);
   void SetPaused(const KeeperDir& d, bool paused);
-  Deadline ArchiveDeadline() const { return std::chrono::steady_clock::now() + opt_.archive_timeout; }
+  Deadline ArchiveDeadline() const { return clock_->Monotonic() + opt_.archive_timeout; }
 
   KeeperOptions opt_;
   Clock* clock_;
@@ -238,7 +248,7 @@ class Keeper {
   KeeperStats stats_;
 
   std::mutex mu_;
-  std::condition_variable cv_;
+  ClockCondition cond_{clock_};  // on mu_: queue_ and stopping_ changed, or the clock moved
   std::deque<journal::RotatedFile> queue_;
   std::atomic<uint64_t> dropped_{0};
   bool stopping_ = false;

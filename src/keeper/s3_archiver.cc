@@ -17,7 +17,6 @@
 namespace lplex::keeper {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr size_t kReadChunk = size_t{1} << 20;        // digest pass and upload reads
@@ -85,8 +84,12 @@ std::string StripQuotes(std::string s) {
 }
 
 // Rounded up, so a transfer given this as its timeout ends at or after the
-// deadline (and its timeout is recognised as the deadline's).
-milliseconds TimeLeft(Deadline deadline) { return std::chrono::ceil<milliseconds>(deadline - Clock::now()); }
+// deadline (and its timeout is recognised as the deadline's). This is where
+// the archiver's clock meets real I/O: curl gets the time left on `clock` as
+// a real timeout (on a FakeClock, the fake time left).
+milliseconds TimeLeft(const lplex::Clock& clock, Deadline deadline) {
+  return std::chrono::ceil<milliseconds>(deadline - clock.Monotonic());
+}
 
 struct RequestBody {
   const std::string* memory = nullptr;  // POST body, or
@@ -338,12 +341,12 @@ constexpr milliseconds kTimerSlack{20};
 
 // "HTTP 403 InvalidAccessKeyId: The AWS Access Key Id you provided does not
 // exist in our records." or the transfer error.
-std::string Explain(const Response& r, Deadline deadline) {
+std::string Explain(const Response& r, const lplex::Clock& clock, Deadline deadline) {
   if (r.curl != CURLE_OK) {
     std::string msg = r.transfer_error;
     // curl's timer can fire a millisecond or so before the deadline it was
     // set from; a connect timeout (seconds) is never that close by chance.
-    if (r.curl == CURLE_OPERATION_TIMEDOUT && Clock::now() + kTimerSlack >= deadline) {
+    if (r.curl == CURLE_OPERATION_TIMEDOUT && clock.Monotonic() + kTimerSlack >= deadline) {
       msg = "the archive deadline was reached during the transfer: " + msg;
     }
     if (r.status != 0) msg += fmt::format(" after HTTP {}", r.status);
@@ -368,7 +371,8 @@ Status TooLate(std::string_view what) {
 
 }  // namespace
 
-Result<std::unique_ptr<S3Archiver>> S3Archiver::Create(S3Target target, FileSystem* fs, Logger* log) {
+Result<std::unique_ptr<S3Archiver>> S3Archiver::Create(S3Target target, FileSystem* fs, Logger* log,
+                                                      lplex::Clock* clock) {
   if (target.access_key_id.empty() || target.secret_access_key.empty()) {
     return Status::InvalidArgument(fmt::format(
         "S3 archive target {}: no AWS credentials (access key id and secret access key are required)",
@@ -377,11 +381,12 @@ Result<std::unique_ptr<S3Archiver>> S3Archiver::Create(S3Target target, FileSyst
   auto http = std::make_unique<Http>(target);
   LPLEX_RETURN_IF_ERROR(http->Init());
   return std::unique_ptr<S3Archiver>(
-      new S3Archiver(std::move(target), fs, log != nullptr ? log : Logger::Default(), std::move(http)));
+      new S3Archiver(std::move(target), fs, log != nullptr ? log : Logger::Default(),
+                     clock != nullptr ? clock : lplex::Clock::Real(), std::move(http)));
 }
 
-S3Archiver::S3Archiver(S3Target target, FileSystem* fs, Logger* log, std::unique_ptr<Http> http)
-    : target_(std::move(target)), fs_(fs), log_(log), http_(std::move(http)), buffer_(kReadChunk) {}
+S3Archiver::S3Archiver(S3Target target, FileSystem* fs, Logger* log, lplex::Clock* clock, std::unique_ptr<Http> http)
+    : target_(std::move(target)), fs_(fs), log_(log), clock_(clock), http_(std::move(http)), buffer_(kReadChunk) {}
 
 S3Archiver::~S3Archiver() = default;
 
@@ -390,13 +395,13 @@ std::string S3Archiver::Describe() const { return target_.Describe(); }
 std::string S3Archiver::KeyFor(const ArchiveItem& item) const { return target_.prefix + ArchiveRelativePath(item); }
 
 Status S3Archiver::ArchiveOne(const ArchiveItem& item, Deadline deadline) {
-  if (TimeLeft(deadline).count() <= 0) return TooLate("the upload started");
+  if (TimeLeft(*clock_, deadline).count() <= 0) return TooLate("the upload started");
   auto file = fs_->NewRandomAccessFile(item.path);
   if (!file.ok()) return file.status();
   auto size = (*file)->Size();
   if (!size.ok()) return size.status();
   const std::string key = KeyFor(item);
-  const auto start = Clock::now();
+  const MonoTime start = clock_->Monotonic();
 
   // The whole file's digests: the SHA-256 goes into the object's metadata
   // and decides whether an existing object is this file.
@@ -425,7 +430,7 @@ Status S3Archiver::ArchiveOne(const ArchiveItem& item, Deadline deadline) {
   if (s.ok()) {
     log_->Debug("s3: stored s3://{}/{} ({} bytes{}) in {} ms", target_.bucket, key, *size,
                 multipart ? ", multipart" : "",
-                std::chrono::duration_cast<milliseconds>(Clock::now() - start).count());
+                std::chrono::duration_cast<milliseconds>(clock_->Monotonic() - start).count());
   }
   return s;
 }
@@ -433,7 +438,7 @@ Status S3Archiver::ArchiveOne(const ArchiveItem& item, Deadline deadline) {
 Status S3Archiver::CheckExisting(const std::string& key, uint64_t size, const Digests& whole, Deadline deadline,
                                  bool* exists) {
   *exists = false;
-  milliseconds left = TimeLeft(deadline);
+  milliseconds left = TimeLeft(*clock_, deadline);
   if (left.count() <= 0) return TooLate("HEAD");
   Request head;
   head.method = "HEAD";
@@ -447,7 +452,7 @@ Status S3Archiver::CheckExisting(const std::string& key, uint64_t size, const Di
   // keeps it from replacing an object, and its error names the real cause.
   if (r.curl == CURLE_OK && (r.status == 404 || r.status == 403)) return Status::Ok();
   if (r.curl != CURLE_OK || r.status != 200) {
-    return Status::IOError("HEAD (is the object already there?): " + Explain(r, deadline));
+    return Status::IOError("HEAD (is the object already there?): " + Explain(r, *clock_, deadline));
   }
   *exists = true;
   if (!r.meta_sha256.empty()) {
@@ -483,7 +488,7 @@ Status S3Archiver::Digest(RandomAccessFile& file, uint64_t offset, uint64_t leng
   }
   uint64_t done = 0;
   while (done < length) {
-    if (TimeLeft(deadline).count() <= 0) return TooLate("the checksums were computed");
+    if (TimeLeft(*clock_, deadline).count() <= 0) return TooLate("the checksums were computed");
     size_t want = static_cast<size_t>(std::min<uint64_t>(length - done, buffer_.size()));
     auto got = file.Read(offset + done, want, buffer_.data());
     if (!got.ok()) return got.status();
@@ -510,7 +515,7 @@ Status S3Archiver::Digest(RandomAccessFile& file, uint64_t offset, uint64_t leng
 
 Status S3Archiver::PutObject(RandomAccessFile& file, uint64_t size, const std::string& key, const Digests& d,
                              Deadline deadline, bool* precondition_failed) {
-  milliseconds left = TimeLeft(deadline);
+  milliseconds left = TimeLeft(*clock_, deadline);
   if (left.count() <= 0) return TooLate("PUT");
 
   Request req;
@@ -525,7 +530,7 @@ Status S3Archiver::PutObject(RandomAccessFile& file, uint64_t size, const std::s
   req.timeout = left;
   Response r = http_->Perform(req);
   if (r.curl == CURLE_OK && r.status == 412) *precondition_failed = true;
-  if (r.curl != CURLE_OK || r.status != 200) return Status::IOError("PUT: " + Explain(r, deadline));
+  if (r.curl != CURLE_OK || r.status != 200) return Status::IOError("PUT: " + Explain(r, *clock_, deadline));
   if (target_.settings.verify_etag && !EqualsIgnoreCase(r.etag, d.md5_hex)) {
     return Status::IOError(fmt::format(
         "PUT: the store answered ETag \"{}\" but the MD5 of the {} bytes sent is {} (set verify_etag off for SSE-KMS "
@@ -542,7 +547,7 @@ Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std
 
   // CreateMultipartUpload. "uploads=" rather than "uploads": libcurl signs
   // the query as written, and SigV4's canonical form has the '='.
-  milliseconds left = TimeLeft(deadline);
+  milliseconds left = TimeLeft(*clock_, deadline);
   if (left.count() <= 0) return TooLate("CreateMultipartUpload");
   const std::string empty;
   Request create;
@@ -554,7 +559,7 @@ Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std
   create.timeout = left;
   Response r = http_->Perform(create);
   if (r.curl != CURLE_OK || r.status != 200) {
-    return Status::IOError("CreateMultipartUpload: " + Explain(r, deadline));
+    return Status::IOError("CreateMultipartUpload: " + Explain(r, *clock_, deadline));
   }
   const std::string upload_id = XmlText(r.body, "UploadId");
   if (upload_id.empty()) {
@@ -577,7 +582,7 @@ Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std
     std::string sha = target_.settings.sign_payload
                           ? hex::Encode(DigestOf(EVP_sha256(), xml))
                           : std::string("UNSIGNED-PAYLOAD");
-    left = TimeLeft(deadline);
+    left = TimeLeft(*clock_, deadline);
     if (left.count() <= 0) {
       s = TooLate("CompleteMultipartUpload");
     } else {
@@ -592,7 +597,7 @@ Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std
       if (r.curl == CURLE_OK && r.status == 412) *precondition_failed = true;
       // S3 may answer 200 and report the failure in the body.
       if (r.curl != CURLE_OK || r.status != 200 || r.body.find("<Error>") != std::string::npos) {
-        s = Status::IOError("CompleteMultipartUpload: " + Explain(r, deadline));
+        s = Status::IOError("CompleteMultipartUpload: " + Explain(r, *clock_, deadline));
       } else if (r.body.find("<CompleteMultipartUpload") == std::string::npos) {  // S3: ...Result, moto: ...Response
         s = Status::IOError("CompleteMultipartUpload: HTTP 200 without a result: " + r.body.substr(0, 200));
       } else if (target_.settings.verify_etag) {
@@ -616,14 +621,14 @@ Status S3Archiver::PutMultipart(RandomAccessFile& file, uint64_t size, const std
   abort.method = "DELETE";
   abort.url = url + "?" + upload_query;
   abort.headers = {"x-amz-content-sha256: " + payload_hash};
-  abort.timeout = std::max(TimeLeft(deadline), target_.settings.abort_grace);
+  abort.timeout = std::max(TimeLeft(*clock_, deadline), target_.settings.abort_grace);
   Response ar = http_->Perform(abort);
   if (ar.curl != CURLE_OK || (ar.status != 204 && ar.status != 200 && ar.status != 404)) {
     log_->Warn("s3: multipart upload {} of s3://{}/{} could not be aborted; its parts stay in the bucket until a "
                "lifecycle rule removes them: {}",
-               upload_id, target_.bucket, key, Explain(ar, deadline));
+               upload_id, target_.bucket, key, Explain(ar, *clock_, deadline));
     return Status::IOError(fmt::format("{}; aborting multipart upload {} failed too: {}", s.message(), upload_id,
-                                       Explain(ar, deadline)));
+                                       Explain(ar, *clock_, deadline)));
   }
   log_->Warn("s3: aborted multipart upload {} of s3://{}/{} after: {}", upload_id, target_.bucket, key, s.message());
   return s;
@@ -642,7 +647,7 @@ Status S3Archiver::UploadParts(RandomAccessFile& file, uint64_t size, const std:
     const std::string what = fmt::format("UploadPart {} of {} (bytes {}..{})", i + 1, parts, offset, offset + length);
     Digests d;
     LPLEX_RETURN_IF_ERROR(Digest(file, offset, length, target_.settings.sign_payload, deadline, &d).WithContext(what));
-    milliseconds left = TimeLeft(deadline);
+    milliseconds left = TimeLeft(*clock_, deadline);
     if (left.count() <= 0) return TooLate(what);
     Request req;
     req.method = "PUT";
@@ -653,7 +658,7 @@ Status S3Archiver::UploadParts(RandomAccessFile& file, uint64_t size, const std:
     req.body.length = length;
     req.timeout = left;
     Response r = http_->Perform(req);
-    if (r.curl != CURLE_OK || r.status != 200) return Status::IOError(what + ": " + Explain(r, deadline));
+    if (r.curl != CURLE_OK || r.status != 200) return Status::IOError(what + ": " + Explain(r, *clock_, deadline));
     if (target_.settings.verify_etag && !EqualsIgnoreCase(r.etag, d.md5_hex)) {
       return Status::IOError(
           fmt::format("{}: the store answered ETag \"{}\" but the part's MD5 is {}", what, r.etag, d.md5_hex));

@@ -56,9 +56,11 @@ class S3Archiver final : public PerFileArchiver {
   // Fails when the target has no credentials or libcurl cannot start. `fs`
   // (not owned, must outlive the archiver) is where journal files are read;
   // `log` (not owned, must outlive it; null = Logger::Default()) gets the
-  // log lines.
+  // log lines. `clock` (not owned, must outlive it; null = Clock::Real()) is
+  // the time line of the deadlines Archive() is given; transfers get the time
+  // left on it as their real timeout.
   static Result<std::unique_ptr<S3Archiver>> Create(S3Target target, FileSystem* fs = FileSystem::Default(),
-                                                    Logger* log = nullptr);
+                                                    Logger* log = nullptr, lplex::Clock* clock = nullptr);
   ~S3Archiver() override;
 
   // "s3://bucket/prefix/".
@@ -72,7 +74,7 @@ class S3Archiver final : public PerFileArchiver {
   class Http;
   struct Digests;
 
-  S3Archiver(S3Target target, FileSystem* fs, Logger* log, std::unique_ptr<Http> http);
+  S3Archiver(S3Target target, FileSystem* fs, Logger* log, lplex::Clock* clock, std::unique_ptr<Http> http);
 
   Status ArchiveOne(const ArchiveItem& item, Deadline deadline) override;
   std::string DestinationUrl(const ArchiveItem& item) const override {
@@ -99,6 +101,7 @@ class S3Archiver final : public PerFileArchiver {
   S3Target target_;
   FileSystem* fs_;
   Logger* log_;
+  lplex::Clock* clock_;
   std::unique_ptr<Http> http_;
   std::vector<uint8_t> buffer_;  // digest reads, reused
 };

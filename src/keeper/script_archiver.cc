@@ -190,12 +190,13 @@ std::optional<ScriptAnswer> ParseScriptAnswer(std::string_view line) {
 }
 
 ScriptArchiver::ScriptArchiver(std::string command, std::chrono::milliseconds timeout, lplex::Logger* log)
-    : ScriptArchiver(std::move(command), Options{timeout, log, "", nullptr}) {}
+    : ScriptArchiver(std::move(command), Options{timeout, log, "", nullptr, nullptr}) {}
 
 ScriptArchiver::ScriptArchiver(std::string command, Options options)
     : command_(std::move(command)),
       opt_(std::move(options)),
-      log_(opt_.log != nullptr ? opt_.log : lplex::Logger::Default()) {}
+      log_(opt_.log != nullptr ? opt_.log : lplex::Logger::Default()),
+      clock_(opt_.clock != nullptr ? opt_.clock : Clock::Real()) {}
 
 std::string ScriptArchiver::Describe() const { return "script " + command_; }
 
@@ -220,7 +221,7 @@ std::vector<ArchiveOutcome> ScriptArchiver::Archive(const std::vector<ArchiveIte
   auto cancelled = [&] { return opt_.cancel != nullptr && opt_.cancel->load(std::memory_order_relaxed); };
 
   if (cancelled()) return fail_all(fmt::format("archive script {} not started: interrupted", command_), true);
-  const auto start = std::chrono::steady_clock::now();
+  const MonoTime start = clock_->Monotonic();
   // Compared as durations: a huge timeout must not overflow a time_point.
   const bool by_timeout =
       deadline > start && timeout <= std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start);
@@ -251,7 +252,8 @@ std::vector<ArchiveOutcome> ScriptArchiver::Archive(const std::vector<ArchiveIte
   run.stderr_mode = SubprocessOptions::Stream::kInherit;
   run.cancel = opt_.cancel;
 
-  Result<SubprocessResult> ran = Subprocess::Run(run, end);
+  // Subprocess polls in real time: it gets the time left on our clock.
+  Result<SubprocessResult> ran = Subprocess::Run(run, ToSteadyDeadline(*clock_, end));
   if (!ran.ok()) return fail_all(ran.status().message());  // "cannot run archive script …: <errno text>"
   const SubprocessResult& r = *ran;
 

@@ -96,6 +96,10 @@ class ScriptArchiver : public Archiver {
     // Stops a run when it reads true (see the top of this file); not owned,
     // must outlive the archiver; null: never.
     const std::atomic<bool>* cancel = nullptr;
+    // The time line of the deadlines Archive() is given and of `timeout`
+    // (not owned, must outlive the archiver); null: Clock::Real(). The
+    // script's process gets the time left on it as a real deadline.
+    Clock* clock = nullptr;
   };
 
   explicit ScriptArchiver(std::string command, std::chrono::milliseconds timeout = kDefaultTimeout,
@@ -115,6 +119,7 @@ class ScriptArchiver : public Archiver {
   std::string command_;
   Options opt_;
   lplex::Logger* log_;  // opt_.log or the default
+  Clock* clock_;        // opt_.clock or the real one
 };
 
 }  // namespace lplex::keeper

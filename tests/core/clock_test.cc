@@ -55,6 +55,63 @@ TEST(FakeClock, UsableThroughClockInterface) {
   EXPECT_EQ(clock.NowMicros(), 10);
 }
 
+TEST(FakeClock, MonotonicStartsWhereToldAndAdvancesWithWallTime) {
+  FakeClock c(1772460000000000, 500);
+  EXPECT_EQ(c.MonotonicMicros(), 500);
+  c.Advance(250);
+  EXPECT_EQ(c.NowMicros(), 1772460000000250);
+  EXPECT_EQ(c.MonotonicMicros(), 750);
+  EXPECT_EQ(c.Monotonic(), MonoTime(std::chrono::microseconds(750)));
+  c.Advance(std::chrono::milliseconds(2));
+  EXPECT_EQ(c.MonotonicMicros(), 2750);
+}
+
+TEST(FakeClock, WallClockStepsLeaveMonotonicTimeAlone) {
+  FakeClock c(1'000'000, 10);
+  c.Set(5'000'000);  // an operator sets the clock forward
+  EXPECT_EQ(c.MonotonicMicros(), 10);
+  c.Advance(-2'000'000);  // NTP steps it back
+  EXPECT_EQ(c.NowMicros(), 3'000'000);
+  EXPECT_EQ(c.MonotonicMicros(), 10) << "monotonic time went backwards";
+}
+
+TEST(FakeClock, DoesNotTick) {
+  EXPECT_FALSE(FakeClock().Ticks());
+  EXPECT_TRUE(Clock::Real()->Ticks());
+}
+
+TEST(RealClock, MonotonicIsSteadyClockTime) {
+  const auto before = std::chrono::steady_clock::now();
+  const MonoTime now = Clock::Real()->Monotonic();
+  const auto after = std::chrono::steady_clock::now();
+  EXPECT_GE(now, std::chrono::floor<std::chrono::microseconds>(before));
+  EXPECT_LE(now, after);
+}
+
+TEST(ToSteadyDeadline, RealClockDeadlineIsItself) {
+  const MonoTime d = Clock::Real()->Monotonic() + std::chrono::seconds(3);
+  const auto s = ToSteadyDeadline(*Clock::Real(), d);
+  EXPECT_LE(std::chrono::abs(s - d), std::chrono::milliseconds(50));
+}
+
+TEST(ToSteadyDeadline, FakeClockGivesTheFakeTimeLeftAsRealTime) {
+  FakeClock c(0, 1'000'000'000);  // fake monotonic time far from steady_clock's
+  const auto before = std::chrono::steady_clock::now();
+  const auto s = ToSteadyDeadline(c, c.Monotonic() + std::chrono::seconds(2));
+  const auto after = std::chrono::steady_clock::now();
+  EXPECT_GE(s, before + std::chrono::seconds(2));
+  EXPECT_LE(s, after + std::chrono::seconds(2));
+  // Already reached: in the past.
+  EXPECT_LE(ToSteadyDeadline(c, c.Monotonic() - std::chrono::seconds(1)), std::chrono::steady_clock::now());
+}
+
+TEST(ToSteadyDeadline, FarDeadlineSaturatesInsteadOfOverflowing) {
+  FakeClock c(0, 0);
+  EXPECT_EQ(ToSteadyDeadline(c, MonoTime::max()), std::chrono::steady_clock::time_point::max());
+  const MonoTime far = MonoTime::max() - std::chrono::hours(1);
+  EXPECT_EQ(ToSteadyDeadline(c, far), std::chrono::steady_clock::time_point::max());
+}
+
 TEST(RealClock, IsSingletonAndNotNull) {
   ASSERT_NE(Clock::Real(), nullptr);
   EXPECT_EQ(Clock::Real(), Clock::Real());

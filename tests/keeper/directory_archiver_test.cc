@@ -242,6 +242,20 @@ TEST(DirectoryArchiver, DeadlinePassedFailsEveryItemWithoutWriting) {
   EXPECT_FALSE(fs::exists(dst.Sub("root")));
 }
 
+// The deadline is on the archiver's clock, not steady_clock: here it has
+// passed on the clock although steady_clock is decades short of it.
+TEST(DirectoryArchiver, DeadlinePassedOnItsClockFailsWhateverSteadyClockSays) {
+  TempDir src, dst;
+  WriteFile(src.Sub(kFileName), "x");
+  FakeClock clock(0, int64_t{1'000'000'000'000'000});  // ~31 years of monotonic time
+  DirectoryArchiver a(dst.Sub("root"), FileSystem::Default(), &clock);
+  auto out = a.Archive({Item(src.Sub(kFileName))}, clock.Monotonic() - 1ms);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("deadline"), std::string::npos) << out[0].error;
+  EXPECT_FALSE(fs::exists(dst.Sub("root")));
+}
+
 TEST(DirectoryArchiver, StaleTemporaryOfDeadProcessIsRemovedLiveOnesKept) {
   TempDir src, dst;
   WriteFile(src.Sub(kFileName), "x");

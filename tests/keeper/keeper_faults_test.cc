@@ -61,8 +61,10 @@ class SwappableArchiver final : public Archiver {
   std::unique_ptr<Archiver> inner_;
 };
 
-ArchiverConfig S3Config(const MotoServer& moto, const std::string& secret) {
+// `clock`: the keeper's (its deadlines are on that clock's time line).
+ArchiverConfig S3Config(const MotoServer& moto, const std::string& secret, Clock* clock) {
   ArchiverConfig c;
+  c.clock = clock;
   c.target = "s3://journals/boats/";
   c.s3.endpoint = moto.endpoint();
   c.s3.region = moto.region();
@@ -87,12 +89,12 @@ TEST(KeeperFaults, WrongS3CredentialsRetriedNothingDeletedUnderPauseRecording) {
   const std::string j = dir.Sub("journal");
   std::vector<std::string> files;
   for (int i = 3; i >= 1; --i) files.push_back(MakeFile(j, kNow - i * kHour, 500));
+  FakeClock clock(kNow);
   auto swappable = std::make_shared<SwappableArchiver>();
-  auto bad = MakeArchiver(S3Config(moto, "not-the-secret"));
+  auto bad = MakeArchiver(S3Config(moto, "not-the-secret", &clock));
   ASSERT_TRUE(bad.ok()) << bad.status().ToString();
   swappable->Set(std::move(bad).value());
 
-  FakeClock clock(kNow);
   std::vector<bool> pauses;
   KeeperOptions o;
   o.dirs = {{j, "boat-1"}};
@@ -120,7 +122,7 @@ TEST(KeeperFaults, WrongS3CredentialsRetriedNothingDeletedUnderPauseRecording) {
   EXPECT_EQ(k.pending_count(), 3u);
   EXPECT_EQ(pauses, std::vector<bool>{true});
 
-  auto good = MakeArchiver(S3Config(moto, moto.secret_access_key()));
+  auto good = MakeArchiver(S3Config(moto, moto.secret_access_key(), &clock));
   ASSERT_TRUE(good.ok());
   swappable->Set(std::move(good).value());
   k.RetryPending();

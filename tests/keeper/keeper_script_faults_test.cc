@@ -58,8 +58,12 @@ TEST_P(KeeperScriptFault, NothingLostNothingDeletedAgainstPolicy) {
     std::ofstream(script) << "#!/bin/sh\n" << GetParam().script;
     fs::permissions(script, GetParam().executable ? fs::perms::owner_all : fs::perms::owner_read);
   }
-  auto archiver = std::make_shared<ScriptArchiver>(script, 300ms, Logger::Discard());
   FakeClock clock(kNow);
+  ScriptArchiver::Options so;
+  so.timeout = 300ms;  // real time for the script: its process does not know the clock is fake
+  so.log = Logger::Discard();
+  so.clock = &clock;  // the keeper's deadlines are on this clock's time line
+  auto archiver = std::make_shared<ScriptArchiver>(script, so);
   KeeperOptions o;
   o.dirs = {{j, "boat-1"}};
   o.trigger = ArchiveTrigger::kBeforeExpire;

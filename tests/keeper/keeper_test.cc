@@ -7,12 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
 
-#include "can/can_id.h"
+#include "can/frame.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "journal/writer.h"
@@ -440,10 +441,13 @@ TEST_F(KeeperTest, RunAndSendArchivesPromptly) {
   auto o = Options(ArchiveTrigger::kOnRotate);
   Keeper k(o);
   k.Start();
+  ASSERT_TRUE(clock_.AwaitBlocks(1));  // startup scan and sweep done
   auto p = MakeFile(J(), kNow - kHour);
+  const uint64_t idle = clock_.blocks();
   ASSERT_TRUE(k.Send({p, "boat-1"}));
-  for (int i = 0; i < 500 && !Marked(p); ++i) std::this_thread::sleep_for(10ms);
-  EXPECT_TRUE(Marked(p));
+  ASSERT_TRUE(clock_.AwaitBlocks(idle + 1));  // handled, waiting again
+  EXPECT_TRUE(Marked(p)) << "archived without any time passing";
+  EXPECT_EQ(clock_.MonotonicMicros(), 0);
   k.Stop();
 }
 
@@ -455,10 +459,10 @@ TEST_F(KeeperTest, StartupScanWithBeforeExpireArchivesOnlyExpired) {
   o.retention.max_age_us = 7 * kDay;
   Keeper k(o);
   k.Start();
-  for (int i = 0; i < 500 && !Marked(old); ++i) std::this_thread::sleep_for(10ms);
-  k.Stop();
+  ASSERT_TRUE(clock_.AwaitBlocks(1));  // the startup scan is done
   EXPECT_TRUE(Marked(old));
   EXPECT_EQ(CountMarkers(J()), 1u);
+  k.Stop();
 }
 
 // 78: writer → Send → keeper → archive; an old file is archived or deleted.
@@ -477,11 +481,10 @@ TEST_F(KeeperTest, FullPipelineWriterToKeeperToArchive) {
   auto w = journal::JournalWriter::Create(wo);
   std::vector<uint8_t> big(2000, 7);
   for (int i = 0; i < 6; ++i) {
-    ASSERT_TRUE((*w)->Append({kNow + i * 1000, can::BuildCanId({2, 129029, 1, 255}), 0, big}).ok());
+    ASSERT_TRUE((*w)->Append(can::Frame{.timestamp_us = kNow + i * 1000, .header = {2, 129029, 1, 255}, .data = big}).ok());
   }
   ASSERT_TRUE((*w)->Close().ok());
-  for (int i = 0; i < 500 && CountMarkers(J()) < 2; ++i) std::this_thread::sleep_for(10ms);
-  k.Stop();
+  k.Stop();  // archives what the thread has not yet (Stop drains the queue)
   size_t written_marked = 0;
   for (const auto& e : fs::directory_iterator(J())) {
     if (e.path().extension() == ".lpj" && e.path().string() != stale) written_marked += Marked(e.path().string());
@@ -708,9 +711,9 @@ TEST_F(KeeperTest, StartupSweepArchivesUnarchivedFiles) {
   auto c = MakeFile(J(), kNow - 1 * kHour);
   Keeper k(Options(ArchiveTrigger::kOnRotate));
   k.Start();
-  for (int i = 0; i < 500 && !(Marked(a) && Marked(b) && Marked(c)); ++i) std::this_thread::sleep_for(10ms);
-  k.Stop();
+  ASSERT_TRUE(clock_.AwaitBlocks(1));  // the startup sweep is done
   EXPECT_TRUE(Marked(a) && Marked(b) && Marked(c));
+  k.Stop();
 }
 
 // 100
@@ -764,27 +767,44 @@ TEST_F(KeeperTest, DroppedNotificationCaughtByNextScan) {
   auto o = Options(ArchiveTrigger::kOnRotate);
   o.queue_capacity = 1;
   o.scan_interval = 200ms;
-  archiver_->answer = [](const ArchiveItem&) {
-    std::this_thread::sleep_for(50ms);  // keep the keeper busy so the queue fills
+  // The first archive call holds the keeper until the test opens the gate,
+  // so the queue fills behind it.
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool gate_open = false;
+  std::atomic<bool> first{true};
+  archiver_->answer = [&](const ArchiveItem&) {
+    if (first.exchange(false)) {
+      std::unique_lock<std::mutex> lock(gate_mu);
+      gate_cv.wait(lock, [&] { return gate_open; });
+    }
     return ArchiveOutcome{true, ""};
   };
   Keeper k(o);
   k.Start();
+  ASSERT_TRUE(clock_.AwaitBlocks(1));  // startup done, nothing to archive yet
   std::vector<std::string> files;
   int dropped = 0;
   for (int i = 0; i < 6; ++i) {
     files.push_back(MakeFile(J(), kNow - (10 - i) * kHour));
     dropped += !k.Send({files.back(), "boat-1"});
   }
+  {
+    std::lock_guard<std::mutex> lock(gate_mu);
+    gate_open = true;
+  }
+  gate_cv.notify_all();
   EXPECT_GT(dropped, 0);
   EXPECT_EQ(k.dropped_notifications(), static_cast<uint64_t>(dropped));
-  bool all = false;
-  for (int i = 0; i < 300 && !all; ++i) {
-    std::this_thread::sleep_for(10ms);
-    all = std::all_of(files.begin(), files.end(), Marked);
-  }
+  ASSERT_TRUE(clock_.AwaitBlocks(2));  // the queued notifications handled
+  EXPECT_FALSE(std::all_of(files.begin(), files.end(), Marked)) << "the dropped ones wait for the next scan";
+  clock_.Advance(199ms);
+  ASSERT_TRUE(clock_.AwaitBlocks(3));
+  EXPECT_FALSE(std::all_of(files.begin(), files.end(), Marked)) << "scanned before scan_interval";
+  clock_.Advance(1ms);
+  ASSERT_TRUE(clock_.AwaitBlocks(4));
+  EXPECT_TRUE(std::all_of(files.begin(), files.end(), Marked));
   k.Stop();
-  EXPECT_TRUE(all);
 }
 
 // Fix: a failure during the startup sweep is retried after the first
@@ -797,7 +817,14 @@ TEST_F(KeeperTest, StartupFailureRetriedAfterBackoff) {
   o.first_backoff = 100ms;
   Keeper k(o);
   k.Start();
-  for (int i = 0; i < 300 && !Marked(p); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(clock_.AwaitBlocks(1));  // the startup sweep failed
+  EXPECT_FALSE(Marked(p));
+  EXPECT_EQ(calls.load(), 1);
+  clock_.Advance(99ms);
+  ASSERT_TRUE(clock_.AwaitBlocks(2));
+  EXPECT_EQ(calls.load(), 1) << "retried before the backoff";
+  clock_.Advance(1ms);
+  ASSERT_TRUE(clock_.AwaitBlocks(3));
   k.Stop();
   EXPECT_TRUE(Marked(p));
   EXPECT_EQ(calls.load(), 2);
@@ -821,19 +848,21 @@ TEST_F(KeeperTest, StopDrainsQueuedRotations) {
 TEST_F(KeeperTest, StopGivesUpAfterDrainTimeout) {
   auto o = Options(ArchiveTrigger::kOnRotate);
   o.drain_timeout = 50ms;
-  archiver_->answer = [](const ArchiveItem&) {
-    std::this_thread::sleep_for(100ms);
+  RecordingLogger log;
+  o.log = &log;
+  archiver_->answer = [this](const ArchiveItem&) {
+    clock_.Advance(100ms);  // each upload takes 100 ms
     return ArchiveOutcome{true, ""};
   };
   std::vector<std::string> files;
   for (int i = 0; i < 5; ++i) files.push_back(MakeFile(J(), kNow - (i + 1) * kHour));
   Keeper k(o);
   for (const auto& f : files) k.Send({f, ""});  // never started: all still queued at Stop
-  const auto t0 = std::chrono::steady_clock::now();
   k.Stop();
-  const auto took = std::chrono::steady_clock::now() - t0;
-  EXPECT_LT(took, 400ms);
+  EXPECT_EQ(clock_.MonotonicMicros(), 100'000) << "kept archiving past drain_timeout";
   EXPECT_EQ(CountMarkers(J()), 1u);  // the one under way when the time ran out
+  EXPECT_TRUE(log.Contains(LogLevel::kWarn, "keeper: stopped after 100 ms with 4 of 5 queued files not archived"))
+      << log.Text();
 }
 
 }  // namespace
@@ -850,7 +879,7 @@ TEST_F(KeeperTest, SweepBesideLiveWriterNeverArchivesOpenFile) {
   std::mutex mu;
   auto o = Options(ArchiveTrigger::kOnRotate);
   o.is_open = open.Checker();
-  o.scan_interval = 1ms;  // sweep as often as possible
+  o.scan_interval = 1ms;  // sweep on every append (the loop below advances the clock)
   std::set<std::string> archived_while_open;
   archiver_->answer = [&](const ArchiveItem& i) {
     if (open.Contains(i.path)) archived_while_open.insert(i.path);
@@ -872,11 +901,12 @@ TEST_F(KeeperTest, SweepBesideLiveWriterNeverArchivesOpenFile) {
   auto w = journal::JournalWriter::Create(wo);
   std::vector<uint8_t> big(1000, 3);
   for (int i = 0; i < 2000; ++i) {
-    ASSERT_TRUE((*w)->Append({kNow + i * 1000, can::BuildCanId({2, 129029, 1, 255}), 0, big}).ok());
+    ASSERT_TRUE((*w)->Append(can::Frame{.timestamp_us = kNow + i * 1000, .header = {2, 129029, 1, 255}, .data = big}).ok());
+    clock_.Advance(1ms);  // a sweep races the next append
   }
   ASSERT_TRUE((*w)->Close().ok());
-  for (int i = 0; i < 500 && CountMarkers(J()) < finished.size(); ++i) std::this_thread::sleep_for(10ms);
-  k.Stop();
+  k.Stop();  // archives the notifications the thread has not handled yet
+  EXPECT_GT(k.stats().scans, 10u) << "no sweep ran beside the writer";
   EXPECT_TRUE(archived_while_open.empty());
   EXPECT_EQ(open.size(), 0u);
   EXPECT_EQ(CountMarkers(J()), finished.size());

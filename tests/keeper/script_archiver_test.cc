@@ -435,6 +435,34 @@ TEST_F(ScriptArchiverTest, DeadlineAlreadyPassedStartsNothing) {
   EXPECT_NE(::access(dir_.Sub("ran").c_str(), F_OK), 0);
 }
 
+// The deadline is on the archiver's clock: passed there, nothing starts,
+// although steady_clock is decades short of it.
+TEST_F(ScriptArchiverTest, DeadlinePassedOnItsClockStartsNothing) {
+  FakeClock clock(0, int64_t{1'000'000'000'000'000});
+  ScriptArchiver::Options o;
+  o.log = &log_;
+  o.clock = &clock;
+  ScriptArchiver a(Script("s.sh", "touch \"$D/ran\""), o);
+  auto out = a.Archive({Item("a.lpj")}, clock.Monotonic() - milliseconds(1));
+  EXPECT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("deadline has passed"), std::string::npos) << out[0].error;
+  EXPECT_NE(::access(dir_.Sub("ran").c_str(), F_OK), 0);
+}
+
+// The script's process gets the time left on the archiver's clock as a real
+// deadline: a fake clock whose monotonic time is near zero (a steady_clock
+// time long past on a machine that has been up for more than ten minutes)
+// still lets the script run.
+TEST_F(ScriptArchiverTest, FakeClockTimeLeftBecomesTheScriptsRealDeadline) {
+  FakeClock clock(0, 0);
+  ScriptArchiver::Options o;
+  o.log = &log_;
+  o.clock = &clock;
+  ScriptArchiver a(Script("s.sh", kOkPerArg), o);
+  auto out = a.Archive({Item("a.lpj")}, clock.Monotonic() + std::chrono::minutes(10));
+  EXPECT_TRUE(out[0].ok) << out[0].error;
+}
+
 // The script exits but leaves a background process holding stdout: the run
 // ends with the script (the group is killed), not at the timeout.
 TEST_F(ScriptArchiverTest, BackgroundChildIsKilledWhenScriptExits) {
