@@ -35,7 +35,7 @@ using namespace lplex;
 
 struct Msg {
   int64_t ts;
-  uint32_t id;
+  can::CanHeader header;
   uint16_t len;
   uint32_t off;  // into the shared byte pool
 };
@@ -56,10 +56,10 @@ Corpus Load(const std::string& shared) {
       std::exit(2);
     }
     can::RawFrame raw;
-    can::Message m;
+    can::Frame m;
     while ((*r)->Next(&raw)) {
       if (!raw.extended || !fp.Process(raw, &m)) continue;
-      c.msgs.push_back({m.timestamp_us, can::BuildCanId(m.header), static_cast<uint16_t>(m.data.size()),
+      c.msgs.push_back({m.timestamp_us, m.header, static_cast<uint16_t>(m.data.size()),
                         static_cast<uint32_t>(c.pool.size())});
       c.pool.insert(c.pool.end(), m.data.begin(), m.data.end());
     }
@@ -73,8 +73,10 @@ void Feed(const Corpus& c, journal::JournalWriter& w, uint64_t n) {
   for (uint64_t i = 0; i < n; ++i) {
     const uint64_t loop = i / c.msgs.size();
     const Msg& m = c.msgs[i % c.msgs.size()];
-    journal::WriterFrame f{m.ts + static_cast<int64_t>(loop) * c.span_us, m.id, i + 1,
-                           {c.pool.data() + m.off, m.len}};
+    const can::Frame f{.timestamp_us = m.ts + static_cast<int64_t>(loop) * c.span_us,
+                       .header = m.header,
+                       .data = {c.pool.data() + m.off, m.len},
+                       .seq = i + 1};
     Status s = w.Append(f);
     if (!s.ok()) {
       std::fprintf(stderr, "journal_bench: append: %s\n", s.ToString().c_str());

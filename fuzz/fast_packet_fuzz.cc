@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     now += data[at + 5] * 1000;
     f.timestamp_us = now;
     std::memcpy(f.data.data(), data + at + 6, 8);
-    Message m;
+    Frame m;
     if ((at / 14) % 64 == 63) assembler.PurgeStale(now);
     if (!assembler.Process(f, &m)) continue;
     if (m.data.size() > 223) std::abort();
@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FastPacketFrames frames;
       if (!FragmentFastPacket(payload, 5, &frames).ok()) std::abort();
       FastPacketAssembler again;
-      Message back;
+      Frame back;
       bool done = false;
       for (int i = 0; i < frames.count; ++i) {
         RawFrame g;

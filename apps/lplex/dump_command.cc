@@ -78,7 +78,7 @@ void AppendTextTime(int64_t us, std::string* line) {
                  c.hour, c.minute, c.second, c.micros);
 }
 
-void AppendText(const journal::JournalFrame& f, std::string* line) {
+void AppendText(const can::Frame& f, std::string* line) {
   AppendTextTime(f.timestamp_us, line);
   fmt::format_to(std::back_inserter(*line), " seq={} prio={} pgn={} src={} dst={} len={} ", f.seq,
                  f.header.priority, f.header.pgn, f.header.source, f.header.destination, f.data.size());
@@ -129,7 +129,7 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
   while (!heap.empty() && write_errno == 0) {
     const size_t i = heap.top().second;
     heap.pop();
-    const journal::JournalFrame& f = sources[i].reader->frame();
+    const can::Frame& f = sources[i].reader->frame();
     if (o.json) {
       can::AppendFrameJson(f.seq, f.timestamp_us, f.header, f.data, &buf);
     } else {

@@ -352,7 +352,7 @@ int RunImport(const ImportOptions& o, std::FILE* out, std::FILE* err) {
     });
 
     can::RawFrame raw;
-    can::Message msg;
+    can::Frame msg;
     while (!stop && interrupt.signal() == 0 && r.Next(&raw)) {
       ++t.frames_in;
       if (!raw.extended) {
@@ -363,7 +363,8 @@ int RunImport(const ImportOptions& o, std::FILE* out, std::FILE* err) {
       if ((t.frames_in & 0xFFF) == 0) assembler.PurgeStale(raw.timestamp_us);
       if (!assembler.Process(raw, &msg)) continue;
       ++t.messages;
-      Status s = (*writer)->Append({msg.timestamp_us, can::BuildCanId(msg.header), seq++, msg.data});
+      msg.seq = seq++;
+      Status s = (*writer)->Append(msg);
       if (!s.ok()) {
         ++write_errors;
         if (write_errors <= 5) std::fprintf(err, "lplex import: %s\n", s.ToString().c_str());

@@ -92,7 +92,7 @@ class DeviceRegistry {
   RegistryChange Observe(int64_t ts_us, uint8_t source, uint32_t pgn, std::span<const uint8_t> data);
 
   // Convenience for a reassembled message.
-  RegistryChange Observe(const Message& m) {
+  RegistryChange Observe(const Frame& m) {
     return Observe(m.timestamp_us, m.header.source, m.header.pgn, m.data);
   }
 

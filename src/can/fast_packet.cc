@@ -20,7 +20,7 @@ FastPacketAssembler::FastPacketAssembler(std::chrono::microseconds timeout)
   free_.reserve(16);
 }
 
-bool FastPacketAssembler::Process(const RawFrame& frame, Message* out) {
+bool FastPacketAssembler::Process(const RawFrame& frame, Frame* out) {
   ++stats_.frames;
   if (!frame.extended) {
     ++stats_.standard_frames;
@@ -57,7 +57,7 @@ bool FastPacketAssembler::Process(const RawFrame& frame, Message* out) {
 }
 
 bool FastPacketAssembler::HandleFirstFrame(const RawFrame& frame, uint32_t key, std::span<const uint8_t> data,
-                                           Message* out) {
+                                           Frame* out) {
   const uint8_t total = data[1];
   if (total == 0) {
     // Leaves any transfer in progress alone, as the reference does.
@@ -90,7 +90,7 @@ bool FastPacketAssembler::HandleFirstFrame(const RawFrame& frame, uint32_t key, 
 }
 
 bool FastPacketAssembler::HandleContinuation(const RawFrame& frame, uint32_t key, std::span<const uint8_t> data,
-                                             Message* out) {
+                                             Frame* out) {
   Transfer* t = Find(key);
   if (t == nullptr) {
     ++stats_.orphans;

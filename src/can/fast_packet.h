@@ -62,7 +62,7 @@ struct FastPacketStats {
   uint64_t discarded() const { return sequence_mismatch + out_of_order + late + replaced + purged + unfinished; }
 };
 
-// Turns received CAN frames into NMEA 2000 messages.
+// Turns received CAN frames (RawFrame) into NMEA 2000 messages (Frame).
 //
 // Transfers are keyed by (PGN, source); the destination is not part of the
 // key and only one transfer per key can be in progress. Rules (spec/boat.md
@@ -88,8 +88,11 @@ class FastPacketAssembler {
   // frame completes a message when it delivers the last byte of the announced
   // total. Standard (11-bit) frames are not NMEA 2000 and return false.
   // out->data points into the assembler and stays valid until the next call
-  // to Process or PurgeStale, or the assembler's destruction.
-  bool Process(const RawFrame& frame, Message* out);
+  // to Process or PurgeStale, or the assembler's destruction. Only
+  // timestamp_us, header and data are written: out->seq and out->bus keep
+  // what the caller put there (a source sets its bus once; the broker
+  // assigns seq).
+  bool Process(const RawFrame& frame, Frame* out);
 
   // Drops every transfer whose frame 0 is more than the timeout older than
   // now_us. Returns how many were dropped. Call it now and then (the reference
@@ -120,8 +123,8 @@ class FastPacketAssembler {
     std::array<uint8_t, kMaxFastPacketPayload> bytes;
   };
 
-  bool HandleFirstFrame(const RawFrame& frame, uint32_t key, std::span<const uint8_t> data, Message* out);
-  bool HandleContinuation(const RawFrame& frame, uint32_t key, std::span<const uint8_t> data, Message* out);
+  bool HandleFirstFrame(const RawFrame& frame, uint32_t key, std::span<const uint8_t> data, Frame* out);
+  bool HandleContinuation(const RawFrame& frame, uint32_t key, std::span<const uint8_t> data, Frame* out);
   Transfer* Find(uint32_t key);
   Transfer* Acquire(uint32_t key);
   void Release(Transfer* t);

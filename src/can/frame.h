@@ -35,7 +35,4 @@ struct Frame {
   uint8_t bus = 0;                // which configured bus it came from (index into the sources)
 };
 
-// The name fast-packet reassembly used before Frame carried seq and bus.
-using Message = Frame;
-
 }  // namespace lplex::can

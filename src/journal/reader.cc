@@ -54,7 +54,8 @@ class JournalReader::Impl {
   uint64_t block_count() const { return block_count_; }
   bool has_index() const { return has_index_; }
   int64_t current_block() const { return pos_; }
-  const JournalFrame& frame() const { return frame_; }
+  const can::Frame& frame() const { return frame_; }
+  uint32_t can_id() const { return can_id_; }
   uint32_t frame_index() const { return frame_index_; }
   const Status& status() const { return status_; }
   uint64_t truncated_blocks() const { return truncated_; }
@@ -157,7 +158,8 @@ class JournalReader::Impl {
   const uint8_t* cursor_ = nullptr;
   const uint8_t* frames_end_ = nullptr;
   int64_t prev_time_us_ = 0;
-  JournalFrame frame_;
+  can::Frame frame_;    // bus stays 0: a journal does not record buses
+  uint32_t can_id_ = 0; // the stored 29-bit identifier of frame_
   uint32_t frame_index_ = 0;
   Status status_;
   uint64_t truncated_ = 0;
@@ -627,8 +629,8 @@ bool JournalReader::Impl::Next() {
       cursor_ += used;
       prev_time_us_ = time_us;
       frame_.timestamp_us = prev_time_us_;
-      frame_.can_id = rec.can_id & kCanIdMask;
-      frame_.header = can::ParseCanId(frame_.can_id);
+      can_id_ = rec.can_id & kCanIdMask;
+      frame_.header = can::ParseCanId(can_id_);
       frame_.seq = v2 ? layout_.base_seq + next_frame_ : 0;
       frame_.data = rec.data;
       frame_index_ = next_frame_++;
@@ -788,7 +790,8 @@ int64_t JournalReader::current_block() const { return impl_->current_block(); }
 Result<int64_t> JournalReader::BlockBaseTime(uint64_t n) { return impl_->BlockBaseTime(n); }
 Result<uint64_t> JournalReader::BlockBaseSeq(uint64_t n) { return impl_->BlockBaseSeq(n); }
 bool JournalReader::Next() { return impl_->Next(); }
-const JournalFrame& JournalReader::frame() const { return impl_->frame(); }
+const can::Frame& JournalReader::frame() const { return impl_->frame(); }
+uint32_t JournalReader::can_id() const { return impl_->can_id(); }
 uint32_t JournalReader::frame_index() const { return impl_->frame_index(); }
 const Status& JournalReader::status() const { return impl_->status(); }
 void JournalReader::SkipBlock() { impl_->SkipBlock(); }

@@ -45,21 +45,19 @@
 #include <vector>
 
 #include "can/can_id.h"
+#include "can/frame.h"
 #include "core/file_system.h"
 #include "core/status.h"
 #include "journal/format.h"
 
 namespace lplex::journal {
 
-// One frame as read back. `data` stays valid until the next call that moves
-// the reader (Next, Seek*, SkipBlock, InspectBlock).
-struct JournalFrame {
-  int64_t timestamp_us = 0;
-  uint32_t can_id = 0;        // 29-bit identifier
-  can::CanHeader header;      // ParseCanId(can_id)
-  uint64_t seq = 0;           // BaseSeq + index for v2; 0 for v1
-  std::span<const uint8_t> data;
-};
+// Frames are read back as can::Frame (the one frame type, can/frame.h):
+// timestamp, header = ParseCanId of the stored identifier, seq = BaseSeq +
+// index for v2 (0 for v1), bus 0 (a journal does not record buses), and
+// `data` valid until the next call that moves the reader (Next, Seek*,
+// SkipBlock, InspectBlock). JournalReader::can_id() gives the stored
+// identifier itself.
 
 // What InspectBlock reports about one block.
 struct BlockInfo {
@@ -123,8 +121,13 @@ class JournalReader {
   // Advances to the next frame. False at the end of the journal or when a
   // block fails to load (then status() is not OK).
   bool Next();
-  // The current frame (valid after Next() returned true).
-  const JournalFrame& frame() const;
+  // The current frame (valid after Next() returned true; see above for what
+  // each field holds and how long `data` lives).
+  const can::Frame& frame() const;
+  // The current frame's identifier as stored (29 bits; bits 29..31 of the
+  // stored word are cleared, the reserved bit 25 is kept). frame().header is
+  // parsed from it. For tools that print or compare raw identifiers.
+  uint32_t can_id() const;
   // Index of the current frame within its block.
   uint32_t frame_index() const;
   // The error that stopped iteration, or OK.

@@ -67,14 +67,22 @@ size_t JournalWriter::MaxRecordSize() const {
   return opt_.block_size - kBlockDataOffsetV2 - kBlockTrailerLen - table_cap_;
 }
 
-Status JournalWriter::Append(const WriterFrame& f) {
+Status JournalWriter::Append(const can::Frame& f) {
   if (paused()) {
     ++stats_.frames_paused;
     return Status::Ok();
   }
   if (sealed_) LPLEX_RETURN_IF_ERROR(WriteSealedBlock());
 
-  const can::CanHeader h = can::ParseCanId(f.can_id);
+  const can::CanHeader& h = f.header;
+  if (f.timestamp_us < kMinTimestampUs || f.timestamp_us > kMaxTimestampUs) {
+    // Readers refuse such a block as corrupt, and time arithmetic in the
+    // block would leave int64 range: refuse the frame before it is recorded.
+    ++stats_.frames_refused;
+    return Status::InvalidArgument(fmt::format(
+        "frame time {} us since the epoch (PGN {} from source {}) is outside the journal's range (valid: {})",
+        f.timestamp_us, h.pgn, h.source, kTimestampRange));
+  }
   if (FrameRecordSize(0, f.data.size()) > MaxRecordSize()) {
     ++stats_.frames_refused;
     return Status::InvalidArgument(fmt::format(
@@ -133,7 +141,7 @@ Status JournalWriter::Append(const WriterFrame& f) {
 
   const uint64_t delta =
       block_frames_ == 0 || f.timestamp_us < last_ts_ ? 0 : static_cast<uint64_t>(f.timestamp_us - last_ts_);
-  data_offset_ += EncodeFrameRecord(block_.data() + data_offset_, delta, f.can_id, f.data);
+  data_offset_ += EncodeFrameRecord(block_.data() + data_offset_, delta, can::BuildCanId(h), f.data);
   registry_.Observe(f.timestamp_us, h.source, h.pgn, f.data);
   if (new_claim) claims_.push_back({h.source, claim_name, block_frames_});
   last_ts_ = f.timestamp_us;
@@ -143,7 +151,7 @@ Status JournalWriter::Append(const WriterFrame& f) {
   return Status::Ok();
 }
 
-void JournalWriter::StartBlock(const WriterFrame& f) {
+void JournalWriter::StartBlock(const can::Frame& f) {
   const int64_t now = clock_->NowMicros();
   if (!segment_open_) {
     segment_open_ = true;

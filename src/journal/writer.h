@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "can/device_registry.h"
+#include "can/frame.h"
 #include "core/clock.h"
 #include "core/file_system.h"
 #include "core/status.h"
@@ -72,18 +73,10 @@ struct WriterOptions {
   Clock* clock = nullptr;                // null = Clock::Real(); used by Tick bookkeeping
 };
 
-// One frame to record. `data` only needs to live for the Append call.
-struct WriterFrame {
-  int64_t timestamp_us = 0;
-  uint32_t can_id = 0;   // 29-bit identifier
-  uint64_t seq = 0;      // 0 = no sequence numbers in this stream
-  std::span<const uint8_t> data;
-};
-
 struct WriterStats {
   uint64_t frames_written = 0;    // appended into blocks
   uint64_t frames_paused = 0;     // discarded while paused
-  uint64_t frames_refused = 0;    // too large for an empty block
+  uint64_t frames_refused = 0;    // too large for an empty block, or a time outside years 0001..9999
   uint64_t blocks_written = 0;
   uint64_t files_finished = 0;
   uint64_t bytes_written = 0;     // file bytes, headers and indexes included
@@ -103,15 +96,21 @@ class JournalWriter {
   // Calls Close() if the owner did not.
   ~JournalWriter();
 
-  // Records one frame (or discards it while paused). Errors:
-  //  - InvalidArgument: the frame can never fit an empty block (it is dropped;
-  //    the writer goes on);
+  // Records one frame (or discards it while paused): its timestamp, header
+  // (stored as can::BuildCanId(header); the reserved bit 25 is always 0),
+  // seq (0 = no sequence numbers in this stream) and data, which only needs
+  // to live for the call. frame.bus is not recorded (the format has no
+  // field for it). Errors:
+  //  - InvalidArgument: the frame can never fit an empty block, or its
+  //    timestamp lies outside years 0001..9999 (kMinTimestampUs..
+  //    kMaxTimestampUs, which readers refuse as corrupt). The frame is
+  //    dropped, counted in frames_refused; the writer goes on;
   //  - IOError: a block could not be written. The block stays in memory and
   //    is written by a later Append/Tick/Close once the disk allows; the file
   //    that failed is finished as it stands (it ends like a crashed file) and
   //    handed to on_rotate. While a block is waiting, new frames are dropped
   //    with this error.
-  Status Append(const WriterFrame& frame);
+  Status Append(const can::Frame& frame);
 
   // Housekeeping for a live stream; call about once a second with the
   // wall-clock time. Writes the open block when it has been open for
@@ -142,7 +141,7 @@ class JournalWriter {
  private:
   explicit JournalWriter(WriterOptions options);
 
-  void StartBlock(const WriterFrame& f);
+  void StartBlock(const can::Frame& f);
   void SealBlock();
   Status WriteSealedBlock();
   Status FlushBlock();

@@ -69,7 +69,7 @@ std::vector<Expected> DecodeCapture(const std::string& path) {
   EXPECT_TRUE(r.ok());
   can::FastPacketAssembler fp;
   can::RawFrame raw;
-  can::Message m;
+  can::Frame m;
   while ((*r)->Next(&raw)) {
     if (raw.extended && fp.Process(raw, &m)) out.push_back({m.timestamp_us, m.header, hex::Encode(m.data)});
   }

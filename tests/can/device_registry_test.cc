@@ -286,7 +286,7 @@ TEST(DeviceRegistryCaptureTest, CandumpSample1YieldsThreeIdentifiedDevices) {
   FastPacketAssembler assembler;
   DeviceRegistry r;
   for (const RawFrame& f : frames) {
-    Message m;
+    Frame m;
     if (assembler.Process(f, &m)) r.Observe(m);
   }
   const auto named = r.NamedDevices();

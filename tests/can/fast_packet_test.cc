@@ -51,7 +51,7 @@ std::vector<std::vector<uint8_t>> FeedFragments(FastPacketAssembler* a, uint32_t
   std::vector<std::vector<uint8_t>> out;
   for (int i = 0; i < frames.count; ++i) {
     const auto& d = frames.frames[static_cast<size_t>(i)];
-    Message m;
+    can::Frame m;
     if (a->Process(Frame(pgn, source, ts_us, {d.begin(), d.end()}), &m)) out.push_back(Bytes(m.data));
   }
   return out;
@@ -61,7 +61,7 @@ std::vector<std::vector<uint8_t>> FeedFragments(FastPacketAssembler* a, uint32_t
 
 TEST(FastPacketTest, ThreeFramesReassembleInOrder) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   EXPECT_FALSE(a.Process(Frame(126996, 35, kT0, kF0), &m));
   EXPECT_FALSE(a.Process(Frame(126996, 35, kT0, kF1), &m));
   ASSERT_TRUE(a.Process(Frame(126996, 35, kT0, kF2), &m));
@@ -74,7 +74,7 @@ TEST(FastPacketTest, ThreeFramesReassembleInOrder) {
 
 TEST(FastPacketTest, TimeoutDropsTransfer) {
   FastPacketAssembler a(100ms);
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0), &m);
   EXPECT_FALSE(a.Process(Frame(126996, 35, kT0 + 200'000, kF1), &m));
   EXPECT_EQ(a.stats().late, 1u);
@@ -85,7 +85,7 @@ TEST(FastPacketTest, TimeoutDropsTransfer) {
 
 TEST(FastPacketTest, MissingFrameDropsTransfer) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0), &m);
   std::vector<uint8_t> skip = kF1;
   skip[0] = 0x22;  // frame 2 where frame 1 was expected
@@ -99,7 +99,7 @@ TEST(FastPacketTest, MissingFrameDropsTransfer) {
 
 TEST(FastPacketTest, SequenceCounterMismatchDropsTransfer) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0), &m);
   std::vector<uint8_t> other = kF1;
   other[0] = 0x41;  // counter 2, frame 1
@@ -137,7 +137,7 @@ TEST(FastPacketTest, FiftyBytesRoundTrip) {
 
 TEST(FastPacketTest, PurgeStaleRemovesTimedOutTransfer) {
   FastPacketAssembler a(100ms);
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0), &m);
   EXPECT_EQ(a.in_progress(), 1u);
   EXPECT_EQ(a.PurgeStale(kT0 + 200'000), 1u);
@@ -180,7 +180,7 @@ TEST(FastPacketTableTest, NeighboursAndExtremesAreNotFastPacket) {
 
 TEST(FastPacketTest, NewFrameZeroReplacesTransferInProgress) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0), &m);
   a.Process(Frame(126996, 35, kT0 + 1'000, kF1), &m);
   // A new transfer (counter 2, 9 bytes) starts before the old one ended.
@@ -199,7 +199,7 @@ TEST(FastPacketTest, NewFrameZeroReplacesTransferInProgress) {
 
 TEST(FastPacketTest, DroppedTransfersCountTheirFrames) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0), &m);
   a.Process(Frame(126996, 35, kT0 + 1'000, kF1), &m);
   // Replaced after two frames, then the new one (one frame) dropped by a straggler.
@@ -212,7 +212,7 @@ TEST(FastPacketTest, DroppedTransfersCountTheirFrames) {
 
 TEST(FastPacketTest, FlushDropsTransferCutOffByEndOfInput) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0), &m);
   a.Process(Frame(126996, 35, kT0 + 1'000, kF1), &m);
   EXPECT_EQ(a.stats().discarded(), 0u);
@@ -230,7 +230,7 @@ TEST(FastPacketTest, FlushDropsTransferCutOffByEndOfInput) {
 
 TEST(FastPacketTest, PartialTransferIsNeverEmitted) {
   FastPacketAssembler a(100ms);
-  Message m;
+  can::Frame m;
   int emitted = 0;
   emitted += a.Process(Frame(126996, 35, kT0, kF0), &m);
   emitted += a.Process(Frame(126996, 35, kT0 + 1'000, kF1), &m);
@@ -244,7 +244,7 @@ TEST(FastPacketTest, PartialTransferIsNeverEmitted) {
 
 TEST(FastPacketTest, TimeoutRunsFromFrameZeroNotBetweenFrames) {
   FastPacketAssembler a(100ms);
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0), &m);
   EXPECT_FALSE(a.Process(Frame(126996, 35, kT0 + 60'000, kF1), &m));
   // Only 60 ms since frame 1, but 120 ms since frame 0.
@@ -254,7 +254,7 @@ TEST(FastPacketTest, TimeoutRunsFromFrameZeroNotBetweenFrames) {
 
 TEST(FastPacketTest, FrameExactlyAtTimeoutIsAccepted) {
   FastPacketAssembler a(100ms);
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0), &m);
   a.Process(Frame(126996, 35, kT0 + 50'000, kF1), &m);
   EXPECT_TRUE(a.Process(Frame(126996, 35, kT0 + 100'000, kF2), &m));
@@ -263,7 +263,7 @@ TEST(FastPacketTest, FrameExactlyAtTimeoutIsAccepted) {
 
 TEST(FastPacketTest, MessageCarriesLastFragmentTimestampAndHeader) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0, 6), &m);
   a.Process(Frame(126996, 35, kT0 + 1'000, kF1, 6), &m);
   ASSERT_TRUE(a.Process(Frame(126996, 35, kT0 + 2'500, kF2, 3), &m));
@@ -285,7 +285,7 @@ TEST(FastPacketTest, MaximumPayloadOf223BytesCompletes) {
 
 TEST(FastPacketTest, TotalOver223NeverCompletesAndIsPurged) {
   FastPacketAssembler a(100ms);
-  Message m;
+  can::Frame m;
   int emitted = a.Process(Frame(129038, 4, kT0, {0x00, 250, 1, 2, 3, 4, 5, 6}), &m);
   for (uint8_t n = 1; n <= 31; ++n) {
     emitted += a.Process(Frame(129038, 4, kT0 + n, {n, 7, 7, 7, 7, 7, 7, 7}), &m);
@@ -299,7 +299,7 @@ TEST(FastPacketTest, TotalOver223NeverCompletesAndIsPurged) {
 
 TEST(FastPacketTest, TwoSourcesInterleavedOnOnePgn) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   std::vector<std::vector<uint8_t>> got;
   std::vector<uint8_t> sources;
   auto feed = [&](uint8_t src, std::vector<uint8_t> d) {
@@ -321,7 +321,7 @@ TEST(FastPacketTest, TwoSourcesInterleavedOnOnePgn) {
 
 TEST(FastPacketTest, SameSourceTwoPgnsAreSeparateTransfers) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   EXPECT_FALSE(a.Process(Frame(129029, 7, kT0, kF0), &m));
   EXPECT_FALSE(a.Process(Frame(129038, 7, kT0, kF0), &m));
   EXPECT_EQ(a.in_progress(), 2u);
@@ -337,7 +337,7 @@ TEST(FastPacketTest, DestinationIsNotPartOfTheKey) {
   // 126208 is PDU1: the same transfer sent with a different destination on
   // each frame still reassembles (the reference keys on PGN and source only).
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   auto addressed = [](uint8_t dst, std::vector<uint8_t> d) {
     RawFrame f = Frame(126208, 3, kT0, std::move(d));
     f.id = BuildCanId({.priority = 3, .pgn = 126208, .source = 3, .destination = dst});
@@ -351,7 +351,7 @@ TEST(FastPacketTest, DestinationIsNotPartOfTheKey) {
 
 TEST(FastPacketTest, StandardFramesAreRejected) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   RawFrame f = Frame(129025, 1, kT0, {1, 2, 3, 4, 5, 6, 7, 8});
   f.extended = false;
   f.id = 0x123;
@@ -362,7 +362,7 @@ TEST(FastPacketTest, StandardFramesAreRejected) {
 
 TEST(FastPacketTest, LengthAboveEightIsRejected) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   RawFrame f = Frame(129025, 1, kT0, {1, 2, 3, 4, 5, 6, 7, 8});
   f.length = 9;
   EXPECT_FALSE(a.Process(f, &m));
@@ -371,7 +371,7 @@ TEST(FastPacketTest, LengthAboveEightIsRejected) {
 
 TEST(FastPacketTest, SingleFramePgnPassesThroughAsCopy) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   RawFrame f = Frame(129025, 0x23, kT0 + 7, {0x30, 0x21, 0x60, 0x1c, 0x58, 0x9a, 0x15, 0xb7}, 2);
   ASSERT_TRUE(a.Process(f, &m));
   f.data.fill(0);  // the message does not point into the caller's frame
@@ -388,7 +388,7 @@ TEST(FastPacketTest, SingleFramePgnPassesThroughAsCopy) {
 
 TEST(FastPacketTest, FastPacketFrameShorterThanTwoBytesIsIgnored) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   EXPECT_FALSE(a.Process(Frame(129029, 1, kT0, {0x20}), &m));
   EXPECT_FALSE(a.Process(Frame(129029, 1, kT0, {}), &m));
   EXPECT_EQ(a.stats().too_short, 2u);
@@ -396,7 +396,7 @@ TEST(FastPacketTest, FastPacketFrameShorterThanTwoBytesIsIgnored) {
 
 TEST(FastPacketTest, ZeroTotalIsIgnoredAndKeepsTransferInProgress) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   a.Process(Frame(126996, 35, kT0, kF0), &m);
   EXPECT_FALSE(a.Process(Frame(126996, 35, kT0, {0x60, 0, 1, 2, 3, 4, 5, 6}), &m));
   EXPECT_EQ(a.stats().zero_total, 1u);
@@ -406,7 +406,7 @@ TEST(FastPacketTest, ZeroTotalIsIgnoredAndKeepsTransferInProgress) {
 
 TEST(FastPacketTest, FrameZeroCoveringTheTotalCompletesAtOnce) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   // A fast-packet PGN sent with its framing but only 4 payload bytes: the
   // padding after them is not part of the message.
   ASSERT_TRUE(a.Process(Frame(129029, 1, kT0, {0x80, 4, 0xDE, 0xAD, 0xBE, 0xEF, 0xFF, 0xFF}), &m));
@@ -416,7 +416,7 @@ TEST(FastPacketTest, FrameZeroCoveringTheTotalCompletesAtOnce) {
 
 TEST(FastPacketTest, LastFramePaddingIsClippedToTotal) {
   FastPacketAssembler a;
-  Message m;
+  can::Frame m;
   a.Process(Frame(129029, 1, kT0, {0x00, 8, 1, 2, 3, 4, 5, 6}), &m);
   ASSERT_TRUE(a.Process(Frame(129029, 1, kT0, {0x01, 7, 8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}), &m));
   EXPECT_EQ(Bytes(m.data), Counting(8));
@@ -444,7 +444,7 @@ TEST(FastPacketCaptureTest, CandumpFastHasFiveCompleteTransfersAndOneCutShort) {
   std::vector<int64_t> stamps;
   std::vector<std::vector<uint8_t>> payloads;
   for (const RawFrame& f : frames) {
-    Message m;
+    can::Frame m;
     if (a.Process(f, &m)) {
       EXPECT_EQ(m.header.pgn, 127489u);  // Engine Parameters, Dynamic
       EXPECT_EQ(m.header.source, 1);
@@ -472,7 +472,7 @@ TEST(FastPacketCaptureTest, CandumpSample1ProductInfoReassembles) {
   FastPacketAssembler a;
   std::vector<std::vector<uint8_t>> product_infos;
   for (const RawFrame& f : frames) {
-    Message m;
+    can::Frame m;
     if (a.Process(f, &m) && m.header.pgn == 126996) product_infos.push_back(Bytes(m.data));
   }
   ASSERT_FALSE(product_infos.empty());
@@ -597,7 +597,7 @@ TEST(FragmenterTest, FragmentsReassembleToTheOriginal) {
   ASSERT_TRUE(w.Fragment({.priority = 6, .pgn = 126996, .source = 42}, payload, &out).ok());
   std::vector<std::vector<uint8_t>> got;
   for (const RawFrame& f : out.view()) {
-    Message m;
+    can::Frame m;
     if (a.Process(f, &m)) got.push_back(Bytes(m.data));
   }
   ASSERT_EQ(got.size(), 1u);

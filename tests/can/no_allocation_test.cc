@@ -40,7 +40,7 @@ TEST(NoAllocationTest, AssemblerFragmenterAndRegistrySteadyState) {
   FastPacketFragmenter fragmenter;
   DeviceRegistry registry;
   TxFrames tx;
-  Message m;
+  can::Frame m;
   auto round = [&](int64_t ts) {
     int messages = 0;
     for (uint8_t src : {1, 2, 3}) {

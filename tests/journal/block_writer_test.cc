@@ -19,9 +19,12 @@
 #include "journal/reader.h"
 #include "journal/writer.h"
 #include "support/temp_dir.h"
+#include "writer_test_frame.h"
 
 namespace lplex::journal {
 namespace {
+
+using testutil::WFrame;
 
 namespace fs = std::filesystem;
 using lplex::testing::TempDir;
@@ -50,7 +53,7 @@ std::vector<Block> MakeBlocks(int count, uint32_t block_size = 4096) {
     const int64_t t = kBase + b * 10'000;
     for (int i = 0; i < 10; ++i) {
       std::vector<uint8_t> data(8, static_cast<uint8_t>(i));
-      EXPECT_TRUE((*w)->Append({t + i * 1000, can::BuildCanId({2, 129025, 1, 255}), seq + i, data}).ok());
+      EXPECT_TRUE((*w)->Append(WFrame(t + i * 1000, can::BuildCanId({2, 129025, 1, 255}), seq + i, data)).ok());
     }
     EXPECT_TRUE((*w)->Close().ok());
     std::string path = fs::directory_iterator(d.path())->path().string();
@@ -105,7 +108,7 @@ std::vector<DictBlock> MakeDictBlocks(int count) {
     auto w = JournalWriter::Create(o);
     for (int i = 0; i < kDictFrames; ++i) {
       std::vector<uint8_t> data = DictFrameData(b, i);
-      EXPECT_TRUE((*w)->Append({DictFrameTime(b, i), DictFrameId(i), DictBlockSeq(b) + i, data}).ok());
+      EXPECT_TRUE((*w)->Append(WFrame(DictFrameTime(b, i), DictFrameId(i), DictBlockSeq(b) + i, data)).ok());
     }
     EXPECT_TRUE((*w)->Close().ok());
     EXPECT_EQ((*w)->stats().blocks_written, 1u);
@@ -426,7 +429,7 @@ TEST_F(BlockWriterTest, BlockWriterDictBlockReadsBackWithReader) {
     const int i = n % kDictFrames;
     EXPECT_EQ((*r)->frame().seq, DictBlockSeq(b) + i);
     EXPECT_EQ((*r)->frame().timestamp_us, DictFrameTime(b, i));
-    EXPECT_EQ((*r)->frame().can_id, DictFrameId(i));
+    EXPECT_EQ((*r)->can_id(), DictFrameId(i));
     const std::vector<uint8_t> data((*r)->frame().data.begin(), (*r)->frame().data.end());
     EXPECT_EQ(data, DictFrameData(b, i));
     ++n;

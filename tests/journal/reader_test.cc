@@ -215,7 +215,7 @@ TEST(ReaderFrames, StandardAndExtendedForms) {
   for (const VectorFrame& f : blk.frames) {
     ASSERT_TRUE(rd->Next()) << rd->status().ToString();
     EXPECT_EQ(Bytes(rd->frame().data.begin(), rd->frame().data.end()), f.data);
-    EXPECT_EQ(rd->frame().can_id, id);
+    EXPECT_EQ(rd->can_id(), id);
     EXPECT_EQ(rd->frame().header.pgn, 59904u);
     EXPECT_EQ(rd->frame().header.source, 254);
     EXPECT_EQ(rd->frame().header.destination, 10);
@@ -236,7 +236,7 @@ TEST(ReaderFrames, HighIdBitsMasked) {
   blk.frames[1].data = VectorPayload(1, 2);
   j.AddBlock(blk);
   auto rd = OpenOrDie(j);
-  while (rd->Next()) EXPECT_EQ(rd->frame().can_id, id);
+  while (rd->Next()) EXPECT_EQ(rd->can_id(), id);
 }
 
 // FrameCount decides how many records are read, not the bytes present.

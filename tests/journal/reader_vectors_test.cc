@@ -112,11 +112,11 @@ TEST_P(ReaderMatrix, ReadsEveryFrameExactly) {
   size_t n = 0;
   while (rd.Next()) {
     ASSERT_LT(n, expected.size());
-    const JournalFrame& f = rd.frame();
+    const can::Frame& f = rd.frame();
     const Expected& e = expected[n];
     EXPECT_EQ(f.timestamp_us, e.time_us) << "frame " << n;
     EXPECT_EQ(f.seq, e.seq) << "frame " << n;
-    EXPECT_EQ(f.can_id, e.can_id) << "frame " << n;
+    EXPECT_EQ(rd.can_id(), e.can_id) << "frame " << n;
     EXPECT_EQ(f.header, can::ParseCanId(e.can_id)) << "frame " << n;
     EXPECT_EQ(Bytes(f.data.begin(), f.data.end()), e.data) << "frame " << n;
     EXPECT_EQ(rd.frame_index(), n % kFramesPerBlock);

@@ -14,9 +14,12 @@
 #include "core/crc32c.h"
 #include "journal/writer.h"
 #include "support/temp_dir.h"
+#include "writer_test_frame.h"
 
 namespace lplex::journal {
 namespace {
+
+using testutil::WFrame;
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
@@ -168,7 +171,7 @@ TEST_P(WriterLayoutTest, WrittenFilesParseBySpecLayoutAlone) {
     for (size_t k = 0; k < data.size(); ++k) data[k] = static_cast<uint8_t>(i * 31 + k);
     const uint32_t id = can::BuildCanId({static_cast<uint8_t>(pgn == 60928 ? 6 : 2), pgn, src, 255});
     in.push_back({base + i * 1234, id, 1000 + static_cast<uint64_t>(i), data});
-    ASSERT_TRUE((*w)->Append({in.back().ts, id, in.back().seq, data}).ok());
+    ASSERT_TRUE((*w)->Append(WFrame(in.back().ts, id, in.back().seq, data)).ok());
   }
   ASSERT_TRUE((*w)->Close().ok());
   size_t devices = 0;

@@ -16,9 +16,12 @@
 #include "core/time.h"
 #include "journal/reader.h"
 #include "support/temp_dir.h"
+#include "writer_test_frame.h"
 
 namespace lplex::journal {
 namespace {
+
+using testutil::WFrame;
 
 namespace fs = std::filesystem;
 using lplex::testing::TempDir;
@@ -107,7 +110,7 @@ class WriterTest : public ::testing::Test {
 
   static void Write(JournalWriter& w, const std::vector<TestFrame>& frames) {
     for (const auto& f : frames) {
-      ASSERT_TRUE(w.Append({f.ts, f.can_id, f.seq, f.data}).ok());
+      ASSERT_TRUE(w.Append(WFrame(f.ts, f.can_id, f.seq, f.data)).ok());
     }
   }
 
@@ -132,7 +135,7 @@ class WriterTest : public ::testing::Test {
     std::vector<TestFrame> out;
     while (r->Next()) {
       const auto& f = r->frame();
-      out.push_back({f.timestamp_us, f.can_id, f.seq, {f.data.begin(), f.data.end()}});
+      out.push_back({f.timestamp_us, r->can_id(), f.seq, {f.data.begin(), f.data.end()}});
     }
     EXPECT_TRUE(r->status().ok()) << r->status().ToString();
     return out;
@@ -462,7 +465,7 @@ TEST_F(WriterTest, CompressedSmallerThanUncompressed) {
     for (int i = 0; i < 20000; ++i) {
       const uint32_t pgns[] = {129025, 129026, 127250, 130306, 127488};
       uint32_t v = static_cast<uint32_t>(i / 5);
-      ASSERT_TRUE(w->Append({kBase + i * 5000, Id(pgns[i % 5], static_cast<uint8_t>(10 + i % 5)), 0, Bytes8(v)}).ok());
+      ASSERT_TRUE(w->Append(WFrame(kBase + i * 5000, Id(pgns[i % 5], static_cast<uint8_t>(10 + i % 5)), 0, Bytes8(v))).ok());
     }
     ASSERT_TRUE(w->Close().ok());
     uint64_t total = 0;
@@ -497,7 +500,7 @@ TEST_F(WriterTest, DefaultBlockSizeRoundTrip) {
     o.dir = d.path();
     auto w = Writer(o);
     auto frames = Frames(20000);
-    for (const auto& f : frames) ASSERT_TRUE(w->Append({f.ts, f.can_id, f.seq, f.data}).ok());
+    for (const auto& f : frames) ASSERT_TRUE(w->Append(WFrame(f.ts, f.can_id, f.seq, f.data)).ok());
     ASSERT_TRUE(w->Close().ok());
     std::vector<TestFrame> got;
     for (const auto& e : fs::directory_iterator(d.path())) {
@@ -568,7 +571,7 @@ TEST_F(WriterTest, RotateCountCarriedFrameDoesNotCount) {
   o.rotate_count = 2;
   auto w = Writer(o);
   for (int i = 0; i < 8; ++i) {
-    ASSERT_TRUE(w->Append({kBase + i * 1000, Id(129029, 1), 0, std::vector<uint8_t>(2000, static_cast<uint8_t>(i))}).ok());
+    ASSERT_TRUE(w->Append(WFrame(kBase + i * 1000, Id(129029, 1), 0, std::vector<uint8_t>(2000, static_cast<uint8_t>(i)))).ok());
   }
   ASSERT_TRUE(w->Close().ok());
   ASSERT_EQ(rotated_.size(), 3u);
@@ -596,7 +599,7 @@ TEST_F(WriterTest, FrameAfterRotationSurvivesImmediateClose) {
   o.rotate_count = 2;
   auto w = Writer(o);
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(w->Append({kBase + i * 1000, Id(129029, 1), 0, std::vector<uint8_t>(2000, 1)}).ok());
+    ASSERT_TRUE(w->Append(WFrame(kBase + i * 1000, Id(129029, 1), 0, std::vector<uint8_t>(2000, 1))).ok());
   }
   ASSERT_TRUE(w->Close().ok());
   ASSERT_EQ(Files().size(), 2u);
@@ -666,7 +669,7 @@ TEST_F(WriterTest, ClaimAtEndOfBlockReservesItsTableEntry) {
     std::vector<TestFrame> frames = Frames(filler);
     frames.push_back({kBase + filler * 1000, Id(60928, 33, 6), 0, ClaimData(0xC1A1Bu + filler)});
     frames.push_back({kBase + filler * 1000 + 1000, Id(129025, 33), 0, Bytes8(7)});
-    for (const auto& f : frames) ASSERT_TRUE(w->Append({f.ts, f.can_id, f.seq, f.data}).ok());
+    for (const auto& f : frames) ASSERT_TRUE(w->Append(WFrame(f.ts, f.can_id, f.seq, f.data)).ok());
     ASSERT_TRUE(w->Close().ok());
     std::vector<TestFrame> got;
     for (const auto& e : fs::directory_iterator(d.path())) got = ReadAll(e.path().string());
@@ -677,7 +680,7 @@ TEST_F(WriterTest, ClaimAtEndOfBlockReservesItsTableEntry) {
 // Fix: a frame that cannot fit an empty block is refused, not truncated.
 TEST_F(WriterTest, OversizedFrameRefusedAndWriterContinues) {
   auto w = Writer(Options());
-  Status s = w->Append({kBase, Id(129029, 1), 0, std::vector<uint8_t>(3000, 1)});
+  Status s = w->Append(WFrame(kBase, Id(129029, 1), 0, std::vector<uint8_t>(3000, 1)));
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(s.message().find("3000"), std::string::npos) << s.message();
   auto frames = Frames(5);
@@ -685,6 +688,33 @@ TEST_F(WriterTest, OversizedFrameRefusedAndWriterContinues) {
   ASSERT_TRUE(w->Close().ok());
   ExpectSameFrames(ReadAll(Files()[0]), frames);
   EXPECT_EQ(w->stats().frames_refused, 1u);
+}
+
+// A frame dated outside years 0001..9999 would make a block every reader
+// refuses as corrupt (and overflow the block's time arithmetic): the writer
+// refuses the frame, names its time and the valid range, and goes on.
+TEST_F(WriterTest, FrameTimeOutsideYears0001To9999IsRefusedAndWriterContinues) {
+  auto w = Writer(Options());
+  const uint8_t data[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  for (const int64_t ts : {kMinTimestampUs - 1, kMaxTimestampUs + 1, INT64_MIN, INT64_MAX}) {
+    Status s = w->Append(WFrame(ts, Id(129025, 10), 0, data));
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << ts;
+    EXPECT_NE(s.message().find(std::to_string(ts)), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find(kTimestampRange), std::string::npos) << s.message();
+  }
+  EXPECT_EQ(w->stats().frames_refused, 4u);
+  EXPECT_EQ(w->stats().frames_written, 0u);
+  // The bounds themselves are valid times, and the writer still records.
+  ASSERT_TRUE(w->Append(WFrame(kMaxTimestampUs, Id(129025, 10), 0, data)).ok());
+  ASSERT_TRUE(w->Close().ok());
+  ASSERT_TRUE(w->Append(WFrame(kMinTimestampUs, Id(129025, 10), 0, data)).ok());
+  ASSERT_TRUE(w->Close().ok());
+  std::vector<int64_t> times;
+  for (const std::string& f : Files()) {
+    for (const TestFrame& t : ReadAll(f)) times.push_back(t.ts);
+  }
+  std::sort(times.begin(), times.end());
+  EXPECT_EQ(times, (std::vector<int64_t>{kMinTimestampUs, kMaxTimestampUs}));
 }
 
 // Fix: a large registry never overflows a small block's device table.
@@ -809,7 +839,7 @@ TEST_F(WriterTest, DiskFullFinishesFileAndRetriesBlock) {
   size_t i = 0;
   Status s;
   for (; i < frames.size(); ++i) {
-    s = w->Append({frames[i].ts, frames[i].can_id, 0, frames[i].data});
+    s = w->Append(WFrame(frames[i].ts, frames[i].can_id, 0, frames[i].data));
     if (!s.ok()) break;
   }
   ASSERT_FALSE(s.ok());
@@ -818,7 +848,7 @@ TEST_F(WriterTest, DiskFullFinishesFileAndRetriesBlock) {
   EXPECT_EQ(ReadAll(rotated_[0]).size(), 290u);
   faulty.Heal();
   for (size_t j = i + 1; j < frames.size(); ++j) {
-    ASSERT_TRUE(w->Append({frames[j].ts, frames[j].can_id, 0, frames[j].data}).ok());
+    ASSERT_TRUE(w->Append(WFrame(frames[j].ts, frames[j].can_id, 0, frames[j].data)).ok());
   }
   ASSERT_TRUE(w->Close().ok());
   // Everything but the frame that met the error is on disk.
@@ -858,6 +888,8 @@ TEST_F(WriterTest, BackwardsTimestampsClampToPrevious) {
 
 namespace lplex::journal {
 namespace {
+
+using testutil::WFrame;
 
 // Fix: a clock stepping back (as in can0-1.pcap, by 14 days) starts a new
 // block, so every frame keeps its true timestamp; sub-ms jitter is clamped.

@@ -15,7 +15,7 @@
 #include <cstdio>
 #include <thread>
 
-#include "can/can_id.h"
+#include "can/frame.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "journal/writer.h"
@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 20; ++i) {  // ~1000 frames/s
       data[0] = static_cast<uint8_t>(seq);
       data[1] = static_cast<uint8_t>(seq >> 8);
-      Status s = (*writer)->Append({now + i, can::BuildCanId({2, 129025, 10, 255}), seq++, data});
+      const can::Frame f{.timestamp_us = now + i, .header = {2, 129025, 10, 255}, .data = data, .seq = seq++};
+      Status s = (*writer)->Append(f);
       if (!s.ok()) std::fprintf(stderr, "pipeline_recorder: %s\n", s.ToString().c_str());
     }
     (void)(*writer)->Tick(clock->NowMicros());
