@@ -1,0 +1,63 @@
+#include "sources/source_factory.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "core/strings.h"
+#include "sources/sim_source.h"
+#include "sources/socketcan_source.h"
+#include "sources/ydraw_source.h"
+
+namespace lplex::sources {
+
+Result<std::unique_ptr<FrameSource>> MakeSource(const SourceSpec& spec, const SourceEnv& env) {
+  Clock* clock = env.clock ? env.clock : Clock::Real();
+  auto pacer = [&] { return env.make_pacer ? env.make_pacer() : NewRealPacer(clock); };
+  switch (spec.kind) {
+    case SourceKind::kReplay: {
+      std::error_code ec;
+      const auto st = std::filesystem::status(spec.path, ec);
+      std::unique_ptr<FrameCursor> cursor;
+      if (!ec && std::filesystem::is_directory(st)) {
+        if (!env.open_journal_dir) {
+          return Status::Unsupported(fmt::format("{}: replay of a journal directory is not available in this program",
+                                                 EscapeForDisplay(spec.uri)));
+        }
+        LPLEX_ASSIGN_OR_RETURN(cursor, env.open_journal_dir(spec.path));
+      } else {
+        CaptureOptions o;
+        // Captures that hold times of day only (Yacht Devices RAW) or no
+        // times (candump default) are dated from now.
+        o.base_time_us = clock->NowMicros();
+        LPLEX_ASSIGN_OR_RETURN(cursor, OpenCaptureCursor(spec.path, o, env.fs));
+      }
+      ReplayOptions ro;
+      ro.speed = spec.speed.value_or(env.replay_speed);
+      ro.loop = spec.loop.value_or(env.replay_loop);
+      return std::unique_ptr<FrameSource>(
+          std::make_unique<ReplaySource>(spec.uri, spec.bus, std::move(cursor), ro, pacer()));
+    }
+    case SourceKind::kSim: {
+      SimOptions o;
+      o.seed = spec.seed;
+      o.fps = spec.fps;
+      o.ais_targets = spec.ais_targets;
+      return std::unique_ptr<FrameSource>(std::make_unique<SimSource>(spec.uri, spec.bus, o, pacer()));
+    }
+    case SourceKind::kYdRawTcp:
+    case SourceKind::kYdRawUdp: {
+      YdRawOptions o;
+      o.host = spec.host;
+      o.port = spec.port;
+      o.tcp = spec.kind == SourceKind::kYdRawTcp;
+      return std::unique_ptr<FrameSource>(std::make_unique<YdRawSource>(spec.uri, spec.bus, o, pacer()));
+    }
+    case SourceKind::kSocketCan:
+      return std::unique_ptr<FrameSource>(
+          std::make_unique<SocketCanSource>(spec.uri, spec.bus, spec.interface, clock));
+  }
+  return Status::InvalidArgument("unknown source kind");
+}
+
+}  // namespace lplex::sources
