@@ -1,0 +1,73 @@
+// Ring: the last `capacity` frames, each with its pre-serialized JSON
+// (spec/boat.md §1.2).
+//
+// head is the next seq to assign (and the next write position), tail the
+// oldest valid seq; a frame lives at slot seq & (capacity-1). The valid range
+// is [tail, head). head and tail are atomics so readers can look at them
+// without the lock; the entries themselves are read under the owner's shared
+// lock and written under its exclusive lock (the Broker holds both).
+//
+// Memory: the entry array is allocated by the first write and given back by
+// Release(), so a broker that never saw a frame (an idle cloud instance)
+// holds no ring. Once warm, writes reuse each entry's payload buffer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "broker/json_buffer.h"
+#include "can/can_id.h"
+
+namespace lplex::broker {
+
+struct RingEntry {
+  uint64_t seq = 0;  // 0 = never written
+  int64_t timestamp_us = 0;
+  can::CanHeader header;
+  uint8_t bus = 0;
+  std::vector<uint8_t> data;  // capacity reused across writes
+  JsonRef json;               // the frame JSON, shared with subscribers
+};
+
+class Ring {
+ public:
+  // `capacity` must be a power of two (the Broker checks); `initial_head` 0
+  // means 1.
+  Ring(size_t capacity, uint64_t initial_head);
+
+  size_t capacity() const { return capacity_; }
+  uint64_t head() const { return head_.load(std::memory_order_acquire); }
+  uint64_t tail() const { return tail_.load(std::memory_order_acquire); }
+  // head - tail.
+  uint64_t size() const { return head() - tail(); }
+
+  // Writer (exclusive lock held). The entry seq will be stored in. nullptr
+  // when `seq` is older than head - capacity (a late replica frame whose slot
+  // already holds a newer one: it is not stored).
+  RingEntry* SlotFor(uint64_t seq);
+  // Writer: publishes seq (after the entry was filled): head = max(head,
+  // seq+1), tail moves so that head - tail <= capacity.
+  void Publish(uint64_t seq);
+
+  // Reader (shared lock held): the entry for seq, or nullptr when seq is
+  // outside [tail, head). The caller compares entry->seq with seq: a
+  // different value means the slot was overwritten (entry->seq > seq) or
+  // that seq was never written (a replica gap, entry->seq < seq).
+  const RingEntry* Get(uint64_t seq) const;
+
+  // Writer: frees the entries and empties the ring (tail = head); head and
+  // the seq sequence are kept.
+  void Release();
+  bool allocated() const { return !entries_.empty(); }
+
+ private:
+  const size_t capacity_;
+  const uint64_t mask_;
+  std::vector<RingEntry> entries_;
+  std::atomic<uint64_t> head_;
+  std::atomic<uint64_t> tail_;
+};
+
+}  // namespace lplex::broker
