@@ -1,6 +1,6 @@
 # Entry points. Every target that builds first installs what it needs
 # (scripts/install-deps.sh is idempotent and quick when nothing is missing).
-.PHONY: deps build test test-asan test-tsan fuzz-smoke bench clean
+.PHONY: deps build test test-asan test-tsan fuzz-smoke bench clean demo
 
 BUILD      ?= build/release
 ASAN_BUILD ?= build/asan
@@ -42,6 +42,13 @@ fuzz-smoke: deps
 
 bench: build
 	bash bench/run.sh $(BUILD)
+
+# lplex-server on a simulated boat (DEMO_SOURCE=... for another source):
+# journal in ./demo-data/journal, archive in ./demo-data/archive (or S3 with
+# DEMO_S3_BUCKET and AWS_* set), a live status line; Ctrl-C stops it cleanly.
+demo: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target lplex-server
+	bash apps/lplex-server/demo.sh $(BUILD)
 
 clean:
 	rm -rf build

@@ -16,6 +16,8 @@ packages=(
   # its -dev package does not pull in.
   libcpp-hocon-dev libleatherman-dev libboost-dev
   awscli jq
+  # sd_notify for lplex-server (Type=notify systemd units).
+  libsystemd-dev
 )
 
 missing=()

@@ -1,0 +1,565 @@
+#include "boat_server.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <optional>
+
+#include "broker/broker.h"
+#include "broker_loop.h"
+#include "http/send_policy.h"
+#include "http/server.h"
+#include "journal/journal_sink.h"
+#include "journal/seq_recovery.h"
+#include "journal/writer.h"
+#include "keeper/archiver_factory.h"
+#include "keeper/keeper.h"
+#include "keeper/open_files.h"
+#include "keeper/policy.h"
+#include "sources/journal_replay.h"
+#include "sources/source_factory.h"
+#include "sources/source_uri.h"
+#include "systemd_notify.h"
+
+namespace lplex::server {
+namespace {
+
+using config::BoatServerConfig;
+using std::chrono::milliseconds;
+
+// Counts the files its archiver confirmed, for the status line and /metrics
+// (the keeper's own stats may only be read once its thread stopped).
+class CountingArchiver final : public keeper::Archiver {
+ public:
+  explicit CountingArchiver(std::unique_ptr<keeper::Archiver> inner) : inner_(std::move(inner)) {}
+  std::vector<keeper::ArchiveOutcome> Archive(const std::vector<keeper::ArchiveItem>& batch,
+                                              keeper::Deadline deadline) override {
+    auto out = inner_->Archive(batch, deadline);
+    for (const auto& o : out) {
+      (o.ok ? archived_ : failed_).fetch_add(1, std::memory_order_relaxed);
+    }
+    return out;
+  }
+  std::string Describe() const override { return inner_->Describe(); }
+  Status CheckJournalDir(const std::string& journal_dir, const std::string& instance_id) const override {
+    return inner_->CheckJournalDir(journal_dir, instance_id);
+  }
+  uint64_t archived() const { return archived_.load(std::memory_order_relaxed); }
+  uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+
+ private:
+  std::unique_ptr<keeper::Archiver> inner_;
+  std::atomic<uint64_t> archived_{0}, failed_{0};
+};
+
+int64_t Us(std::optional<std::chrono::seconds> s) {
+  return s ? std::chrono::duration_cast<std::chrono::microseconds>(*s).count() : 0;
+}
+int64_t Us(std::chrono::seconds s) { return std::chrono::duration_cast<std::chrono::microseconds>(s).count(); }
+
+Result<std::vector<sources::SourceSpec>> SourceSpecs(const BoatServerConfig& c) {
+  std::vector<sources::SourceSpec> specs;
+  if (!c.sources.empty()) {
+    for (const auto& uri : c.sources) {
+      LPLEX_ASSIGN_OR_RETURN(sources::SourceSpec spec, sources::ParseSourceUri(uri));
+      specs.push_back(std::move(spec));
+    }
+  } else if (!c.interfaces.empty()) {
+    std::string list;
+    for (const auto& i : c.interfaces) list += (list.empty() ? "" : ",") + i;
+    LPLEX_ASSIGN_OR_RETURN(specs, sources::ParseInterfaceList(list));
+  } else {
+    LPLEX_ASSIGN_OR_RETURN(specs, sources::ParseInterfaceList(c.interface));
+  }
+  LPLEX_RETURN_IF_ERROR(sources::AssignBuses(&specs));
+  return specs;
+}
+
+Result<std::string> ApiKey(const BoatServerConfig& c, FileSystem* fs) {
+  if (c.api_key_file.empty()) return c.api_key;
+  (void)fs;  // read directly: FileSystem has no whole-file read
+  std::ifstream in(c.api_key_file, std::ios::binary);
+  if (!in) {
+    return Status::InvalidArgument(
+        fmt::format("api-key-file {}: cannot be read (valid: a readable file holding the key)", c.api_key_file));
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  // A key file usually ends with a newline; the key itself has no spaces.
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (text.empty()) {
+    return Status::InvalidArgument(fmt::format("api-key-file {}: the file is empty (valid: a file holding the key)",
+                                               c.api_key_file));
+  }
+  return text;
+}
+
+bool Archiving(const BoatServerConfig& c) {
+  return !c.journal_archive_command.empty() || !c.journal_archive_target.empty();
+}
+
+keeper::ArchiverConfig ArchiverConfigFor(const BoatServerConfig& c) {
+  keeper::ArchiverConfig a;
+  a.command = c.journal_archive_command;
+  a.target = c.journal_archive_target;
+  a.script_timeout = std::chrono::duration_cast<milliseconds>(c.journal_archive_timeout);
+  a.s3.endpoint = c.journal_archive_s3_endpoint;
+  a.s3.region = c.journal_archive_s3_region;
+  a.s3.part_size = c.journal_archive_s3_part_size;
+  a.s3.multipart_threshold = c.journal_archive_s3_multipart_threshold;
+  a.s3.verify_etag = c.journal_archive_s3_verify_etag;
+  return a;
+}
+
+// Everything of the keeper's options but the hooks into live objects.
+Result<keeper::KeeperOptions> KeeperOptionsFor(const BoatServerConfig& c) {
+  keeper::KeeperOptions k;
+  k.dirs = {keeper::KeeperDir{c.journal_dir, c.replication_instance_id}};
+  k.retention.max_age_us = Us(c.journal_retention_max_age);
+  k.retention.min_keep_us = Us(c.journal_retention_min_keep);
+  k.retention.max_size = c.journal_retention_max_size;
+  k.retention.soft_pct = c.journal_retention_soft_pct;
+  LPLEX_ASSIGN_OR_RETURN(k.retention.overflow, keeper::ParseOverflowPolicy(c.journal_retention_overflow_policy));
+  std::string trigger = c.journal_archive_trigger;
+  // An archive target without a trigger archives every finished file: what
+  // someone who configured a target expects (the reference needs both).
+  if (trigger.empty() && Archiving(c)) trigger = "on-rotate";
+  LPLEX_ASSIGN_OR_RETURN(k.trigger, keeper::ParseArchiveTrigger(trigger));
+  k.archive_timeout = std::chrono::duration_cast<milliseconds>(c.journal_archive_timeout);
+  // Shutdown waits this long at most for the last files to reach the archive
+  // (what is left is swept at the next start).
+  k.drain_timeout = std::min<milliseconds>(k.archive_timeout, std::chrono::minutes(2));
+  return k;
+}
+
+std::string Seconds(std::chrono::steady_clock::duration d) {
+  return fmt::format("{:.3f} s", std::chrono::duration<double>(d).count());
+}
+
+}  // namespace
+
+Status ValidateBoatServerConfig(const BoatServerConfig& c) {
+  LPLEX_RETURN_IF_ERROR(SourceSpecs(c).status());
+  if (c.send_enabled) {
+    auto rules = http::ParseSendRules(c.send_rules);
+    if (!rules.ok()) return rules.status().WithContext("send-rules");
+  }
+  LPLEX_RETURN_IF_ERROR(ApiKey(c, FileSystem::Default()).status());
+  if (c.journal_dir.empty()) return Status::Ok();
+  LPLEX_RETURN_IF_ERROR(journal::ParseCompression(c.journal_compression).status());
+  LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, KeeperOptionsFor(c));
+  if (Archiving(c)) {
+    LPLEX_ASSIGN_OR_RETURN(std::unique_ptr<keeper::Archiver> a, keeper::MakeArchiver(ArchiverConfigFor(c)));
+    k.archiver = std::move(a);
+  }
+  return keeper::CheckKeeperOptions(k);
+}
+
+// The live objects, in the order they are started.
+struct BoatServer::Parts {
+  // Keeper side.
+  keeper::OpenFiles open_files;
+  std::unique_ptr<Logger> archiver_log;
+  std::shared_ptr<CountingArchiver> archiver;
+  std::unique_ptr<keeper::Keeper> keeper;
+  std::atomic<bool> pause_recording{false};
+
+  uint64_t first_seq = 1;
+  std::shared_ptr<broker::Broker> broker;
+
+  // Journal side: set before the broker ingests its first frame.
+  std::shared_ptr<journal::JournalSink> sink;
+  std::unique_ptr<journal::SinkRunner> runner;
+  std::atomic<journal::JournalWriter*> writer{nullptr};
+
+  std::unique_ptr<http::Server> http;
+  std::vector<std::unique_ptr<sources::FrameSource>> sources;
+  std::unique_ptr<BrokerLoop> loop;
+  // `loop` for the HTTP hooks, which may run (on io threads) before it exists.
+  std::atomic<BrokerLoop*> live_loop{nullptr};
+  std::atomic<bool> fatal_reported{false};
+};
+
+Result<std::unique_ptr<BoatServer>> BoatServer::Create(BoatServerConfig config, BoatServerEnv env) {
+  LPLEX_RETURN_IF_ERROR(ValidateBoatServerConfig(config));
+  return std::unique_ptr<BoatServer>(new BoatServer(std::move(config), std::move(env)));
+}
+
+BoatServer::BoatServer(BoatServerConfig config, BoatServerEnv env)
+    : config_(std::move(config)),
+      env_(std::move(env)),
+      log_(env_.log != nullptr ? env_.log : Logger::Default()),
+      clock_(env_.clock != nullptr ? env_.clock : Clock::Real()),
+      parts_(std::make_unique<Parts>()) {
+  if (env_.fs == nullptr) env_.fs = FileSystem::Default();
+}
+
+BoatServer::~BoatServer() { Stop(); }
+
+Status BoatServer::Start() {
+  if (started_) return Status::InvalidArgument("BoatServer::Start called twice");
+  started_ = true;
+  const auto t0 = std::chrono::steady_clock::now();
+  Status s = StartKeeper();
+  uint64_t next_seq = 1;
+  if (s.ok()) s = RecoverSeq(&next_seq);
+  if (s.ok()) s = StartBroker(next_seq);
+  if (s.ok()) s = StartJournal();
+  if (s.ok()) s = StartHttp();
+  if (s.ok()) s = StartSources();
+  if (!s.ok()) {
+    log_->Error("lplex-server: startup failed: {}", s.ToString());
+    Stop();
+    return s;
+  }
+  parts_->http->SetReady(true);
+  const std::string ready = fmt::format("serving on port {}, {} source(s), seq from {}", http_port(),
+                                        parts_->sources.size(), parts_->first_seq);
+  if (env_.notifier != nullptr) env_.notifier->Ready(ready);
+  log_->Info("lplex-server: ready in {}: {}", Seconds(std::chrono::steady_clock::now() - t0), ready);
+  return Status::Ok();
+}
+
+Status BoatServer::StartKeeper() {
+  if (config_.journal_dir.empty()) {
+    log_->Info("journal: off (no -journal-dir); frames are served but not recorded");
+    return Status::Ok();
+  }
+  Parts& p = *parts_;
+  LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, KeeperOptionsFor(config_));
+  if (Archiving(config_)) {
+    keeper::ArchiverConfig a = ArchiverConfigFor(config_);
+    p.archiver_log = WithInstance(log_, config_.replication_instance_id);
+    a.log = p.archiver_log.get();
+    a.fs = env_.fs;
+    a.clock = clock_;
+    LPLEX_ASSIGN_OR_RETURN(std::unique_ptr<keeper::Archiver> inner, keeper::MakeArchiver(a));
+    p.archiver = std::make_shared<CountingArchiver>(std::move(inner));
+    k.archiver = p.archiver;
+  }
+  k.is_open = p.open_files.Checker();
+  k.on_pause_change = [&p, log = log_](const keeper::KeeperDir& d, bool paused) {
+    p.pause_recording.store(paused);
+    if (journal::JournalWriter* w = p.writer.load()) w->SetPaused(paused);
+    log->Warn("journal: recording {} for {} (retention overflow-policy pause-recording)",
+              paused ? "paused" : "resumed", d.dir);
+  };
+  k.clock = clock_;
+  k.fs = env_.fs;
+  k.log = log_;
+  LPLEX_RETURN_IF_ERROR(keeper::CheckKeeperOptions(k));
+  const bool on_rotate = k.trigger == keeper::ArchiveTrigger::kOnRotate;
+  p.keeper = std::make_unique<keeper::Keeper>(std::move(k));
+  // P9: the startup scan and sweep finish before any writer opens a file,
+  // so they never see a file being written (is_open guards the rest).
+  const auto t0 = std::chrono::steady_clock::now();
+  p.keeper->ScanAll();
+  if (on_rotate) p.keeper->SweepUnarchived();
+  log_->Info("keeper: startup scan{} of {} done in {}{}", on_rotate ? " and archive sweep" : "",
+             config_.journal_dir, Seconds(std::chrono::steady_clock::now() - t0),
+             p.archiver ? fmt::format(" (archive: {})", p.archiver->Describe()) : "");
+  p.keeper->Start();
+  return Status::Ok();
+}
+
+Status BoatServer::RecoverSeq(uint64_t* next_seq) {
+  *next_seq = 1;
+  if (config_.journal_dir.empty()) return Status::Ok();
+  auto r = journal::RecoverNextSeq(config_.journal_dir, config_.journal_prefix, env_.fs);
+  if (!r.ok()) return r.status().WithContext("journal: recovering seq");
+  for (const auto& skipped : r->skipped) log_->Warn("journal: seq recovery skipped {}", skipped);
+  *next_seq = r->next_seq;
+  if (r->path.empty()) {
+    log_->Info("journal: no journal with seqs in {}; seq starts at {}", config_.journal_dir, *next_seq);
+  } else {
+    log_->Info("journal: seq continues at {} (after block {} of {})", *next_seq, r->block, r->path);
+  }
+  return Status::Ok();
+}
+
+Status BoatServer::StartBroker(uint64_t next_seq) {
+  Parts& p = *parts_;
+  LPLEX_ASSIGN_OR_RETURN(std::vector<sources::SourceSpec> specs, SourceSpecs(config_));
+  broker::BrokerOptions b;
+  b.initial_head = next_seq;
+  b.buses = static_cast<uint8_t>(std::min<size_t>(specs.size(), 255));
+  b.max_buffer_duration_us = Us(config_.max_buffer_duration);
+  b.device_idle_timeout_us = Us(config_.device_idle_timeout);
+  b.bus_silence_timeout_us = Us(config_.bus_silence_timeout);
+  b.journal_dir = config_.journal_dir;
+  b.fs = env_.fs;
+  if (!config_.journal_dir.empty()) {
+    // The owner thread hands every frame to the sink's queue; Offer never
+    // waits for the disk. The sink exists before the first Ingest.
+    b.journal_sink = [&p](const can::Frame& f) {
+      if (p.sink) p.sink->Offer(f);
+    };
+  }
+  b.clock = clock_;
+  b.logger = log_;
+  LPLEX_ASSIGN_OR_RETURN(p.broker, broker::Broker::Create(std::move(b)));
+  p.first_seq = next_seq;
+  return Status::Ok();
+}
+
+Status BoatServer::StartJournal() {
+  if (config_.journal_dir.empty()) return Status::Ok();
+  Parts& p = *parts_;
+  journal::WriterOptions w;
+  w.dir = config_.journal_dir;
+  w.prefix = config_.journal_prefix;
+  w.block_size = static_cast<uint32_t>(config_.journal_block_size);
+  LPLEX_ASSIGN_OR_RETURN(w.compression, journal::ParseCompression(config_.journal_compression));
+  w.rotate_duration_us = Us(config_.journal_rotate_duration);
+  w.rotate_size = config_.journal_rotate_size;
+  w.flush_interval_us = Us(config_.journal_flush_interval);
+  w.on_open_change = p.open_files.Tracker();
+  if (p.keeper) {
+    w.on_rotate = [&p, id = config_.replication_instance_id](const journal::RotatedFile& f) {
+      journal::RotatedFile named = f;
+      named.instance_id = id;
+      p.keeper->Send(std::move(named));
+    };
+  }
+  w.fs = env_.fs;
+  w.clock = clock_;
+  LPLEX_ASSIGN_OR_RETURN(std::unique_ptr<journal::JournalWriter> writer, journal::JournalWriter::Create(w));
+  writer->SetPaused(p.pause_recording.load());
+  p.writer.store(writer.get());
+  journal::SinkOptions so;
+  so.clock = clock_;
+  so.queue_bytes = 4 << 20;  // ~100,000 frames: a minute of a full bus while the disk stalls
+  LPLEX_ASSIGN_OR_RETURN(p.sink, journal::JournalSink::Create(std::move(writer), so));
+  p.runner = std::make_unique<journal::SinkRunner>();
+  p.runner->Add(p.sink);
+  p.runner->Start();
+  log_->Info("journal: recording to {}/{}-*.lpj ({}, rotate {}{})", config_.journal_dir, config_.journal_prefix,
+             config_.journal_compression,
+             config_.journal_rotate_duration ? fmt::format("every {}s", config_.journal_rotate_duration->count())
+                                             : std::string("never by time"),
+             config_.journal_rotate_size ? fmt::format(" or at {} bytes", config_.journal_rotate_size) : "");
+  return Status::Ok();
+}
+
+Status BoatServer::StartHttp() {
+  Parts& p = *parts_;
+  http::ServerOptions h;
+  h.bind_address = env_.bind_address;
+  h.port = static_cast<uint16_t>(config_.port);
+  LPLEX_ASSIGN_OR_RETURN(h.api_key, ApiKey(config_, env_.fs));
+  h.read_only = config_.read_only;
+  h.send_enabled = config_.send_enabled;
+  h.send_rules = config_.send_rules;
+  h.max_buffer_duration_us = Us(config_.max_buffer_duration);
+  h.journal_dir = config_.journal_dir;
+  h.clock = clock_;
+  h.log = log_;
+  LPLEX_ASSIGN_OR_RETURN(p.http, http::Server::Create(std::move(h), p.broker));
+  p.http->SetMetricsHook([this](std::string* out) { AppendMetrics(out); });
+  p.http->SetHealthHook([this](http::HealthReport* report) { AppendHealth(report); });
+  LPLEX_RETURN_IF_ERROR(p.http->Start());
+  log_->Info("lplex-server: HTTP API at http://{}:{}/", env_.bind_address, p.http->port());
+  return Status::Ok();
+}
+
+Status BoatServer::StartSources() {
+  Parts& p = *parts_;
+  LPLEX_ASSIGN_OR_RETURN(std::vector<sources::SourceSpec> specs, SourceSpecs(config_));
+  sources::SourceEnv se;
+  se.clock = clock_;
+  se.fs = env_.fs;
+  se.replay_speed = config_.replay_speed;
+  se.open_journal_dir = &sources::OpenJournalDirCursor;
+  BrokerLoopOptions lo;
+  for (const auto& spec : specs) {
+    LPLEX_ASSIGN_OR_RETURN(std::unique_ptr<sources::FrameSource> src, sources::MakeSource(spec, se));
+    p.sources.push_back(std::move(src));
+    // A recording can wait for us; a bus cannot.
+    lo.lossless.push_back(spec.kind == sources::SourceKind::kReplay);
+  }
+  if (p.sink) {
+    lo.backlog_full = [&p] {
+      const journal::SinkMetrics m = p.sink->metrics();
+      return m.queue_bytes * 4 > m.queue_capacity_bytes * 3;
+    };
+  }
+  if (env_.notifier != nullptr) lo.heartbeat = [n = env_.notifier] { n->MaybePingWatchdog(); };
+  lo.clock = clock_;
+  lo.log = log_;
+  std::vector<sources::FrameSource*> raw;
+  for (auto& s : p.sources) raw.push_back(s.get());
+  p.loop = std::make_unique<BrokerLoop>(p.broker, raw, std::move(lo));
+  p.live_loop.store(p.loop.get());
+  for (size_t i = 0; i < p.sources.size(); ++i) {
+    sources::FrameSource* src = p.sources[i].get();
+    Status s = src->Start(p.loop->SinkFor(i), [this, src](const Status& end) {
+      if (end.ok()) {
+        log_->Info("source {}: ended (frames delivered: {}); still serving", src->uri(), src->frames_delivered());
+        return;
+      }
+      log_->Error("source {}: failed: {}", src->uri(), end.ToString());
+      if (env_.on_fatal && !parts_->fatal_reported.exchange(true)) {
+        env_.on_fatal(end.WithContext("source " + src->uri()));
+      }
+    });
+    if (!s.ok()) return s.WithContext("source " + src->uri());
+    log_->Info("source {}: started on bus {}", src->uri(), src->bus());
+  }
+  // After the sources: the startup 60928 request reaches running writers.
+  p.loop->Start();
+  return Status::Ok();
+}
+
+void BoatServer::Stop() {
+  if (stopped_ || !started_) {
+    stopped_ = true;
+    return;
+  }
+  stopped_ = true;
+  Parts& p = *parts_;
+  if (env_.notifier != nullptr) env_.notifier->Stopping("shutting down");
+  const auto all = std::chrono::steady_clock::now();
+  auto step = [this](const char* what, const std::function<std::string()>& body) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string detail = body();
+    log_->Info("shutdown: {} in {}{}", what, Seconds(std::chrono::steady_clock::now() - t0),
+               detail.empty() ? "" : ": " + detail);
+  };
+  log_->Info("shutdown: started");
+  step("stopped HTTP", [&] {
+    if (!p.http) return std::string();
+    p.http->SetReady(false);
+    p.http->Stop(std::chrono::seconds(2));
+    return std::string();
+  });
+  step("stopped sources", [&] {
+    for (auto& s : p.sources) s->Stop();
+    return fmt::format("{} source(s)", p.sources.size());
+  });
+  step("drained the broker", [&] {
+    uint64_t drained = p.loop ? p.loop->DrainAndStop() : 0;
+    if (p.broker) p.broker->Shutdown();
+    return fmt::format("{} queued frame(s) ingested, last seq {}", drained, p.broker ? p.broker->CurrentSeq() : 0);
+  });
+  step("finalized the journal", [&] {
+    if (!p.sink) return std::string("no journal");
+    if (p.runner) p.runner->Stop();
+    const journal::SinkCloseReport r = p.sink->Close();
+    const journal::SinkMetrics m = p.sink->metrics();
+    std::string out = fmt::format("{} frame(s) written at close, {} file(s) this run, {} frame(s) dropped",
+                                  r.frames_drained, m.files_finished, m.frames_dropped + m.frames_abandoned);
+    if (!r.status.ok()) out += ", error: " + r.status.ToString();
+    p.writer.store(nullptr);
+    return out;
+  });
+  step("keeper drained", [&] {
+    if (!p.keeper) return std::string("no keeper");
+    p.keeper->Stop();
+    const keeper::KeeperStats& ks = p.keeper->stats();
+    return fmt::format("{} archived, {} failed, {} still pending (swept at next start)", ks.archived,
+                       ks.archive_failures, p.keeper->pending_count());
+  });
+  log_->Info("shutdown: done in {}", Seconds(std::chrono::steady_clock::now() - all));
+}
+
+uint16_t BoatServer::http_port() const { return parts_->http ? parts_->http->port() : 0; }
+
+std::shared_ptr<broker::Broker> BoatServer::broker() const { return parts_->broker; }
+
+BoatServerStatus BoatServer::status() const {
+  const Parts& p = *parts_;
+  BoatServerStatus s;
+  s.first_seq = p.first_seq;
+  if (p.broker) {
+    const broker::BrokerStats b = p.broker->Stats();
+    s.frames_total = b.frames_total;
+    s.head_seq = b.head_seq;
+    s.devices = b.device_count;
+    s.clients = b.active_subscribers + b.active_consumers;
+  }
+  if (p.sink) {
+    const journal::SinkMetrics m = p.sink->metrics();
+    s.files_written = m.files_finished;
+    s.journal_dropped = m.frames_dropped;
+  }
+  if (p.archiver) s.files_archived = p.archiver->archived();
+  if (const BrokerLoop* loop = p.live_loop.load()) s.source_dropped = loop->stats().frames_dropped;
+  return s;
+}
+
+void BoatServer::AppendMetrics(std::string* out) const {
+  const Parts& p = *parts_;
+  auto counter = [out](const char* name, const char* help, uint64_t v) {
+    *out += fmt::format("# HELP {0} {1}\n# TYPE {0} counter\n{0} {2}\n", name, help, v);
+  };
+  auto gauge = [out](const char* name, const char* help, uint64_t v) {
+    *out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, v);
+  };
+  if (const BrokerLoop* loop = p.live_loop.load()) {
+    const BrokerLoopStats l = loop->stats();
+    counter("lplex_source_frames_dropped_total", "Frames lost because a live source's queue was full.",
+            l.frames_dropped);
+    counter("lplex_tx_frames_sent_total", "Frames put on a bus (discovery requests, /send).", l.tx_sent);
+    counter("lplex_tx_frames_failed_total", "Frames a bus writer refused.", l.tx_failed);
+  }
+  if (p.sink) {
+    const journal::SinkMetrics m = p.sink->metrics();
+    counter("lplex_journal_frames_written_total", "Frames appended to journal blocks.", m.frames_written);
+    counter("lplex_journal_frames_dropped_total", "Frames the journal queue could not take (full).",
+            m.frames_dropped);
+    counter("lplex_journal_frames_paused_total", "Frames discarded while recording was paused.", m.frames_paused);
+    counter("lplex_journal_frames_lost_total", "Frames lost to journal write errors.", m.frames_lost);
+    counter("lplex_journal_write_errors_total", "Failed journal disk writes.", m.write_errors);
+    counter("lplex_journal_files_finished_total", "Journal files finished this run.", m.files_finished);
+    counter("lplex_journal_bytes_written_total", "Journal bytes written this run.", m.bytes_written);
+    gauge("lplex_journal_queue_frames", "Frames waiting for the journal writer.", m.queue_depth);
+  }
+  if (p.archiver) {
+    counter("lplex_archive_files_total", "Journal files archived this run.", p.archiver->archived());
+    counter("lplex_archive_failures_total", "Failed archive attempts this run.", p.archiver->failed());
+  }
+  if (p.keeper) {
+    counter("lplex_keeper_dropped_notifications_total", "Rotation notices the keeper queue dropped (swept later).",
+            p.keeper->dropped_notifications());
+  }
+}
+
+void BoatServer::AppendHealth(http::HealthReport* report) const {
+  const Parts& p = *parts_;
+  if (p.sink) {
+    const Status e = p.sink->last_error();
+    http::HealthComponent c;
+    c.name = "journal";
+    if (!e.ok()) {
+      c.status = "error";
+      c.message = e.ToString();
+      c.degraded = true;
+    } else if (p.pause_recording.load()) {
+      c.status = "paused";
+      c.message = "retention overflow-policy pause-recording";
+      c.degraded = true;
+    } else {
+      c.status = "ok";
+    }
+    report->components.push_back(std::move(c));
+  }
+  const BrokerLoop* loop = p.live_loop.load();
+  if (config_.bus_silence_threshold && loop != nullptr) {
+    http::HealthComponent c;
+    c.name = "bus";
+    const int64_t last = loop->last_ingest_mono_us();
+    const int64_t limit = Us(config_.bus_silence_threshold);
+    const int64_t since = last == 0 ? -1 : clock_->MonotonicMicros() - last;
+    if (since < 0 || since > limit) {
+      c.status = "silent";
+      c.message = since < 0 ? "no frame yet" : fmt::format("no frame for {} s", since / 1'000'000);
+      c.degraded = true;
+    } else {
+      c.status = "ok";
+    }
+    report->components.push_back(std::move(c));
+  }
+}
+
+}  // namespace lplex::server

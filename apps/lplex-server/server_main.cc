@@ -1,0 +1,273 @@
+#include "server_main.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "boat_server.h"
+#include "config/boat_config.h"
+#include "core/log.h"
+#include "systemd_notify.h"
+
+#ifndef LPLEX_SERVER_VERSION
+#define LPLEX_SERVER_VERSION "0.0.0"
+#endif
+#ifndef LPLEX_SERVER_COMMIT
+#define LPLEX_SERVER_COMMIT "unknown"
+#endif
+#ifndef LPLEX_SERVER_BUILD_DATE
+#define LPLEX_SERVER_BUILD_DATE "unknown"
+#endif
+
+namespace lplex::server {
+namespace {
+
+// Self-pipe: the handler only counts the signal and writes its number to a
+// pipe (both async-signal-safe); the main loop does the rest.
+std::atomic<int> g_signal_count{0};
+int g_signal_pipe_write = -1;
+
+extern "C" void OnSignal(int sig) {
+  const int saved = errno;
+  g_signal_count.fetch_add(1);
+  const unsigned char b = static_cast<unsigned char>(sig);
+  if (g_signal_pipe_write >= 0) {
+    [[maybe_unused]] ssize_t n = ::write(g_signal_pipe_write, &b, 1);
+  }
+  errno = saved;
+}
+
+// SIGINT/SIGTERM handling for the life of the object; restores the previous
+// handlers (tests run ServerMain in-process).
+class SignalPipe {
+ public:
+  SignalPipe() {
+    if (::pipe2(fds_, O_CLOEXEC | O_NONBLOCK) != 0) fds_[0] = fds_[1] = -1;
+    g_signal_count.store(0);
+    g_signal_pipe_write = fds_[1];
+    struct sigaction sa {};
+    sa.sa_handler = OnSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+    // A broken pipe (a client gone) must not kill a daemon.
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ign, &old_pipe_);
+  }
+  ~SignalPipe() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+    ::sigaction(SIGPIPE, &old_pipe_, nullptr);
+    g_signal_pipe_write = -1;
+    if (fds_[0] >= 0) ::close(fds_[0]);
+    if (fds_[1] >= 0) ::close(fds_[1]);
+  }
+  SignalPipe(const SignalPipe&) = delete;
+  SignalPipe& operator=(const SignalPipe&) = delete;
+
+  // Waits up to `timeout` for a signal; returns its number, or 0.
+  int Wait(std::chrono::milliseconds timeout) {
+    pollfd p{fds_[0], POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if (r <= 0) return 0;
+    unsigned char b = 0;
+    return ::read(fds_[0], &b, 1) == 1 ? b : 0;
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+  struct sigaction old_pipe_ {};
+};
+
+// -status-line is the program's own flag (the settings table is shared with
+// the docs and the config file, where it has no meaning).
+bool TakeStatusLineFlag(std::vector<std::string>* args) {
+  bool found = false;
+  args->erase(std::remove_if(args->begin(), args->end(),
+                             [&](const std::string& a) {
+                               const bool match = a == "-status-line" || a == "--status-line";
+                               found = found || match;
+                               return match;
+                             }),
+              args->end());
+  return found;
+}
+
+class StatusLine {
+ public:
+  StatusLine(std::FILE* out, const BoatServer* server)
+      : out_(out), server_(server), tty_(::isatty(::fileno(out)) != 0), last_(std::chrono::steady_clock::now()) {
+    last_frames_ = server_->status().frames_total;
+  }
+  void Print() {
+    const auto now = std::chrono::steady_clock::now();
+    const BoatServerStatus s = server_->status();
+    const double secs = std::chrono::duration<double>(now - last_).count();
+    const double fps = secs > 0 ? static_cast<double>(s.frames_total - last_frames_) / secs : 0;
+    last_ = now;
+    last_frames_ = s.frames_total;
+    const std::string line =
+        fmt::format("{:.0f} frames/s | {} devices | {} clients | seq {} | files: {} written, {} archived{}", fps,
+                    s.devices, s.clients, s.head_seq > 0 ? s.head_seq - 1 : 0, s.files_written, s.files_archived,
+                    s.journal_dropped + s.source_dropped > 0
+                        ? fmt::format(" | {} dropped", s.journal_dropped + s.source_dropped)
+                        : "");
+    if (tty_) {
+      std::fprintf(out_, "\r\033[K%s", line.c_str());
+      dirty_ = true;
+    } else {
+      std::fprintf(out_, "%s\n", line.c_str());
+    }
+    std::fflush(out_);
+  }
+  // Ends the in-place line so that later output starts on its own line.
+  void Finish() {
+    if (dirty_) std::fputs("\n", out_);
+    dirty_ = false;
+    std::fflush(out_);
+  }
+
+ private:
+  std::FILE* out_;
+  const BoatServer* server_;
+  bool tty_;
+  bool dirty_ = false;
+  std::chrono::steady_clock::time_point last_;
+  uint64_t last_frames_ = 0;
+};
+
+const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal"; }
+
+}  // namespace
+
+std::string VersionLine() {
+  return fmt::format("lplex-server {} (commit {}, built {})", LPLEX_SERVER_VERSION, LPLEX_SERVER_COMMIT,
+                     LPLEX_SERVER_BUILD_DATE);
+}
+
+int ServerMain(const std::vector<std::string>& in_args, std::FILE* out, std::FILE* err) {
+  std::vector<std::string> args = in_args;
+  const bool status_line = TakeStatusLineFlag(&args);
+
+  // 1. Configuration: flags > file > defaults.
+  auto loaded = config::LoadBoatServerConfig(args);
+  if (!loaded.ok()) {
+    std::fprintf(err, "lplex-server: %s\n", loaded.status().message().c_str());
+    return 2;
+  }
+  const config::BoatServerConfig& cfg = loaded->config;
+  if (cfg.show_help) {
+    std::fputs(config::Usage(config::BoatServerSettings().specs(), "lplex-server").c_str(), out);
+    std::fputs("  -status-line\n        Print a one-line status every second (frames/s, devices, clients, files).\n",
+               out);
+    return 0;
+  }
+  if (cfg.show_version) {
+    std::fprintf(out, "%s\n", VersionLine().c_str());
+    return 0;
+  }
+  if (cfg.validate_config) {
+    const Status s = ValidateBoatServerConfig(cfg);
+    if (!s.ok()) {
+      std::fprintf(err, "lplex-server: %s\n", s.message().c_str());
+      return 2;
+    }
+    std::fputs(config::DescribeEffectiveConfig(loaded->report).c_str(), out);
+    return 0;
+  }
+
+  // 2. Logger (stderr); the config's warnings go there first.
+  Logger* log = Logger::Default();
+  log->Info("{} starting", VersionLine());
+  if (!loaded->report.config_path.empty()) log->Info("config: {}", loaded->report.config_path);
+  for (const auto& w : loaded->report.warnings) log->Warn("config: {}", w);
+
+  // Signals are caught before anything starts, so a SIGTERM during startup
+  // still shuts down in order.
+  SignalPipe signals;
+  SystemdNotifier notifier;
+  std::atomic<bool> fatal{false};
+  BoatServerEnv env;
+  env.log = log;
+  env.notifier = &notifier;
+  env.on_fatal = [&fatal](const Status&) {
+    fatal.store(true);
+    if (g_signal_pipe_write >= 0) {
+      const unsigned char b = 0xFF;  // wakes the main loop
+      [[maybe_unused]] ssize_t n = ::write(g_signal_pipe_write, &b, 1);
+    }
+  };
+  auto server = BoatServer::Create(cfg, env);
+  if (!server.ok()) {
+    std::fprintf(err, "lplex-server: %s\n", server.status().message().c_str());
+    return 2;
+  }
+  const Status started = (*server)->Start();
+  if (!started.ok()) {
+    std::fprintf(err, "lplex-server: %s\n", started.message().c_str());
+    return 1;
+  }
+
+  // 3. Run until a signal (or a source fails for good).
+  std::optional<StatusLine> line;
+  if (status_line) line.emplace(out, server->get());
+  auto next_status = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (;;) {
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_status - std::chrono::steady_clock::now());
+    const int sig = signals.Wait(std::max(wait, std::chrono::milliseconds(0)));
+    if (sig == SIGINT || sig == SIGTERM) {
+      if (line) line->Finish();
+      log->Info("received {}: shutting down (a second signal exits at once)", SignalName(sig));
+      break;
+    }
+    if (fatal.load()) {
+      if (line) line->Finish();
+      log->Error("a source failed: shutting down");
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= next_status) {
+      if (line) line->Print();
+      next_status += std::chrono::seconds(1);
+    }
+  }
+
+  // 4. Shutdown on its own thread, so a second signal is still heard.
+  std::atomic<bool> done{false};
+  std::thread stopper([&] {
+    (*server)->Stop();
+    done.store(true);
+    if (g_signal_pipe_write >= 0) {
+      const unsigned char b = 0xFE;
+      [[maybe_unused]] ssize_t n = ::write(g_signal_pipe_write, &b, 1);
+    }
+  });
+  while (!done.load()) {
+    const int sig = signals.Wait(std::chrono::milliseconds(200));
+    if (sig == SIGINT || sig == SIGTERM) {
+      log->Error("received a second {} during shutdown: exiting at once", SignalName(sig));
+      std::fflush(nullptr);
+      ::_exit(130);
+    }
+  }
+  stopper.join();
+  const BoatServerStatus s = (*server)->status();
+  log->Info("lplex-server: stopped; seq {}..{}, {} journal file(s) written, {} archived this run", s.first_seq,
+            s.head_seq > 0 ? s.head_seq - 1 : 0, s.files_written, s.files_archived);
+  return fatal.load() ? 1 : 0;
+}
+
+}  // namespace lplex::server
