@@ -27,6 +27,12 @@
 #   AWS_REGION / AWS_DEFAULT_REGION ...: read by the AWS CLI as usual.
 # Needs bash, jq and the AWS CLI (v1 or v2).
 #
+# An object that already exists is never overwritten: each upload stores the
+# file's SHA-256 as metadata (x-amz-meta-lplex-sha256, the same as lplex's
+# built-in S3 target); when the key exists, the same checksum answers ok without
+# uploading, and anything else is an error (an archive copy with different
+# content must never be replaced, or retention could delete the only copy).
+#
 # A failure for one file never stops the others: no `set -e` here.
 set -u
 
@@ -94,9 +100,29 @@ archive_line() {
   local src=$path
   case "$src" in -*) src="./$src" ;; esac
 
-  # stdin from /dev/null: the CLI must not eat the rest of our input.
-  err=$("$aws_bin" "${endpoint_args[@]}" s3 cp --only-show-errors --no-progress "$src" "$dest" \
-          2>&1 >/dev/null </dev/null)
+  local sum
+  if ! sum=$(sha256sum <"$src" 2>/dev/null); then
+    answer_error "$path" "cannot read the file"
+    return
+  fi
+  sum=${sum%% *}
+
+  # Already there? (stdin from /dev/null: the CLI must not eat our input.)
+  local head
+  if head=$("$aws_bin" "${endpoint_args[@]}" s3api head-object --bucket "$bucket" --key "$key" \
+              --output json 2>/dev/null </dev/null); then
+    local stored
+    stored=$(jq -r '.Metadata["lplex-sha256"] // ""' <<<"$head" 2>/dev/null)
+    if [ "$stored" = "$sum" ]; then
+      answer_ok "$path"
+    else
+      answer_error "$path" "$dest already exists with different or unverifiable content; not overwritten"
+    fi
+    return
+  fi
+
+  err=$("$aws_bin" "${endpoint_args[@]}" s3 cp --only-show-errors --no-progress \
+          --metadata "lplex-sha256=$sum" "$src" "$dest" 2>&1 >/dev/null </dev/null)
   rc=$?
   if [ $rc -eq 0 ]; then
     answer_ok "$path"

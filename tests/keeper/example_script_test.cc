@@ -223,6 +223,31 @@ TEST_F(ExampleScriptTest, UploadsUnderEachInstanceIdByteForByte) {
   }
 }
 
+// The same file archived twice (a crash between the copy and the marker) is
+// ok without a second upload; a different file under the same key is refused
+// and the first copy stays: retention could otherwise delete the only copy.
+TEST_F(ExampleScriptTest, ExistingObjectWithDifferentContentIsNeverOverwritten) {
+  ArchiveItem first = Journal("boat-a/nmea2k-20260302T140000.000Z.lpj", "boat-a", 4096, 11);
+  ScriptArchiver archiver(script_, std::chrono::minutes(2));
+  auto out = archiver.Archive({first}, Far());
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_TRUE(out[0].ok) << out[0].error;
+  const std::string original = ReadAll(first.path);
+
+  out = archiver.Archive({first}, Far());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].ok) << "re-archiving the same bytes must succeed: " << out[0].error;
+
+  ArchiveItem other = Journal("elsewhere/boat-a/nmea2k-20260302T140000.000Z.lpj", "boat-a", 4096, 12);
+  out = archiver.Archive({other}, Far());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].ok);
+  EXPECT_NE(out[0].error.find("already exists with different"), std::string::npos) << out[0].error;
+  auto stored = Download("fleet/boat-a/nmea2k-20260302T140000.000Z.lpj");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_TRUE(*stored == original) << "the first copy was replaced";
+}
+
 // A missing bucket: every file gets its own error answer naming the cause;
 // nothing counts as archived.
 TEST_F(ExampleScriptTest, MissingBucketFailsEveryFile) {
