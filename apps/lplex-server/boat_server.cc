@@ -18,7 +18,6 @@
 #include "keeper/keeper.h"
 #include "keeper/open_files.h"
 #include "keeper/policy.h"
-#include "sources/journal_replay.h"
 #include "sources/source_factory.h"
 #include "sources/source_uri.h"
 #include "systemd_notify.h"
@@ -370,7 +369,6 @@ Status BoatServer::StartSources() {
   se.clock = clock_;
   se.fs = env_.fs;
   se.replay_speed = config_.replay_speed;
-  se.open_journal_dir = &sources::OpenJournalDirCursor;
   BrokerLoopOptions lo;
   for (const auto& spec : specs) {
     LPLEX_ASSIGN_OR_RETURN(std::unique_ptr<sources::FrameSource> src, sources::MakeSource(spec, se));

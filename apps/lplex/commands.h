@@ -76,8 +76,4 @@ struct RetentionOptions {
 };
 int RunRetention(const RetentionOptions& options, std::FILE* out, std::FILE* err);
 
-// Expands directories into their *.lpj files, oldest name first (by the
-// timestamp in the name, then by name). Files are kept as given.
-std::vector<std::string> ExpandJournalPaths(const std::vector<std::string>& paths, std::FILE* err);
-
 }  // namespace lplex::cli

@@ -59,10 +59,6 @@ std::vector<std::string> ExpandJournalPaths(const std::vector<std::string>& path
   return out;
 }
 
-std::vector<std::string> ExpandJournalPaths(const std::vector<std::string>& paths, std::FILE* err) {
-  return ExpandJournalPaths(paths, "lplex", err);
-}
-
 std::string WriteErrorReason(int saved_errno) {
   return saved_errno != 0 ? std::strerror(saved_errno) : "write error";
 }

@@ -98,20 +98,24 @@ void Broker::Ingest(const can::Frame& f) {
   {
     std::unique_lock lock(mu_);
     // 1-2. Registry and discovery; device events go out before the frame.
-    DeviceRecord* rec = nullptr;
-    const can::RegistryChange change = devices_->Observe(bus, f.timestamp_us, src, pgn, f.data, now_us_, &rec);
+    const can::RegistryChange change = devices_->Observe(bus, f.timestamp_us, src, pgn, f.data, now_us_);
     switch (change) {
-      case can::RegistryChange::kNameChanged:
-        if (logger_) logger_->Info("device discovered: bus {} src {} name {}", bus, src, can::NameHex(rec->device.name));
-        EmitDeviceEvent(*rec, "device");
-        rec->info_requests = 0;
-        rec->info_pending = false;
+      case can::RegistryChange::kNameChanged: {
+        const can::Device& d = *devices_->Find(bus, src);
+        if (logger_) logger_->Info("device discovered: bus {} src {} name {}", bus, src, can::NameHex(d.name));
+        EmitDeviceEvent(bus, d, "device");
+        DeviceDiscovery& disc = *devices_->FindDiscovery(bus, src);
+        disc.info_requests = 0;
+        disc.info_pending = false;
         if (!opt_.replica) QueueRequest(bus, src, can::kPgnProductInfo);
         break;
-      case can::RegistryChange::kProductInfo:
-        if (logger_) logger_->Info("product info: bus {} src {} model {}", bus, src, rec->device.product.model_id);
-        EmitDeviceEvent(*rec, "device");
+      }
+      case can::RegistryChange::kProductInfo: {
+        const can::Device& d = *devices_->Find(bus, src);
+        if (logger_) logger_->Info("product info: bus {} src {} model {}", bus, src, d.product.model_id);
+        EmitDeviceEvent(bus, d, "device");
         break;
+      }
       case can::RegistryChange::kNewSource:
         if (!opt_.replica && pgn != can::kPgnAddressClaim && pgn != can::kPgnProductInfo) {
           QueueRequest(bus, src, can::kPgnAddressClaim);
@@ -144,8 +148,7 @@ void Broker::Ingest(const can::Frame& f) {
 
     // 8. Fan-out (live registry).
     if (!subs_.empty()) {
-      const DeviceRecord* live = devices_->Find(bus, src);
-      const can::Device* d = live ? &live->device : nullptr;
+      const can::Device* d = devices_->Find(bus, src);
       for (const auto& q : subs_) {
         if (!q->filter().empty() && !MatchesLive(q->filter(), pgn, src, d)) continue;
         if (!q->Push(*json)) subscriber_drops_.fetch_add(1, std::memory_order_relaxed);
@@ -165,10 +168,10 @@ void Broker::Ingest(const can::Frame& f) {
   }
 }
 
-void Broker::EmitDeviceEvent(const DeviceRecord& r, const char* type) {
+void Broker::EmitDeviceEvent(uint8_t bus, const can::Device& d, const char* type) {
   if (subs_.empty()) return;
   JsonRef msg = JsonRef::Make();
-  AppendDeviceJson(r, type, msg.mutable_text());
+  AppendDeviceJson(bus, d, type, msg.mutable_text());
   for (const auto& q : subs_) {
     if (!q->Push(msg)) subscriber_drops_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -176,7 +179,7 @@ void Broker::EmitDeviceEvent(const DeviceRecord& r, const char* type) {
 
 void Broker::QueueRequest(uint8_t bus, uint8_t dst, uint32_t pgn) {
   if (dst != can::kBroadcast) {
-    DeviceRecord* r = devices_->Find(bus, dst);
+    DeviceDiscovery* r = devices_->FindDiscovery(bus, dst);
     if (r == nullptr) return;
     bool& pending = pgn == can::kPgnAddressClaim ? r->claim_pending : r->info_pending;
     if (pending) return;
@@ -190,12 +193,13 @@ void Broker::DrainRequests() {
     const PendingRequest req = pending_.front();
     pending_.pop_front();
     if (req.dst != can::kBroadcast) {
-      DeviceRecord* r = devices_->Find(req.bus, req.dst);
+      DeviceDiscovery* r = devices_->FindDiscovery(req.bus, req.dst);
       if (r == nullptr) continue;  // removed meanwhile
       const bool claim = req.pgn == can::kPgnAddressClaim;
       (claim ? r->claim_pending : r->info_pending) = false;
       // Answered while it waited: nothing to ask any more.
-      if (claim ? r->device.named() : !r->device.product.empty()) continue;
+      const can::Device& d = *devices_->Find(req.bus, req.dst);
+      if (claim ? d.named() : !d.product.empty()) continue;
       uint8_t& sent = claim ? r->claim_requests : r->info_requests;
       if (sent > 0) discovery_retries_.fetch_add(1, std::memory_order_relaxed);
       if (sent < 255) ++sent;
@@ -225,29 +229,28 @@ void Broker::Tick(int64_t now_us) {
 
     // Retries of unanswered requests, and idle removal.
     std::vector<std::pair<uint8_t, uint8_t>> idle;
-    devices_->ForEach([&](DeviceRecord& r) {
+    devices_->ForEach([&](uint8_t bus, const can::Device& d, DeviceDiscovery& r) {
       if (opt_.device_idle_timeout_us > 0 && now_us - r.last_rx_us > opt_.device_idle_timeout_us) {
-        idle.emplace_back(r.bus, r.device.source);
+        idle.emplace_back(bus, d.source);
         return;
       }
       if (opt_.replica) return;
       const int max = opt_.discovery_max_requests;
-      if (!r.device.named()) {
+      if (!d.named()) {
         if (!r.claim_pending && r.claim_requests < max &&
             (r.claim_requests == 0 || now_us - r.claim_requested_us >= opt_.discovery_retry_delay_us)) {
-          QueueRequest(r.bus, r.device.source, can::kPgnAddressClaim);
+          QueueRequest(bus, d.source, can::kPgnAddressClaim);
         }
-      } else if (r.device.product.empty()) {
+      } else if (d.product.empty()) {
         if (!r.info_pending && r.info_requests < max &&
             (r.info_requests == 0 || now_us - r.info_requested_us >= opt_.discovery_retry_delay_us)) {
-          QueueRequest(r.bus, r.device.source, can::kPgnProductInfo);
+          QueueRequest(bus, d.source, can::kPgnProductInfo);
         }
       }
     });
     for (auto [bus, src] : idle) {
-      const DeviceRecord* r = devices_->Find(bus, src);
       if (logger_) logger_->Info("device removed after idle timeout: bus {} src {}", bus, src);
-      EmitDeviceEvent(*r, "device_removed");
+      EmitDeviceEvent(bus, *devices_->Find(bus, src), "device_removed");
       devices_->Remove(bus, src);
       values_->Forget(bus, src);
       devices_removed_.fetch_add(1, std::memory_order_relaxed);
@@ -325,7 +328,7 @@ std::unique_ptr<Consumer> Broker::NewConsumer(uint64_t start_seq, const FilterSp
   {
     std::shared_lock lock(mu_);
     rf = ResolvedFilter::Resolve(filter, [&](auto&& fn) {
-      devices_->ForEach([&](const DeviceRecord& r) { fn(r.bus, r.device); });
+      devices_->ForEach([&](uint8_t bus, const can::Device& d, const DeviceDiscovery&) { fn(bus, d); });
     });
   }
   return std::unique_ptr<Consumer>(new Consumer(shared_from_this(), std::max<uint64_t>(1, start_seq), std::move(rf)));
@@ -498,7 +501,7 @@ Result<std::unique_ptr<Consumer>> Broker::OpenSession(const std::string& id) {
     s.last_activity_us = now;
     start = s.cursor > 0 ? s.cursor + 1 : ring_->head();
     rf = ResolvedFilter::Resolve(s.filter, [&](auto&& fn) {
-      devices_->ForEach([&](const DeviceRecord& r) { fn(r.bus, r.device); });
+      devices_->ForEach([&](uint8_t bus, const can::Device& d, const DeviceDiscovery&) { fn(bus, d); });
     });
   }
   return std::unique_ptr<Consumer>(new Consumer(shared_from_this(), start, std::move(rf)));
@@ -531,7 +534,9 @@ std::vector<DeviceRecord> Broker::Devices() const {
   std::shared_lock lock(mu_);
   std::vector<DeviceRecord> out;
   out.reserve(devices_->size());
-  devices_->ForEach([&](const DeviceRecord& r) { out.push_back(r); });
+  devices_->ForEach([&](uint8_t bus, const can::Device& d, const DeviceDiscovery& disc) {
+    out.push_back(DeviceRecord{.bus = bus, .device = d, .discovery = disc});
+  });
   return out;
 }
 

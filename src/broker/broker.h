@@ -310,7 +310,7 @@ class Broker : public std::enable_shared_from_this<Broker> {
   };
 
   explicit Broker(BrokerOptions options);
-  void EmitDeviceEvent(const DeviceRecord& r, const char* type);  // mu_ held
+  void EmitDeviceEvent(uint8_t bus, const can::Device& d, const char* type);  // mu_ held
   void QueueRequest(uint8_t bus, uint8_t dst, uint32_t pgn);      // mu_ held
   void DrainRequests();                                            // mu_ held
   void Unsubscribe(const SubscriberQueue* q);

@@ -4,52 +4,10 @@
 
 #include "broker/json_buffer.h"
 #include "can/iso_name.h"
-#include "core/endian.h"
 #include "core/time.h"
 
 namespace lplex::broker {
 namespace {
-
-struct Field {
-  size_t offset;
-  size_t width;
-};
-constexpr Field kModelId{4, 32};
-constexpr Field kSoftwareVersion{36, 40};
-constexpr Field kModelVersion{76, 24};
-constexpr Field kModelSerial{100, 32};
-
-bool Update(std::string* dst, std::span<const uint8_t> data, Field f) {
-  const std::string_view src = can::DecodeFixedString(data.subspan(f.offset, f.width));
-  if (*dst == src) return false;
-  dst->assign(src);
-  return true;
-}
-
-bool ApplyClaim(can::Device* d, std::span<const uint8_t> data) {
-  if (data.size() < can::kAddressClaimMinBytes) return false;
-  const uint64_t name = le::Load64(data.data());
-  if (name == d->name) return false;
-  d->name = name;
-  d->product = can::ProductInfo{};  // a new NAME is a new device: its product is unknown
-  return true;
-}
-
-bool ApplyProductInfo(can::Device* d, std::span<const uint8_t> data) {
-  if (data.size() < can::kProductInfoMinBytes) return false;
-  can::ProductInfo& p = d->product;
-  bool changed = false;
-  const uint16_t code = le::Load16(data.data() + 2);
-  if (p.product_code != code) {
-    p.product_code = code;
-    changed = true;
-  }
-  changed |= Update(&p.model_id, data, kModelId);
-  changed |= Update(&p.software_version, data, kSoftwareVersion);
-  changed |= Update(&p.model_version, data, kModelVersion);
-  changed |= Update(&p.model_serial, data, kModelSerial);
-  return changed;
-}
 
 void AppendKeyString(std::string_view key, std::string_view value, std::string* out) {
   out->push_back(',');
@@ -62,49 +20,35 @@ void AppendKeyString(std::string_view key, std::string_view value, std::string* 
 }  // namespace
 
 can::RegistryChange DeviceTable::Observe(uint8_t bus, int64_t ts_us, uint8_t source, uint32_t pgn,
-                                         std::span<const uint8_t> data, int64_t rx_us, DeviceRecord** record) {
+                                         std::span<const uint8_t> data, int64_t rx_us) {
   if (buses_.size() <= bus) buses_.resize(size_t{bus} + 1);
   if (!buses_[bus]) buses_[bus] = std::make_unique<BusTable>();
-  std::unique_ptr<DeviceRecord>& slot = (*buses_[bus])[source];
-  const bool is_new = !slot;
-  if (is_new) {
-    slot = std::make_unique<DeviceRecord>();
-    slot->bus = bus;
-    slot->device.source = source;
-    slot->device.first_seen_us = ts_us;
-    ++size_;
-  }
-  DeviceRecord& r = *slot;
-  *record = &r;
-  r.last_rx_us = rx_us;
-  can::Device& d = r.device;
-  d.last_seen_us = ts_us;
-  ++d.packet_count;
-  d.byte_count += data.size();
-  if (pgn == can::kPgnAddressClaim && ApplyClaim(&d, data)) return can::RegistryChange::kNameChanged;
-  if (pgn == can::kPgnProductInfo && ApplyProductInfo(&d, data)) return can::RegistryChange::kProductInfo;
-  return is_new ? can::RegistryChange::kNewSource : can::RegistryChange::kNone;
+  BusTable& t = *buses_[bus];
+  const size_t before = t.registry.size();
+  const can::RegistryChange change = t.registry.Observe(ts_us, source, pgn, data);
+  size_ += t.registry.size() - before;
+  t.discovery[source].last_rx_us = rx_us;
+  return change;
 }
 
-DeviceRecord* DeviceTable::Find(uint8_t bus, uint8_t source) {
-  if (buses_.size() <= bus || !buses_[bus]) return nullptr;
-  return (*buses_[bus])[source].get();
+const can::Device* DeviceTable::Find(uint8_t bus, uint8_t source) const {
+  const BusTable* t = Bus(bus);
+  return t ? t->registry.Find(source) : nullptr;
 }
 
-const DeviceRecord* DeviceTable::Find(uint8_t bus, uint8_t source) const {
-  if (buses_.size() <= bus || !buses_[bus]) return nullptr;
-  return (*buses_[bus])[source].get();
+DeviceDiscovery* DeviceTable::FindDiscovery(uint8_t bus, uint8_t source) {
+  if (Find(bus, source) == nullptr) return nullptr;
+  return &buses_[bus]->discovery[source];
 }
 
 bool DeviceTable::Remove(uint8_t bus, uint8_t source) {
-  if (buses_.size() <= bus || !buses_[bus] || !(*buses_[bus])[source]) return false;
-  (*buses_[bus])[source].reset();
+  if (buses_.size() <= bus || !buses_[bus] || !buses_[bus]->registry.Remove(source)) return false;
+  buses_[bus]->discovery[source] = DeviceDiscovery{};
   --size_;
   return true;
 }
 
-void AppendDeviceJson(const DeviceRecord& r, std::string_view type, std::string* out) {
-  const can::Device& d = r.device;
+void AppendDeviceJson(uint8_t bus, const can::Device& d, std::string_view type, std::string* out) {
   const can::IsoName n = d.iso_name();
   const bool named = d.named();
   out->push_back('{');
@@ -114,7 +58,7 @@ void AppendDeviceJson(const DeviceRecord& r, std::string_view type, std::string*
     out->push_back(',');
   }
   fmt::format_to(std::back_inserter(*out), "\"src\":{}", d.source);
-  if (r.bus != 0) fmt::format_to(std::back_inserter(*out), ",\"bus\":{}", r.bus);
+  if (bus != 0) fmt::format_to(std::back_inserter(*out), ",\"bus\":{}", bus);
   AppendKeyString("name", named ? can::NameHex(d.name) : std::string(), out);
   AppendKeyString("manufacturer", named ? can::ManufacturerName(n.manufacturer_code) : std::string(), out);
   fmt::format_to(std::back_inserter(*out),
@@ -139,10 +83,10 @@ void AppendDeviceJson(const DeviceRecord& r, std::string_view type, std::string*
 std::string DevicesJson(const DeviceTable& table) {
   std::string out = "[";
   bool first = true;
-  table.ForEach([&](const DeviceRecord& r) {
+  table.ForEach([&](uint8_t bus, const can::Device& d, const DeviceDiscovery&) {
     if (!first) out.push_back(',');
     first = false;
-    AppendDeviceJson(r, {}, &out);
+    AppendDeviceJson(bus, d, {}, &out);
   });
   out.push_back(']');
   return out;

@@ -48,8 +48,7 @@ std::vector<SourceValues> ValueStore::Snapshot(const FilterSpec& f, const Device
   for (const auto& slot : slots_) {
     if (!slot) continue;
     if (!f.src.empty() && std::find(f.src.begin(), f.src.end(), slot->source) == f.src.end()) continue;
-    const DeviceRecord* rec = devices.Find(slot->bus, slot->source);
-    const can::Device* d = rec ? &rec->device : nullptr;
+    const can::Device* d = devices.Find(slot->bus, slot->source);
     if (!f.exclude_name.empty() && d != nullptr && d->named() &&
         std::find(f.exclude_name.begin(), f.exclude_name.end(), d->name) != f.exclude_name.end()) {
       continue;
@@ -76,8 +75,8 @@ std::string ValuesJson(const std::vector<SourceValues>& groups, const DeviceTabl
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     const SourceValues& g = groups[gi];
     if (gi) out.push_back(',');
-    const DeviceRecord* rec = devices.Find(g.bus, g.source);
-    const can::Device* d = rec && rec->device.named() ? &rec->device : nullptr;
+    const can::Device* d = devices.Find(g.bus, g.source);
+    if (d != nullptr && !d->named()) d = nullptr;
     out.append("{\"name\":");
     AppendJsonString(d ? "0x" + can::NameHex(d->name) : std::string(), &out);
     fmt::format_to(std::back_inserter(out), ",\"src\":{}", g.source);

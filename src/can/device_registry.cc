@@ -91,6 +91,14 @@ const Device* DeviceRegistry::Find(uint8_t source) const {
   return slot ? &*slot : nullptr;
 }
 
+bool DeviceRegistry::Remove(uint8_t source) {
+  std::optional<Device>& slot = devices_[source];
+  if (!slot) return false;
+  slot.reset();
+  --size_;
+  return true;
+}
+
 std::vector<Device> DeviceRegistry::Snapshot() const {
   std::vector<Device> out;
   out.reserve(size_);

@@ -3,8 +3,9 @@
 //
 // Every frame updates its source's statistics. An address claim (PGN 60928)
 // gives the source its NAME; product information (PGN 126996) adds the model
-// strings. The registry never expires entries and does no address-claim
-// arbitration: a source keeps its entry until the process ends.
+// strings. The registry never expires entries by itself and does no
+// address-claim arbitration: a source keeps its entry until the owner calls
+// Remove (the broker does after an idle timeout) or the process ends.
 #pragma once
 
 #include <array>
@@ -99,6 +100,12 @@ class DeviceRegistry {
   // The entry for `source`, or nullptr when nothing was seen from it. The
   // entry lives as long as the registry; Observe updates it in place.
   const Device* Find(uint8_t source) const;
+
+  // Forgets `source` (statistics, NAME and product info); false when nothing
+  // was known about it. Its next frame starts a fresh entry (kNewSource, or
+  // kNameChanged / kProductInfo when that frame carries an identity).
+  // Invalidates pointers from Find for that source only.
+  bool Remove(uint8_t source);
 
   // Calls fn(const Device&) for every entry in ascending source order,
   // without allocating. ForEachNamed skips entries without a NAME.

@@ -1,10 +1,8 @@
 #include "sources/source_factory.h"
 
-#include <fmt/format.h>
-
 #include <filesystem>
 
-#include "core/strings.h"
+#include "sources/journal_replay.h"
 #include "sources/sim_source.h"
 #include "sources/socketcan_source.h"
 #include "sources/ydraw_source.h"
@@ -20,11 +18,7 @@ Result<std::unique_ptr<FrameSource>> MakeSource(const SourceSpec& spec, const So
       const auto st = std::filesystem::status(spec.path, ec);
       std::unique_ptr<FrameCursor> cursor;
       if (!ec && std::filesystem::is_directory(st)) {
-        if (!env.open_journal_dir) {
-          return Status::Unsupported(fmt::format("{}: replay of a journal directory is not available in this program",
-                                                 EscapeForDisplay(spec.uri)));
-        }
-        LPLEX_ASSIGN_OR_RETURN(cursor, env.open_journal_dir(spec.path));
+        LPLEX_ASSIGN_OR_RETURN(cursor, JournalDirCursor::Open(spec.path, env.fs));
       } else {
         CaptureOptions o;
         // Captures that hold times of day only (Yacht Devices RAW) or no

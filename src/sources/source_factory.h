@@ -23,15 +23,12 @@ struct SourceEnv {
   // --replay-speed / --replay-loop: used where the URI does not say.
   double replay_speed = 1.0;
   bool replay_loop = false;
-  // Opens a journal directory for replay:DIR. Programs that link
-  // lplex_journal set it to OpenJournalDirCursor (journal_replay.h); when it
-  // is null, replay of a directory is refused naming the directory.
-  std::function<Result<std::unique_ptr<FrameCursor>>(const std::string& dir)> open_journal_dir;
 };
 
 // Makes the source `spec` describes, on bus spec.bus. Checks what can be
 // checked without starting it: a replay path exists and is a readable
-// capture or journal directory (the error names the path). Interfaces,
+// capture, or a directory with at least one journal holding frames
+// (JournalDirCursor, journal_replay.h); the error names the path. Interfaces,
 // hosts and ports are checked by FrameSource::Start.
 Result<std::unique_ptr<FrameSource>> MakeSource(const SourceSpec& spec, const SourceEnv& env);
 

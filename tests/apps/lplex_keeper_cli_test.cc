@@ -23,6 +23,9 @@
 #include "core/clock.h"
 #include "core/time.h"
 #include "support/capture_output.h"
+#include "support/file_text.h"
+#include "support/forwarding_file_system.h"
+#include "support/process_gone.h"
 #include "support/temp_dir.h"
 
 namespace lplex::cli {
@@ -33,17 +36,23 @@ using lplex::testing::TempDir;
 
 using lplex::testing::Capture;
 using lplex::testing::Captured;
+using lplex::testing::ProcessGone;
+using lplex::testing::ReadAll;
+
+// `lplex archive` / `lplex retention` run in-process with these options:
+// exit code, stdout and stderr.
+Captured Archive(const ArchiveOptions& o) {
+  return Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+}
+Captured Retention(const RetentionOptions& o) {
+  return Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+}
 
 std::string MakeFile(const std::string& dir, const std::string& stamp, const std::string& content) {
   fs::create_directories(dir);
   std::string path = dir + "/nmea2k-" + stamp + ".lpj";
   std::ofstream(path, std::ios::binary) << content;
   return path;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
 TEST(LplexArchive, ArchivesEveryUnarchivedFileToDirectoryTarget) {
@@ -57,10 +66,10 @@ TEST(LplexArchive, ArchivesEveryUnarchivedFileToDirectoryTarget) {
   o.dirs = {j};
   o.target = "file://" + dir.Sub("store");
   o.instance_id = "boat-9";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 0) << r.out << r.err;
-  EXPECT_EQ(Slurp(dir.Sub("store") + "/boat-9/" + fs::path(a).filename().string()), "aaa");
-  EXPECT_EQ(Slurp(dir.Sub("store") + "/boat-9/" + fs::path(b).filename().string()), "bbbb");
+  EXPECT_EQ(ReadAll(dir.Sub("store") + "/boat-9/" + fs::path(a).filename().string()), "aaa");
+  EXPECT_EQ(ReadAll(dir.Sub("store") + "/boat-9/" + fs::path(b).filename().string()), "bbbb");
   EXPECT_FALSE(fs::exists(dir.Sub("store") + "/boat-9/" + fs::path(c).filename().string()));  // already archived
   EXPECT_TRUE(fs::exists(a + ".archived"));
   EXPECT_TRUE(fs::exists(b + ".archived"));
@@ -77,7 +86,7 @@ TEST(LplexArchive, FailureNamesFileAndReasonAndExitsNonZero) {
   ArchiveOptions o;
   o.dirs = {j};
   o.command = script;
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.out.find("FAILED " + a), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("bucket gone"), std::string::npos) << r.out;
@@ -93,7 +102,7 @@ TEST(LplexArchive, FileBeingWrittenIsSkipped) {
   ArchiveOptions o;
   o.dirs = {j};
   o.target = "file://" + dir.Sub("store");
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 0);
   EXPECT_NE(r.out.find("still being written"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(j + "/nmea2k-20260301T000000.000Z.lpj.archived"));
@@ -104,7 +113,7 @@ TEST(LplexArchive, BadTargetNamesTheValue) {
   ArchiveOptions o;
   o.dirs = {dir.path()};
   o.target = "ftp://example/";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("ftp://example/"), std::string::npos) << r.err;
 }
@@ -118,14 +127,14 @@ TEST(LplexRetention, DryRunPrintsPlanAndChangesNothing) {
   o.dirs = {j};
   o.dry_run = true;
   o.max_age = "P30D";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("would delete (unarchived) " + old), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find(young), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(old));
 
   o.dry_run = false;
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_FALSE(fs::exists(old));
   EXPECT_TRUE(fs::exists(young));
@@ -136,12 +145,12 @@ TEST(LplexRetention, BadFlagsNameTheValue) {
   RetentionOptions o;
   o.dirs = {dir.path()};
   o.max_age = "30 days";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("30 days"), std::string::npos) << r.err;
   o.max_age = "P30D";
   o.overflow_policy = "yolo";
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  r = Retention(o);
   EXPECT_NE(r.err.find("yolo"), std::string::npos) << r.err;
 }
 
@@ -177,7 +186,7 @@ void ExpectArchiveRefused(const TempDir& dir, const std::string& j, const std::s
   o.dirs = {j};
   o.target = "file://" + target;
   o.instance_id = instance_id;
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 2) << target << "\n" << r.out << r.err;
   EXPECT_NE(r.err.find(relation + " the journal directory " + j), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--target file://" + target), std::string::npos) << r.err;
@@ -233,15 +242,15 @@ TEST(LplexArchive, ArchiveOntoItselfThenRetentionLosesNothing) {
   ArchiveOptions ao;
   ao.dirs = {j};
   ao.target = "file://" + j;
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(ao, out, err); });
+  auto r = Archive(ao);
   EXPECT_NE(r.rc, 0);
   RetentionOptions ro;
   ro.dirs = {j};
   ro.max_age = "P30D";
   ro.target = "file://" + j;
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(ro, out, err); });
+  r = Retention(ro);
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
-  EXPECT_EQ(Slurp(a), "precious");
+  EXPECT_EQ(ReadAll(a), "precious");
   EXPECT_FALSE(fs::exists(a + ".archived"));
 }
 
@@ -253,7 +262,7 @@ TEST(LplexRetention, RetentionRefusesTargetThatIsTheJournalDir) {
   o.dirs = {j};
   o.max_age = "P30D";
   o.target = "file://" + j + "/../journal";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("is the journal directory " + j), std::string::npos) << r.err;
   EXPECT_EQ(Files(dir.path()), std::vector<std::string>{"journal/nmea2k-20200101T000000.000Z.lpj"});
@@ -269,7 +278,7 @@ TEST(LplexArchive, ArchiveRejectsInstanceIdWithDotDot) {
   o.dirs = {j};
   o.target = "file://" + dir.Sub("archive/x");
   o.instance_id = "../../evil";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("--instance-id"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("\"../../evil\""), std::string::npos) << r.err;
@@ -279,7 +288,7 @@ TEST(LplexArchive, ArchiveRejectsInstanceIdWithDotDot) {
 
   // The S3 form of the report: refused before credentials or a request matter.
   o.target = "s3://qa-bucket/boats/";
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  r = Archive(o);
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("\"../../evil\""), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("archived"), std::string::npos) << r.out;
@@ -294,7 +303,7 @@ TEST(LplexRetention, RetentionRejectsInstanceIdWithDotDot) {
   o.max_age = "P30D";
   o.target = "file://" + dir.Sub("archive/x");
   o.instance_id = "../../evil";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("--instance-id"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(a));
@@ -361,12 +370,12 @@ TEST(LplexRetention, RetentionRefusesMissingDirectory) {
   RetentionOptions o;
   o.dirs = {there, dir.Sub("typo")};
   o.max_age = "P30D";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
   EXPECT_NE(r.err.find(dir.Sub("typo") + ": no such directory"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(old)) << "nothing may be done when one directory is wrong";
   o.dry_run = true;
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  r = Retention(o);
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
 }
 
@@ -381,11 +390,11 @@ TEST(LplexRetention, RetentionArchivesAndDeletesInOneRun) {
   o.dirs = {j};
   o.max_age = "P30D";
   o.target = "file://" + dir.Sub("store");
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.out << r.err;
   EXPECT_FALSE(fs::exists(old)) << "archived, so deleted in the same run";
   EXPECT_FALSE(fs::exists(old + ".archived"));
-  EXPECT_EQ(Slurp(dir.Sub("store") + "/" + fs::path(old).filename().string()), "old");
+  EXPECT_EQ(ReadAll(dir.Sub("store") + "/" + fs::path(old).filename().string()), "old");
   EXPECT_TRUE(fs::exists(young));
   EXPECT_NE(r.out.find("deleted " + old), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1 deleted (0 unarchived), 1 archived, 0 failed to archive"), std::string::npos) << r.out;
@@ -402,7 +411,7 @@ TEST(LplexRetention, RetentionOverflowPolicyPauseKeepsFilesThatFailedToArchive) 
   o.soft_pct = 0;
   o.command = FailingScript(dir);
   o.overflow_policy = "pause-recording";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 1) << r.out << r.err;
   EXPECT_TRUE(fs::exists(a)) << "pause-recording keeps files that could not be archived";
   EXPECT_TRUE(fs::exists(b));
@@ -421,7 +430,7 @@ TEST(LplexRetention, RetentionOverflowPolicyDeleteUnarchivedDeletesFilesThatFail
   o.max_size = 1000;
   o.soft_pct = 0;
   o.command = FailingScript(dir);
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 1) << r.out << r.err;
   EXPECT_FALSE(fs::exists(a)) << "over the cap and not archivable: delete-unarchived deletes it";
   EXPECT_TRUE(fs::exists(b));
@@ -439,12 +448,12 @@ TEST(LplexRetention, RetentionRefusesBeforeExpireWithoutTarget) {
   o.dirs = {j};
   o.max_age = "P30D";
   o.archive_trigger = "before-expire";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("--archive-trigger before-expire needs --target or --command"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(old));
   o.archive_trigger = "on-rotate";
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  r = Retention(o);
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("valid here: before-expire, disabled"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(old));
@@ -460,7 +469,7 @@ TEST(LplexRetention, RetentionDryRunSaysWhatIsDeletedUnarchived) {
   o.dirs = {j};
   o.dry_run = true;
   o.max_size = 1000;  // smaller than any file: every file goes, the newest too
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("  would delete " + a + "\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  would delete (unarchived) " + b + "\n"), std::string::npos) << r.out;
@@ -471,12 +480,12 @@ TEST(LplexRetention, RetentionDryRunSaysWhatIsDeletedUnarchived) {
   // to a file whose archive fails.
   o.target = "file://" + dir.Sub("store");
   std::filesystem::remove(a + ".archived");
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("  would archive, then delete " + a + "\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("if archiving it fails: would delete (unarchived) " + a), std::string::npos) << r.out;
   o.overflow_policy = "pause-recording";
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  r = Retention(o);
   EXPECT_NE(r.out.find("if archiving fails: would keep"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(dir.Sub("store")));
 }
@@ -491,7 +500,7 @@ TEST(LplexRetention, RetentionSummarySaysHowManyWereDeletedUnarchived) {
   RetentionOptions o;
   o.dirs = {j};
   o.max_age = "P30D";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("deleted " + a + "\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("deleted (unarchived) " + b + "\n"), std::string::npos) << r.out;
@@ -508,7 +517,7 @@ TEST(LplexArchive, FailedLineNamesThePathOnce) {
   ArchiveOptions o;
   o.dirs = {j};
   o.command = FailingScript(dir);
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 1);
   const size_t line = r.out.find("FAILED ");
   ASSERT_NE(line, std::string::npos) << r.out;
@@ -526,13 +535,13 @@ TEST(LplexRetention, RetentionRefusesZeroMaxAgeWithAReason) {
   o.dirs = {j};
   for (const std::string zero : {"P0D", "PT0S"}) {
     o.max_age = zero;
-    auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+    auto r = Retention(o);
     EXPECT_EQ(r.rc, 2) << zero;
     EXPECT_NE(r.err.find("--max-age " + zero + ": a zero age would expire every file"), std::string::npos) << r.err;
   }
   o.max_age = "P30D";
   o.min_keep = "P0D";  // no protection: the same as leaving it out
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(fs::exists(young));
 }
@@ -543,7 +552,7 @@ TEST(LplexArchive, ErrorsNameFlagsNotConfigKeys) {
   o.dirs = {dir.path()};
   o.target = "file://" + dir.Sub("store");
   o.command = "/bin/true";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("--command and --target"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("journal.archive"), std::string::npos) << r.err;
@@ -551,7 +560,7 @@ TEST(LplexArchive, ErrorsNameFlagsNotConfigKeys) {
   ro.dirs = {dir.path()};
   ro.max_age = "P30D";
   ro.target = "ftp://example/";
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(ro, out, err); });
+  r = Retention(ro);
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("--target: unknown archive target \"ftp://example/\""), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("journal.archive"), std::string::npos) << r.err;
@@ -570,7 +579,7 @@ TEST(LplexRetention, RetentionLogLinesGoToStderrNotStdout) {
   o.max_age = "P30D";
   o.target = "file://" + dir.Sub("store");
   o.instance_id = "boat-1";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("[boat-1] keeper: archived " + old + " to "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("[boat-1] keeper: deleted " + old), std::string::npos) << r.err;
@@ -590,7 +599,7 @@ TEST(LplexArchive, ArchiveLogLinesGoToStderrNotStdout) {
   o.dirs = {j};
   o.command = script;
   o.instance_id = "boat-1";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("[boat-1] archive script: ignoring output line that is not a JSON answer: \"uploading now\""),
             std::string::npos)
@@ -670,17 +679,6 @@ bool WaitForFiles(const std::string& d, size_t n) {
   return false;
 }
 
-bool PidGone(pid_t pid) {
-  for (int i = 0; i < 200; ++i) {
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-    const std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
-    const size_t paren = stat.rfind(')');
-    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z') return true;
-    ::usleep(20000);
-  }
-  return false;
-}
-
 size_t CountLines(const std::string& text, const std::string& start) {
   size_t n = 0;
   std::istringstream in(text);
@@ -704,10 +702,11 @@ void ExpectArchiveInterruptedCleanly(int sig, const std::string& sig_name) {
   ::kill(c.pid, sig);
   bool signaled = false;
   const int rc = c.Wait(std::chrono::seconds(20), &signaled);
-  const std::string out = Slurp(c.out_path), err = Slurp(c.err_path);
+  const std::string out = ReadAll(c.out_path), err = ReadAll(c.err_path);
   EXPECT_FALSE(signaled) << "lplex died of the signal instead of handling it";
   EXPECT_EQ(rc, 1) << out << err;
-  EXPECT_TRUE(PidGone(std::stoi(Slurp(dir.Sub("script.pid"))))) << "the archive script outlived lplex";
+  EXPECT_TRUE(ProcessGone(std::stoi(ReadAll(dir.Sub("script.pid"))), std::chrono::seconds(4)))
+      << "the archive script outlived lplex";
   // Every file answered "ok" got its marker (the next run will not redo it);
   // the others are listed as interrupted and have none.
   const size_t archived = CountLines(out, "archived ");
@@ -751,10 +750,10 @@ TEST(LplexRetention, RetentionInterruptedDeletesNothingUnarchived) {
   ::kill(c.pid, SIGTERM);
   bool signaled = false;
   const int rc = c.Wait(std::chrono::seconds(20), &signaled);
-  const std::string out = Slurp(c.out_path), err = Slurp(c.err_path);
+  const std::string out = ReadAll(c.out_path), err = ReadAll(c.err_path);
   EXPECT_FALSE(signaled);
   EXPECT_EQ(rc, 1) << out << err;
-  EXPECT_TRUE(PidGone(std::stoi(Slurp(dir.Sub("script.pid")))));
+  EXPECT_TRUE(ProcessGone(std::stoi(ReadAll(dir.Sub("script.pid"))), std::chrono::seconds(4)));
   EXPECT_NE(out.find("interrupted by SIGTERM"), std::string::npos) << out;
   EXPECT_EQ(out.find("deleted (unarchived)"), std::string::npos) << out;
   size_t marked = 0;
@@ -778,27 +777,15 @@ TEST(LplexArchive, DirectoryTargetStopsBetweenFilesWhenCancelled) {
   }
   // A file system that raises the flag while the first copy is being
   // written, as a signal arriving mid-copy would.
-  class FlagOnRename final : public FileSystem {
+  class FlagOnRename final : public lplex::testing::ForwardingFileSystem {
    public:
     explicit FlagOnRename(std::atomic<bool>* flag) : flag_(flag) {}
     Result<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& p) override {
       flag_->store(true);
       return base()->NewExclusiveFile(p);
     }
-    Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
-      return base()->NewRandomAccessFile(p);
-    }
-    Status CreateDirs(const std::string& p) override { return base()->CreateDirs(p); }
-    Result<std::vector<DirEntry>> ListDir(const std::string& p) override { return base()->ListDir(p); }
-    Result<uint64_t> FileSize(const std::string& p) override { return base()->FileSize(p); }
-    bool Exists(const std::string& p) override { return base()->Exists(p); }
-    Status RemoveFile(const std::string& p) override { return base()->RemoveFile(p); }
-    Status RenameFile(const std::string& a, const std::string& b) override { return base()->RenameFile(a, b); }
-    Status SyncDir(const std::string& p) override { return base()->SyncDir(p); }
-    bool IsBeingWritten(const std::string& p) override { return base()->IsBeingWritten(p); }
 
    private:
-    static FileSystem* base() { return FileSystem::Default(); }
     std::atomic<bool>* flag_;
   };
   std::atomic<bool> cancel{false};
@@ -834,7 +821,7 @@ TEST(LplexArchive, ArchiveRefusesZeroTimeoutForEveryTarget) {
       if (kind == 0) o.command = FailingScript(dir);
       else o.target = "file://" + dir.Sub("store");
       o.timeout = value;
-      auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+      auto r = Archive(o);
       EXPECT_EQ(r.rc, 2) << value << " kind " << kind << "\n" << r.out << r.err;
       EXPECT_NE(r.err.find("--timeout " + value + " out of range (valid: PT1S..P1D)"), std::string::npos) << r.err;
       EXPECT_FALSE(fs::exists(a + ".archived"));
@@ -883,7 +870,7 @@ TEST(LplexArchive, ArchiveScriptTimeoutSaysTimedOutAfterTheFlagValue) {
   o.dirs = {j};
   o.command = script;
   o.timeout = "PT1S";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.out.find("FAILED " + a + ": no response from script " + script + " (timed out after --timeout PT1S)"),
             std::string::npos)
@@ -899,7 +886,7 @@ TEST(LplexRetention, RetentionRunSaysItLeftTheDirectoryWithoutJournalFiles) {
   RetentionOptions o;
   o.dirs = {j};
   o.max_size = 1;
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_FALSE(fs::exists(newest));
   EXPECT_NE(r.out.find("left " + j + " without journal files\n"), std::string::npos) << r.out;
@@ -922,13 +909,13 @@ TEST(LplexRetention, RetentionSaysItSkipsAFileStillBeingWritten) {
   o.dirs = {j};
   o.max_age = "P30D";
   o.dry_run = true;
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("skipped " + locked + ": still being written"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("skipped " + young), std::string::npos) << "a young file is not spared, just kept";
 
   o.dry_run = false;
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  r = Retention(o);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("skipped " + locked + ": still being written"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(locked));
@@ -944,7 +931,7 @@ TEST(LplexArchive, ArchiveEscapesNewlineInFileName) {
   ArchiveOptions o;
   o.dirs = {j};
   o.target = "file://" + dir.Sub("store");
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("archived " + j + "/nmea2k-x\\narchived FORGED\\nline-20200101T000000.000Z.lpj\n"),
             std::string::npos)
@@ -962,7 +949,7 @@ TEST(LplexRetention, RetentionEscapesNewlineInFileName) {
   o.max_age = "P30D";
   for (bool dry : {true, false}) {
     o.dry_run = dry;
-    auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+    auto r = Retention(o);
     EXPECT_EQ(r.rc, 0) << r.err;
     EXPECT_NE(r.out.find("nmea2k-x\\ndeleted FORGED\\nline-"), std::string::npos) << r.out;
     EXPECT_EQ(CountLines(r.out, "deleted FORGED"), 0u) << r.out;
@@ -976,7 +963,7 @@ TEST(LplexRetention, RetentionMinKeepWithoutMaxAgeSaysItNeedsMaxAge) {
   RetentionOptions o;
   o.dirs = {dir.path()};
   o.min_keep = "P1D";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(o, out, err); });
+  auto r = Retention(o);
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("--min-keep P1D only works with --max-age"), std::string::npos) << r.err;
 }
@@ -987,13 +974,13 @@ TEST(LplexArchive, ArchiveFileGivenAsDirectorySaysNotADirectory) {
   ArchiveOptions o;
   o.dirs = {f};
   o.target = "file://" + dir.Sub("store");
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("lplex archive: " + f + ": not a directory\n"), std::string::npos) << r.err;
   RetentionOptions ro;
   ro.dirs = {f};
   ro.max_age = "P30D";
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunRetention(ro, out, err); });
+  r = Retention(ro);
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("lplex retention: " + f + ": not a directory\n"), std::string::npos) << r.err;
 }
@@ -1009,14 +996,14 @@ TEST(LplexArchive, ArchiveRefusesTargetThatIsARegularFile) {
   ArchiveOptions o;
   o.dirs = {j};
   o.target = "file://" + rf;
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("--target file://" + rf + ": " + rf + " is not a directory"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_FALSE(fs::exists(a + ".archived"));
 
   o.target = "file://" + dir.Sub("new/archive");
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  r = Archive(o);
   EXPECT_EQ(r.rc, 0) << r.out << r.err;
   EXPECT_TRUE(fs::exists(a + ".archived"));
 }
@@ -1031,11 +1018,11 @@ TEST(LplexArchive, ArchiveEmptyInstanceIdMeansNone) {
   o.dirs = {j};
   o.target = "file://" + dir.Sub("store");
   o.instance_id = "";
-  auto r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  auto r = Archive(o);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(fs::exists(dir.Sub("store") + "/" + fs::path(a).filename().string()));
   o.instance_id = "a/b";
-  r = Capture([&](std::FILE* out, std::FILE* err) { return RunArchive(o, out, err); });
+  r = Archive(o);
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("or leave it empty or out for none"), std::string::npos) << r.err;
 }

@@ -220,6 +220,36 @@ TEST(DeviceRegistryTest, StringsStopAtFirstZeroOrFF) {
   EXPECT_EQ(p.model_serial, "");
 }
 
+TEST(DeviceRegistryTest, RemoveForgetsTheSourceAndItsNextFrameStartsAFreshEntry) {
+  DeviceRegistry r;
+  r.Observe(kT0, 10, kPgnAddressClaim, Claim(kGarminName));
+  r.Observe(kT0 + 1, 10, kPgnProductInfo, ProductInfoPayload(4242, "GPS 19X", "3.70", "1.0", "5C1234567"));
+  r.Observe(kT0 + 2, 11, 129025, kPosition);
+  EXPECT_TRUE(r.Remove(10));
+  EXPECT_EQ(r.Find(10), nullptr);
+  EXPECT_EQ(r.size(), 1u);
+  EXPECT_NE(r.Find(11), nullptr);  // other sources untouched
+  EXPECT_TRUE(r.NamedDevices().empty());
+  // Back on the bus: statistics start over and the identity must be learned again.
+  EXPECT_EQ(r.Observe(kT0 + 9, 10, 129025, kPosition), RegistryChange::kNewSource);
+  const Device* d = r.Find(10);
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->first_seen_us, kT0 + 9);
+  EXPECT_EQ(d->packet_count, 1u);
+  EXPECT_FALSE(d->named());
+  EXPECT_TRUE(d->product.empty());
+  EXPECT_EQ(r.size(), 2u);
+}
+
+TEST(DeviceRegistryTest, RemoveOfUnknownSourceReturnsFalse) {
+  DeviceRegistry r;
+  EXPECT_FALSE(r.Remove(7));
+  r.Observe(kT0, 7, 129025, kPosition);
+  EXPECT_TRUE(r.Remove(7));
+  EXPECT_FALSE(r.Remove(7));  // already gone
+  EXPECT_EQ(r.size(), 0u);
+}
+
 TEST(DeviceRegistryTest, DecodeFixedStringCases) {
   const std::array<uint8_t, 4> plain = {'a', 'b', 'c', 'd'};
   const std::array<uint8_t, 4> nul = {'a', 0x00, 'c', 'd'};

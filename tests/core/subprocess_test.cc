@@ -20,34 +20,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/file_text.h"
+#include "support/process_gone.h"
 #include "support/temp_dir.h"
 
 namespace lplex {
 namespace {
 
 using ::testing::HasSubstr;
+using lplex::testing::ProcessGone;
+using lplex::testing::ReadAll;
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
 using Stream = SubprocessOptions::Stream;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// True once `pid` no longer runs (gone, or a zombie waiting for init).
-bool ProcessGone(pid_t pid) {
-  for (int i = 0; i < 100; ++i) {
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-    std::string stat = ReadAll("/proc/" + std::to_string(pid) + "/stat");
-    size_t paren = stat.rfind(')');
-    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z') return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return false;
-}
 
 SubprocessOptions Sh(const std::string& script) {
   SubprocessOptions o;

@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 
+#include "support/forwarding_file_system.h"
 #include "support/temp_dir.h"
 
 namespace lplex::keeper {
@@ -140,27 +141,15 @@ TEST(DirectoryArchiver, ArchiveRefusesToOverwriteCopyWithDifferentContent) {
 // Writes `dest` (as another writer of the same name would) when the archiver
 // creates its temporary, i.e. after the existence check and before the final
 // name is made.
-class RacingWriterFileSystem final : public FileSystem {
+class RacingWriterFileSystem final : public lplex::testing::ForwardingFileSystem {
  public:
   RacingWriterFileSystem(std::string dest, std::string bytes) : dest_(std::move(dest)), bytes_(std::move(bytes)) {}
   Result<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& path) override {
     if (path.find(".tmp-") != std::string::npos) WriteFile(dest_, bytes_);
     return base()->NewExclusiveFile(path);
   }
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
-    return base()->NewRandomAccessFile(p);
-  }
-  Status CreateDirs(const std::string& p) override { return base()->CreateDirs(p); }
-  Result<std::vector<DirEntry>> ListDir(const std::string& p) override { return base()->ListDir(p); }
-  Result<uint64_t> FileSize(const std::string& p) override { return base()->FileSize(p); }
-  bool Exists(const std::string& p) override { return base()->Exists(p); }
-  Status RemoveFile(const std::string& p) override { return base()->RemoveFile(p); }
-  Status RenameFile(const std::string& a, const std::string& b) override { return base()->RenameFile(a, b); }
-  Status SyncDir(const std::string& p) override { return base()->SyncDir(p); }
-  bool IsBeingWritten(const std::string& p) override { return base()->IsBeingWritten(p); }
 
  private:
-  static FileSystem* base() { return FileSystem::Default(); }
   std::string dest_, bytes_;
 };
 

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "support/forwarding_file_system.h"
 #include "support/loopback_socket.h"
 #include "support/moto_server.h"
 #include "support/temp_dir.h"
@@ -514,7 +515,7 @@ TEST(S3ArchiverMoto, ConnectionRefusedThenStoreBackRetrySucceeds) {
 
 // A file that changes between the checksum pass and the upload: what the
 // store receives is not what we hashed, so the archive must not count.
-class ShiftingFileSystem final : public FileSystem {
+class ShiftingFileSystem final : public lplex::testing::ForwardingFileSystem {
  public:
   // Reads after the first `clean_bytes` bytes (counted over all reads) get
   // one bit flipped; with fail_instead they fail with EIO.
@@ -525,20 +526,8 @@ class ShiftingFileSystem final : public FileSystem {
     if (!f.ok()) return f.status();
     return std::unique_ptr<RandomAccessFile>(new File(std::move(f).value(), this));
   }
-  Result<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& p) override {
-    return base()->NewExclusiveFile(p);
-  }
-  Status CreateDirs(const std::string& p) override { return base()->CreateDirs(p); }
-  Result<std::vector<DirEntry>> ListDir(const std::string& p) override { return base()->ListDir(p); }
-  Result<uint64_t> FileSize(const std::string& p) override { return base()->FileSize(p); }
-  bool Exists(const std::string& p) override { return base()->Exists(p); }
-  Status RemoveFile(const std::string& p) override { return base()->RemoveFile(p); }
-  Status RenameFile(const std::string& a, const std::string& b) override { return base()->RenameFile(a, b); }
-  Status SyncDir(const std::string& p) override { return base()->SyncDir(p); }
-  bool IsBeingWritten(const std::string& p) override { return base()->IsBeingWritten(p); }
 
  private:
-  static FileSystem* base() { return FileSystem::Default(); }
   class File final : public RandomAccessFile {
    public:
     File(std::unique_ptr<RandomAccessFile> f, ShiftingFileSystem* fs) : f_(std::move(f)), fs_(fs) {}

@@ -20,38 +20,23 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "support/file_text.h"
+#include "support/process_gone.h"
 #include "support/temp_dir.h"
 
 namespace lplex::keeper {
 namespace {
 
+using lplex::testing::ProcessGone;
+using lplex::testing::ReadAll;
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
-}
-
-// True once `pid` no longer runs (gone, or a zombie waiting for init).
-bool ProcessGone(pid_t pid) {
-  for (int i = 0; i < 100; ++i) {
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-    std::string stat = ReadAll("/proc/" + std::to_string(pid) + "/stat");
-    size_t paren = stat.rfind(')');
-    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z') return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return false;
 }
 
 Deadline Far() { return Steady::now() + std::chrono::minutes(10); }

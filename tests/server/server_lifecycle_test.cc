@@ -13,13 +13,12 @@
 #include <vector>
 
 #include "boat_server.h"
-#include "can/fast_packet.h"
 #include "config/boat_config.h"
 #include "core/log.h"
 #include "journal/archived_marker.h"
 #include "server_test_support.h"
-#include "sources/capture_reader.h"
 #include "support/loopback_socket.h"
+#include "support/reassembled_capture.h"
 #include "support/temp_dir.h"
 
 namespace lplex::server {
@@ -30,6 +29,8 @@ using lplex::testing::FileText;
 using lplex::testing::HttpGet;
 using lplex::testing::JournalFiles;
 using lplex::testing::ReadJournalDir;
+using lplex::testing::ReassembleCapture;
+using lplex::testing::ReassembledFrame;
 using lplex::testing::StoredFrame;
 using lplex::testing::TempDir;
 
@@ -162,30 +163,9 @@ TEST(BoatServer, StartupSweepArchivesLeftoverFileBeforeRecording) {
   server->Stop();
 }
 
-struct OwnedFrame {
-  int64_t ts;
-  can::CanHeader header;
-  std::vector<uint8_t> data;
-};
-
-// What a replay of `path` delivers: extended frames through one assembler.
-std::vector<OwnedFrame> Reassembled(const std::string& path) {
-  std::vector<OwnedFrame> out;
-  auto r = sources::CaptureReader::Open(path, {});
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  if (!r.ok()) return out;
-  can::FastPacketAssembler fp;
-  can::RawFrame raw;
-  can::Frame m;
-  while ((*r)->Next(&raw)) {
-    if (raw.extended && fp.Process(raw, &m)) out.push_back({m.timestamp_us, m.header, {m.data.begin(), m.data.end()}});
-  }
-  return out;
-}
-
 TEST(BoatServer, ReplayOfCaptureJournalsEveryFrame) {
   const std::string capture = lplex::testing::kCaptures + "/can0-1.pcap";
-  const std::vector<OwnedFrame> want = Reassembled(capture);
+  const std::vector<ReassembledFrame> want = ReassembleCapture(capture);
   ASSERT_GT(want.size(), 30000u);
 
   TempDir dir;

@@ -4,32 +4,16 @@
 
 #include <fstream>
 
-#include "can/fast_packet.h"
-#include "sources/capture_reader.h"
 #include "sources/live_source_test_util.h"
 #include "sources/source_factory.h"
 #include "sources/test_util.h"
+#include "support/reassembled_capture.h"
 #include "support/temp_dir.h"
 
 namespace lplex::sources {
 namespace {
 
 using testing::Collector;
-using testing::OwnedFrame;
-
-// What `lplex import` journals for a capture: extended frames through one assembler.
-std::vector<OwnedFrame> Reassembled(const std::string& path) {
-  std::vector<OwnedFrame> out;
-  auto r = CaptureReader::Open(path, {});
-  EXPECT_TRUE(r.ok());
-  can::FastPacketAssembler fp;
-  can::RawFrame raw;
-  can::Frame m;
-  while ((*r)->Next(&raw)) {
-    if (raw.extended && fp.Process(raw, &m)) out.push_back({m.timestamp_us, m.header, {m.data.begin(), m.data.end()}});
-  }
-  return out;
-}
 
 std::unique_ptr<FrameSource> MakeOrDie(const std::string& uri, const SourceEnv& env, uint8_t bus = 0) {
   auto spec = ParseSourceUri(uri);
@@ -43,7 +27,7 @@ std::unique_ptr<FrameSource> MakeOrDie(const std::string& uri, const SourceEnv& 
 
 TEST(ReplaySource, ReplayAtSpeedZeroDeliversEveryFrameOfTheCapture) {
   const std::string path = testing::CapturePath("can0-1.pcap");
-  const std::vector<OwnedFrame> want = Reassembled(path);
+  const std::vector<lplex::testing::ReassembledFrame> want = lplex::testing::ReassembleCapture(path);
   ASSERT_GT(want.size(), 30000u);
 
   FakeClock clock(1'700'000'000'000'000);
@@ -130,14 +114,15 @@ TEST(ReplaySource, ReplayOfMissingFileNamesThePath) {
   EXPECT_NE(s.status().message().find("/nonexistent/x.pcap"), std::string::npos) << s.status().ToString();
 }
 
-TEST(ReplaySource, ReplayOfDirectoryWithoutJournalSupportIsRefusedNamingIt) {
-  lplex::testing::TempDir dir;
-  SourceEnv env;  // open_journal_dir not set
+TEST(ReplaySource, ReplayOfDirectoryWithoutJournalsIsRefusedNamingIt) {
+  lplex::testing::TempDir dir;  // empty: no .lpj file
+  SourceEnv env;
   auto spec = ParseSourceUri("replay:" + dir.path());
   ASSERT_TRUE(spec.ok());
   auto s = MakeSource(*spec, env);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find(dir.path()), std::string::npos);
+  EXPECT_NE(s.status().message().find("no journal (.lpj) with frames"), std::string::npos) << s.status().ToString();
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
-// replay:DIR of a journal directory (src/sources/journal_replay.h). It lives
-// with the journal tests because it needs lplex_journal, which lplex_sources
-// does not link.
+// replay:DIR of a journal directory (src/sources/journal_replay.h), with
+// journals written by the real writer.
 #include "sources/journal_replay.h"
 
 #include <gtest/gtest.h>
@@ -59,7 +58,6 @@ TEST(JournalReplaySource, ReplayOfJournalDirOrdersFilesByFirstSeq) {
   SourceEnv env;
   env.clock = &clock;
   env.make_pacer = [&] { return NewFakeClockPacer(&clock); };
-  env.open_journal_dir = &OpenJournalDirCursor;
   auto spec = ParseSourceUri("replay:" + dir.path() + "?speed=0");
   ASSERT_TRUE(spec.ok());
   auto source = MakeSource(*spec, env);
