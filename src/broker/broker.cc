@@ -17,7 +17,10 @@ namespace lplex::broker {
 namespace {
 
 constexpr uint32_t kPgnIsoRequest = 59904;
-constexpr uint8_t kBrokerSource = 254;
+// ISO 11783 null address: the source of nodes without a claimed address,
+// which is what the broker is (it sends requests, never claims).
+constexpr uint8_t kNullAddress = 254;
+constexpr uint8_t kBrokerSource = kNullAddress;
 
 TxFrame IsoRequest(uint8_t bus, uint32_t pgn, uint8_t dst) {
   TxFrame f;
@@ -98,7 +101,12 @@ void Broker::Ingest(const can::Frame& f) {
   {
     std::unique_lock lock(mu_);
     // 1-2. Registry and discovery; device events go out before the frame.
-    const can::RegistryChange change = devices_->Observe(bus, f.timestamp_us, src, pgn, f.data, now_us_);
+    // The ISO null address (254) belongs to no device: nodes that could not
+    // claim an address use it, and so do our own ISO requests when the bus
+    // echoes them back. Its frames are kept and streamed, never registered.
+    const can::RegistryChange change = src == kNullAddress
+                                           ? can::RegistryChange::kNone
+                                           : devices_->Observe(bus, f.timestamp_us, src, pgn, f.data, now_us_);
     switch (change) {
       case can::RegistryChange::kNameChanged: {
         const can::Device& d = *devices_->Find(bus, src);

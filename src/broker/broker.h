@@ -233,7 +233,10 @@ class Broker : public std::enable_shared_from_this<Broker> {
   // Runs the §1.4 pipeline for one reassembled frame: registry and
   // discovery (device events go out before the frame), seq, JSON (once),
   // ring, counters, values, fan-out to subscribers, consumer wake-up, the
-  // journal sink. Never blocks on a reader, a subscriber or the disk. No
+  // journal sink. Frames from the ISO null address (254: nodes without an
+  // address, our own requests echoed back) skip the registry and discovery
+  // only: they never create or refresh a device. Never blocks on a reader,
+  // a subscriber or the disk. No
   // allocation once warm (new sources, new (source, PGN) values, larger
   // payloads and device events aside).
   void Ingest(const can::Frame& frame);

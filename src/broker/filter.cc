@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "can/iso_name.h"
+#include "core/strings.h"
 
 namespace lplex::broker {
 namespace {
@@ -20,6 +21,25 @@ bool ParseDecimal(std::string_view s, uint64_t max, T* out) {
   if (ec != std::errc() || p != s.data() + s.size() || v > max) return false;
   *out = static_cast<T>(v);
   return true;
+}
+
+// Why `s` is not a value in 0..max: "not a decimal number" or "out of range"
+// (a number, negative or too large, however many digits). "" when it is one.
+std::string_view DecimalProblem(std::string_view s, uint64_t max) {
+  std::string_view digits = s;
+  if (!digits.empty() && digits[0] == '-') digits.remove_prefix(1);
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return "not a decimal number";
+  }
+  uint64_t v;
+  return ParseDecimal(s, max, &v) ? "" : "out of range";
+}
+
+// The InvalidArgument for a bad decimal filter value, e.g.
+//   invalid pgn "200000": out of range (valid: 0..131071)
+Status BadDecimal(std::string_view key, std::string_view v, uint64_t max) {
+  return Status::InvalidArgument(
+      fmt::format("invalid {} {}: {} (valid: 0..{})", key, QuoteLikeGo(v), DecimalProblem(v, max), max));
 }
 
 bool Contains(const auto& v, const auto& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
@@ -57,7 +77,8 @@ bool IsFilterKey(std::string_view key) {
 Status AddFilterParam(std::string_view key, std::string_view value, FilterSpec* spec) {
   if (!IsFilterKey(key)) {
     return Status::InvalidArgument(fmt::format(
-        "unknown filter \"{}\" (valid: pgn, exclude_pgn, manufacturer, instance, name, exclude_name, src)", key));
+        "unknown filter {} (valid: pgn, exclude_pgn, manufacturer, instance, name, exclude_name, src)",
+        QuoteLikeGo(key)));
   }
   size_t start = 0;
   while (true) {
@@ -70,23 +91,17 @@ Status AddFilterParam(std::string_view key, std::string_view value, FilterSpec* 
       spec->manufacturer.emplace_back(v);
     } else if (key == "pgn" || key == "exclude_pgn") {
       uint32_t pgn;
-      if (!ParseDecimal(v, kMaxPgn, &pgn)) {
-        return Status::InvalidArgument(
-            fmt::format("invalid {} \"{}\": not a decimal number (valid: 0..{})", key, v, kMaxPgn));
-      }
+      if (!ParseDecimal(v, kMaxPgn, &pgn)) return BadDecimal(key, v, kMaxPgn);
       (key == "pgn" ? spec->pgn : spec->exclude_pgn).push_back(pgn);
     } else if (key == "instance" || key == "src") {
       uint8_t b;
-      if (!ParseDecimal(v, 255, &b)) {
-        return Status::InvalidArgument(
-            fmt::format("invalid {} \"{}\": not a decimal number (valid: 0..255)", key, v));
-      }
+      if (!ParseDecimal(v, 255, &b)) return BadDecimal(key, v, 255);
       (key == "src" ? spec->src : spec->instance).push_back(b);
     } else {  // name, exclude_name
       auto n = ParseNameHex(v);
       if (!n) {
         return Status::InvalidArgument(
-            fmt::format("invalid {} \"{}\": must be hex (1..16 digits, optional 0x)", key, v));
+            fmt::format("invalid {} {}: must be hex (1..16 digits, optional 0x)", key, QuoteLikeGo(v)));
       }
       (key == "name" ? spec->name : spec->exclude_name).push_back(*n);
     }

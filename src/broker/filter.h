@@ -51,8 +51,10 @@ bool IsFilterKey(std::string_view key);
 // Adds one query parameter to *spec. `value` may hold several values
 // separated by commas (the OpenAPI form); repeated keys add up (the code's
 // form). Each value is checked; the InvalidArgument error names the key and
-// the bad value and says what is valid, e.g.
+// the bad value (quoted as Go's %q does: QuoteLikeGo, so a CR, LF or NUL
+// from the query never reaches the reply raw) and says what is valid, e.g.
 //   invalid pgn "x": not a decimal number (valid: 0..131071)
+//   invalid pgn "200000": out of range (valid: 0..131071)
 //   invalid name "zz": must be hex (1..16 digits, optional 0x)
 // (No manufacturer name in the table contains a comma, so manufacturer
 // values split on commas too.) Unknown keys are an InvalidArgument naming

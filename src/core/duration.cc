@@ -2,13 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "core/strings.h"
 
 namespace lplex {
 namespace {
 
 Status Bad(std::string_view text, std::string_view why) {
   return Status::InvalidArgument(fmt::format(
-      "invalid ISO 8601 duration \"{}\": {} (valid examples: PT30S, PT5M, PT1H30M, P1DT12H, P1W)", text, why));
+      "invalid ISO 8601 duration {}: {} (valid examples: PT30S, PT5M, PT1H30M, P1DT12H, P1W)", QuoteLikeGo(text), why));
 }
 
 // Every caller turns the result into int64 microseconds; a longer duration

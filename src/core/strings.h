@@ -31,4 +31,17 @@ std::string ToLower(std::string_view s);
 // print the same way (the escaping is reversible).
 std::string EscapeForDisplay(std::string_view s);
 
+// `s` in double quotes, escaped as Go's strconv.Quote (fmt's %q) does, for
+// error messages that echo what a client sent. CR LF "X: 1" prints as
+// "\r\nX: 1" (quotes included), a NUL byte as "\x00". '"' and '\' get a
+// backslash; BEL BS FF LF CR TAB VT become \a \b \f \n \r \t \v; other C0
+// controls, DEL and bytes that are not valid UTF-8 become \xNN; non-printing
+// code points \uNNNN or \UNNNNNNNN (lowercase hex, as Go). Non-printing here
+// means C1 controls, spaces other than ' ' (U+00A0, U+2028, ...), format
+// characters (U+00AD, U+200B..U+200F, U+202A..U+202E, U+2060..U+206F,
+// U+FEFF, ...), private use and the noncharacters U+xFFFE/U+xFFFF. Unlike
+// Go, unassigned code points are kept (no Unicode tables here). So the
+// message never carries a raw line break, NUL or terminal escape.
+std::string QuoteLikeGo(std::string_view s);
+
 }  // namespace lplex

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/duration.h"
 #include "core/hex.h"
+#include "core/strings.h"
 #include "core/time.h"
 
 namespace lplex::http::internal {
@@ -192,8 +193,8 @@ std::optional<Reply> ParseFilterObject(const json& f, broker::FilterSpec* spec) 
       std::optional<uint64_t> n;
       if (v.is_string()) n = broker::ParseNameHex(v.get<std::string>());
       if (!n) {
-        const std::string shown = v.is_string() ? v.get<std::string>() : v.dump();
-        return ErrorReply(400, fmt::format("invalid {}CAN name \"{}\": must be hex", exclude ? "exclude " : "", shown));
+        const std::string shown = v.is_string() ? QuoteLikeGo(v.get<std::string>()) : v.dump();
+        return ErrorReply(400, fmt::format("invalid {}CAN name {}: must be hex", exclude ? "exclude " : "", shown));
       }
       (exclude ? spec->exclude_name : spec->name).push_back(*n);
     }
@@ -227,7 +228,8 @@ Result<Params> ParseQuery(std::string_view query) {
     auto v = PercentDecode(eq == pair.npos ? std::string_view() : pair.substr(eq + 1), true);
     if (!k || !v) {
       return Status::InvalidArgument(
-          fmt::format("invalid query parameter \"{}\": bad percent-encoding (use %XX with two hex digits)", pair));
+          fmt::format("invalid query parameter {}: bad percent-encoding (use %XX with two hex digits)",
+                      QuoteLikeGo(pair)));
     }
     out.emplace_back(std::move(*k), std::move(*v));
   }
@@ -578,7 +580,7 @@ Action Api::Query(std::string_view body) {
     auto d = ParseIso8601Duration(timeout);
     if (!d.ok()) return a.reply = ErrorReply(400, fmt::format("invalid timeout: {}", d.status().message())), std::move(a);
     if (*d > kMaxQueryTimeout) {
-      return a.reply = ErrorReply(400, fmt::format("invalid timeout \"{}\": at most PT1M", timeout)), std::move(a);
+      return a.reply = ErrorReply(400, fmt::format("invalid timeout {}: at most PT1M", QuoteLikeGo(timeout))), std::move(a);
     }
     t = *d;
   }

@@ -6,6 +6,7 @@
 
 #include "can/frame_json.h"
 #include "core/duration.h"
+#include "core/strings.h"
 #include "core/time.h"
 
 namespace lplex::http {
@@ -17,21 +18,21 @@ Result<HistoryQuery> ParseHistoryQuery(const std::vector<std::pair<std::string, 
       auto t = timefmt::ParseRfc3339(v);
       if (!t) {
         return Status::InvalidArgument(
-            fmt::format("invalid {} \"{}\": not an RFC 3339 time (e.g. 2026-03-02T14:00:00.000Z)", k, v));
+            fmt::format("invalid {} {}: not an RFC 3339 time (e.g. 2026-03-02T14:00:00.000Z)", k, QuoteLikeGo(v)));
       }
       (k == "from" ? q.from_us : q.to_us) = *t;
     } else if (k == "interval") {
       auto d = ParseIso8601Duration(v);
       if (!d.ok()) return Status::InvalidArgument(fmt::format("invalid interval: {}", d.status().message()));
       if (d->count() <= 0) {
-        return Status::InvalidArgument(fmt::format("invalid interval \"{}\": must be longer than zero (e.g. PT1M)", v));
+        return Status::InvalidArgument(fmt::format("invalid interval {}: must be longer than zero (e.g. PT1M)", QuoteLikeGo(v)));
       }
       q.interval_us = d->count() * 1'000'000;
     } else if (k == "pgn" || k == "exclude_pgn" || k == "src") {
       LPLEX_RETURN_IF_ERROR(broker::AddFilterParam(k, v, &q.filter));
     } else if (broker::IsFilterKey(k)) {
       return Status::InvalidArgument(
-          fmt::format("/history does not filter by \"{}\" (valid: pgn, exclude_pgn, src)", k));
+          fmt::format("/history does not filter by {} (valid: pgn, exclude_pgn, src)", QuoteLikeGo(k)));
     }
   }
   if (q.from_us > q.to_us) {

@@ -20,11 +20,13 @@ constexpr double kDeg = kPi / 180;
 constexpr double kKnot = 1852.0 / 3600.0;       // m/s
 constexpr double kMetresPerDegLat = 111'120.0;
 constexpr double kKelvin = 273.15;
+constexpr int64_t kHeartbeatIntervalMs = 60'000;  // 126993's default interval
 
 // PGNs the simulator sends or answers.
 enum : uint32_t {
   kIsoRequest = 59904,
   kAddressClaim = 60928,
+  kHeartbeat = 126993,
   kProductInfo = 126996,
   kHeading = 127250,
   kEngineRapid = 127488,
@@ -157,6 +159,7 @@ struct SimBoat::State {
   double battery_v = 12.9;
   uint8_t sid = 0;
   std::vector<AisTarget> ais;
+  std::vector<uint8_t> heartbeat_seq;  // one 126993 sequence counter per device
 
   double Seconds(int64_t t) const { return static_cast<double>(t - start_us) / 1e6; }
 
@@ -181,6 +184,7 @@ struct SimBoat::Task {
   int64_t period_us;
   int64_t next_us;
   int frames;          // CAN frames per message (for the rate arithmetic)
+  bool scaled = true;  // follows SimOptions::fps (heartbeats keep their interval)
 };
 
 struct SimBoat::OneShot {
@@ -224,6 +228,7 @@ SimBoat::SimBoat(const SimOptions& options, int64_t start_us) : state_(std::make
     devices_.push_back(std::move(d));
   }
   fp_counters_.assign(devices_.size(), 0);
+  st.heartbeat_seq.assign(devices_.size(), 0);
 
   const int n_ais = std::clamp(options.ais_targets, 0, 200);
   for (int i = 0; i < n_ais; ++i) {
@@ -263,10 +268,24 @@ SimBoat::SimBoat(const SimOptions& options, int64_t start_us) : state_(std::make
       add(kAis, kAisClassB, 10000, 27, i);
     }
   }
+  // Every device sends a heartbeat every 60 s, the NMEA 2000 default, so a
+  // device without periodic data (the displays, the gateway) is still heard
+  // well inside the server's device idle timeout (5 min by default). Not
+  // scaled by `fps`: a slower bus must not make a device look gone.
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    add(static_cast<int>(i), kHeartbeat, kHeartbeatIntervalMs, 8);
+    tasks_.back().scaled = false;
+  }
   double scale = 1;
   if (options.fps > 0) {
-    scale = options.fps / frames_per_second();
-    for (Task& t : tasks_) t.period_us = std::max<int64_t>(100, std::llround(static_cast<double>(t.period_us) / scale));
+    double fixed_fps = 0;  // the unscaled tasks' share
+    for (const Task& t : tasks_) {
+      if (!t.scaled) fixed_fps += t.frames * 1e6 / static_cast<double>(t.period_us);
+    }
+    scale = std::max(options.fps - fixed_fps, 1.0) / (frames_per_second() - fixed_fps);
+    for (Task& t : tasks_) {
+      if (t.scaled) t.period_us = std::max<int64_t>(100, std::llround(static_cast<double>(t.period_us) / scale));
+    }
   }
   // Spread the first messages over their periods so the bus is not bursty.
   for (Task& t : tasks_) t.next_us = start_us + 500'000 + static_cast<int64_t>(st.rng.Uniform() * t.period_us);
@@ -371,6 +390,9 @@ void SimBoat::Enqueue(uint8_t priority, uint32_t pgn, uint8_t source, uint8_t de
 //   60928  NAME u64
 //   126996 NMEA 2000 version u16 (0.001) | product code u16 | model id 32 chars | software version 40 |
 //          model version 24 | serial 32 | certification level u8 | load equivalency u8 (×50 mA)   134 bytes
+//   126993 data transmit offset u16 (0.01 s: the heartbeat interval, 6000 = 60 s) | sequence counter u8
+//          (0..252, then wraps) | controller 1 state 2 bits + controller 2 state 2 bits (0 = error active) +
+//          equipment status 2 bits (0 = operational) + 2 reserved | 4 reserved bytes                  8 bytes
 //   127250 SID | heading u16 (1e-4 rad) | deviation i16 (1e-4 rad) | variation i16 (1e-4 rad) | reference 2 bits
 //   127488 instance | speed u16 (0.25 rpm) | boost pressure u16 (100 Pa) | tilt/trim i8 (%) | 2 reserved
 //   127489 instance | oil pressure u16 (100 Pa) | oil temp u16 (0.1 K) | coolant temp u16 (0.01 K) |
@@ -410,6 +432,13 @@ void SimBoat::Emit(int device, uint32_t pgn, int target, int64_t t) {
       p.U16(2100).U16(dev.product_code).Str(dev.model_id, 32).Str(dev.software_version, 40);
       p.Str(dev.model_version, 24).Str(dev.serial, 32).U8(1).U8(2);
       break;
+    case kHeartbeat: {
+      priority = 7;
+      uint8_t& seq = st.heartbeat_seq[device];
+      p.U16(kHeartbeatIntervalMs / 10).U8(seq).U8(0xC0).Fill(4);
+      seq = static_cast<uint8_t>((seq + 1) % 253);
+      break;
+    }
     case kHeading: {
       const double variation = -14.5 * kDeg;  // westerly, as in New England
       const double deviation = 0.4 * kDeg;

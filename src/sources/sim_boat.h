@@ -9,7 +9,9 @@
 // plausibly: the boat follows a gently curving track at about 6 kn, depth,
 // wind, engine and battery readings drift, AIS vessels hold their courses.
 // Rates are the PGNs' real ones (10 Hz rapid updates, 1 Hz data, …) unless
-// SimOptions::fps asks for more traffic, e.g. a full bus.
+// SimOptions::fps asks for more traffic, e.g. a full bus. Every device also
+// sends a heartbeat (126993) every 60 s whatever the fps, so none is silent
+// long enough for a server's device idle timeout.
 //
 // Deterministic: the same options and start time give the same frames, bit
 // for bit (the generator uses its own PRNG, not <random>'s distributions,

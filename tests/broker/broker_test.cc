@@ -520,6 +520,43 @@ TEST_F(BrokerTest, IdleDeviceIsRemovedWithDeviceRemovedEvent) {
   EXPECT_EQ(b->Stats().devices_removed, 1u);
 }
 
+// Our own ISO requests come back from 254 (SocketCAN loopback, sim:), and a
+// node that cannot claim an address announces it from 254: no device.
+TEST_F(BrokerTest, NullAddress254IsNeverADevice) {
+  BrokerOptions o;
+  o.device_idle_timeout_us = 60 * kSecondUs;
+  std::vector<uint8_t> journaled_sources;
+  o.journal_sink = [&](const can::Frame& f) { journaled_sources.push_back(f.header.source); };
+  auto b = Make(o);
+  auto sub = b->Subscribe({});
+  FilterSpec only254;
+  only254.src = {254};
+  auto src254 = b->Subscribe(only254);
+  auto consumer = b->NewConsumer(1, {});
+  Ingest(*b, MakeFrame(59904, 254, {0x00, 0xEE, 0x00}, kT0, 255));  // our request for 60928, echoed
+  Ingest(*b, ClaimFrame(254, MakeName(229)));                       // "cannot claim an address"
+  Ingest(*b, MakeFrame(129025, 254));
+  Ingest(*b, MakeFrame(129025, 10));
+
+  auto devices = json::parse(b->DevicesJson());
+  ASSERT_EQ(devices.size(), 1u) << devices.dump();
+  EXPECT_EQ(devices[0]["src"], 10);
+  EXPECT_EQ(b->Stats().device_count, 1u);
+  for (const TxFrame& tx : DrainTx(*b)) EXPECT_NE(tx.header.destination, 254) << "discovery request to 254";
+  // Still frames: streamed (no device event among them), journaled, in the ring.
+  auto msgs = DrainSubscriber(*sub);
+  ASSERT_EQ(msgs.size(), 4u);
+  for (const auto& m : msgs) EXPECT_FALSE(json::parse(m).contains("type")) << m;
+  EXPECT_EQ(DrainSubscriber(*src254).size(), 3u) << "the src filter still matches 254";
+  EXPECT_EQ(journaled_sources, (std::vector<uint8_t>{254, 254, 254, 10}));
+  EXPECT_EQ(DrainConsumer(*consumer).size(), 4u);
+  // Nothing to time out later either.
+  b->Tick(kT0 + 61 * kSecondUs);
+  auto removed = DrainSubscriber(*sub);
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(json::parse(removed[0])["src"], 10);
+}
+
 TEST_F(BrokerTest, SlowSubscriberIsBoundedAndDropsAreCounted) {
   BrokerOptions o;
   o.subscriber_queue = 8;

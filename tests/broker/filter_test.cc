@@ -30,7 +30,43 @@ TEST(FilterParse, EmptyCommaPartIsRefused) {
 TEST(FilterParse, InstanceOutOfRangeIsRefused) {
   auto f = ParseFilterParams({{"instance", "256"}});
   ASSERT_FALSE(f.ok());
-  EXPECT_EQ(f.status().message(), "invalid instance \"256\": not a decimal number (valid: 0..255)");
+  EXPECT_EQ(f.status().message(), "invalid instance \"256\": out of range (valid: 0..255)");
+}
+
+// `GET /events?pgn=200000` was told "not a decimal number".
+TEST(FilterParse, DecimalPgnAboveMaxIsOutOfRangeNotNotADecimal) {
+  auto f = ParseFilterParams({{"pgn", "200000"}});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "invalid pgn \"200000\": out of range (valid: 0..131071)");
+  f = ParseFilterParams({{"exclude_pgn", "99999999999999999999999"}});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "invalid exclude_pgn \"99999999999999999999999\": out of range (valid: 0..131071)");
+  f = ParseFilterParams({{"src", "-1"}});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "invalid src \"-1\": out of range (valid: 0..255)");
+  f = ParseFilterParams({{"src", "1.5"}});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "invalid src \"1.5\": not a decimal number (valid: 0..255)");
+  f = ParseFilterParams({{"instance", "-"}});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "invalid instance \"-\": not a decimal number (valid: 0..255)");
+}
+
+// `?pgn=%0d%0aX-Injected:%201` and `?pgn=%00` arrive decoded: the message
+// shows them as Go's %q would, never as raw CR, LF or NUL.
+TEST(FilterParse, BadValuesWithCrLfOrNulAreQuotedLikeGo) {
+  auto f = ParseFilterParams({{"pgn", "\r\nX-Injected: 1"}});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), R"(invalid pgn "\r\nX-Injected: 1": not a decimal number (valid: 0..131071))");
+  f = ParseFilterParams({{"src", std::string(1, '\0')}});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), R"(invalid src "\x00": not a decimal number (valid: 0..255))");
+  f = ParseFilterParams({{"name", "\"\n"}});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), R"(invalid name "\"\n": must be hex (1..16 digits, optional 0x))");
+  FilterSpec spec;
+  Status s = AddFilterParam("pg\rn", "1", &spec);
+  EXPECT_EQ(s.message().substr(0, 25), R"(unknown filter "pg\rn" (v)");
 }
 
 // #30 (and #18's NAME value)

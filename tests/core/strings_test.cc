@@ -83,5 +83,31 @@ TEST(Strings, EscapeForDisplayIsReversible) {
   EXPECT_NE(EscapeForDisplay("\x1b"), EscapeForDisplay("\\x1b"));
 }
 
+// The newcomer's `?pgn=%0d%0aX-Injected:%201` and `?pgn=%00`: what Go's %q prints.
+TEST(Strings, QuoteLikeGoEscapesCrLfAndNulAsGoPercentQ) {
+  EXPECT_EQ(QuoteLikeGo("\r\nX-Injected: 1"), R"("\r\nX-Injected: 1")");
+  EXPECT_EQ(QuoteLikeGo(std::string(1, '\0')), R"("\x00")");
+  EXPECT_EQ(QuoteLikeGo(""), R"("")");
+  EXPECT_EQ(QuoteLikeGo("200000"), R"("200000")");
+}
+
+TEST(Strings, QuoteLikeGoEscapesQuotesBackslashAndControlsLikeGo) {
+  // Expected values are Go's fmt.Sprintf("%q", ...) of the same bytes.
+  EXPECT_EQ(QuoteLikeGo("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(QuoteLikeGo("\a\b\f\t\v"), R"("\a\b\f\t\v")");
+  EXPECT_EQ(QuoteLikeGo("\x1b[31m\x7f"), R"("\x1b[31m\x7f")");
+  EXPECT_EQ(QuoteLikeGo("it's"), R"("it's")") << "Go leaves the single quote alone";
+}
+
+TEST(Strings, QuoteLikeGoKeepsPrintableUtf8AndEscapesTheRest) {
+  EXPECT_EQ(QuoteLikeGo("Kj\xc3\xb8ge \xe2\x82\xac \xf0\x9f\x9a\xa4"), "\"Kj\xc3\xb8ge \xe2\x82\xac \xf0\x9f\x9a\xa4\"");
+  EXPECT_EQ(QuoteLikeGo("\xff\xc3"), R"("\xff\xc3")") << "invalid UTF-8, byte by byte";
+  EXPECT_EQ(QuoteLikeGo("\xc2\x85"), R"("\u0085")") << "C1 NEL";
+  EXPECT_EQ(QuoteLikeGo("\xc2\xa0"), R"("\u00a0")") << "no-break space";
+  EXPECT_EQ(QuoteLikeGo("\xe2\x80\xa8"), R"("\u2028")") << "line separator";
+  EXPECT_EQ(QuoteLikeGo("\xef\xbb\xbf"), R"("\ufeff")") << "byte order mark";
+  EXPECT_EQ(QuoteLikeGo("\xf3\xb0\x80\x80"), R"("\U000f0000")") << "plane 15 private use";
+}
+
 }  // namespace
 }  // namespace lplex

@@ -114,6 +114,23 @@ TEST_F(HttpTest, ValuesBadFilterValueIs400NamingIt) {
   ExpectError(Get("/values/decoded?name=zz"), 400, "invalid name \"zz\": must be hex (1..16 digits, optional 0x)");
 }
 
+// The newcomer's `GET /events?pgn=200000` was told "not a decimal number".
+TEST_F(HttpTest, EventsPgnAboveMaxIs400OutOfRange) {
+  Launch();
+  ExpectError(Get("/events?pgn=200000"), 400, "invalid pgn \"200000\": out of range (valid: 0..131071)");
+  ExpectError(Get("/events?src=256"), 400, "invalid src \"256\": out of range (valid: 0..255)");
+}
+
+// Decoded CR, LF and NUL come back escaped as Go's %q, never raw in the body.
+TEST_F(HttpTest, EventsFilterValueWithCrLfOrNulIsEchoedEscaped) {
+  Launch();
+  ExpectError(Get("/events?pgn=%0d%0aX-Injected:%201"), 400,
+              R"(invalid pgn "\r\nX-Injected: 1": not a decimal number (valid: 0..131071))");
+  ExpectError(Get("/events?pgn=%00"), 400, R"(invalid pgn "\x00": not a decimal number (valid: 0..131071))");
+  ExpectError(Fetch(port_, "PUT", "/clients/helm", R"({"filter":{"name":["\r\nX: 1"]}})"), 400,
+              R"(invalid CAN name "\r\nX: 1": must be hex)");
+}
+
 TEST_F(HttpTest, ValuesDecodedIsEmptyArrayWhileNoDecoderExists) {
   Launch();
   Ingest(MakeFrame(129025, 1));

@@ -215,5 +215,38 @@ TEST(SimSource, SimFullBusOptionFillsTheBus) {
   EXPECT_NEAR(frames, 18000, 400);
 }
 
+// The default device idle timeout is 5 min: displays and gateways that send
+// no periodic data must still be heard, or the server forgets them.
+TEST(SimSource, SimDevicesStayPastTheIdleTimeout) {
+  for (double fps : {0.0, 10.0}) {  // real rates, and a bus slowed below them
+    SimOptions o;
+    o.fps = fps;
+    SimBoat boat(o, kStart);
+    std::map<uint8_t, int64_t> last_heard;
+    std::map<uint8_t, int64_t> longest_gap;
+    int heartbeats = 0;
+    const auto msgs = Messages(boat, 600);
+    for (const auto& m : msgs) {
+      auto [it, fresh] = last_heard.try_emplace(m.header.source, m.ts);
+      if (!fresh) {
+        longest_gap[m.header.source] = std::max(longest_gap[m.header.source], m.ts - it->second);
+        it->second = m.ts;
+      }
+      if (m.header.pgn == 126993) {
+        ++heartbeats;
+        ASSERT_EQ(m.data.size(), 8u);
+        EXPECT_EQ(le::Load16(m.data.data()), 6000) << "interval in 0.01 s";
+        EXPECT_EQ(m.data[3] & 0x3F, 0) << "controllers error active, equipment operational";
+      }
+    }
+    ASSERT_EQ(last_heard.size(), 10u) << "fps " << fps;
+    for (const SimDevice& d : boat.devices()) {
+      EXPECT_LE(longest_gap[d.source], 60'000'000) << d.model_id << " silent too long at fps " << fps;
+      EXPECT_GE(last_heard[d.source], kStart + 540'000'000) << d.model_id << " gone quiet at fps " << fps;
+    }
+    EXPECT_NEAR(heartbeats, 100, 10) << "one a minute per device";
+  }
+}
+
 }  // namespace
 }  // namespace lplex::sources
