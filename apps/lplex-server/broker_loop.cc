@@ -58,8 +58,10 @@ void BrokerLoop::Push(Inbox& inbox, const can::Frame& frame) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
   }
-  // Wake the owner only when it sleeps: one lock per idle period, not per frame.
-  if (owner_waiting_.load()) {
+  // The owner drains every drain_interval_us by itself; wake it early only
+  // when this queue is filling up (a burst that could overflow it).
+  if (owner_waiting_.load(std::memory_order_relaxed) &&
+      inbox.queue.bytes_used() > inbox.queue.capacity_bytes() / 4) {
     std::lock_guard<std::mutex> lock(mu_);
     cv_.notify_one();
   }
@@ -146,9 +148,11 @@ void BrokerLoop::Run() {
     std::unique_lock<std::mutex> lock(mu_);
     owner_waiting_.store(true);
     if (AllEmpty() && !stopping_.load(std::memory_order_acquire)) {
-      // Short waits also bound the latency of /send (the tx queue has no
-      // hook to wake us) and keep the watchdog fed.
-      const int64_t wait_us = std::clamp<int64_t>(next_tick - clock_->MonotonicMicros(), 1000, 20'000);
+      // Sources do not wake us per frame: sleep until the next drain or
+      // tick. Short waits also bound the latency of /send (the tx queue has
+      // no hook to wake us) and keep the watchdog fed.
+      const int64_t wait_us = std::clamp<int64_t>(next_tick - clock_->MonotonicMicros(), 500,
+                                                  std::max<int64_t>(500, opt_.drain_interval_us));
       cv_.wait_for(lock, std::chrono::microseconds(wait_us));
     }
     owner_waiting_.store(false);

@@ -44,6 +44,13 @@ struct BrokerLoopOptions {
   // Broker::Tick period (timers: discovery retries, idle devices, sessions,
   // bus silence). 100 ms keeps discovery pacing smooth.
   int64_t tick_interval_us = 100'000;
+  // How long the owner thread sleeps when the queues are empty before it
+  // looks again: sources do not wake it per frame (at a full bus that was
+  // ~1,800 wake-ups a second), it drains what they queued in one go. A frame
+  // waits at most this long before Ingest (10 ms: the sim: source's release
+  // period too). A queue more than a quarter full (a replay burst) wakes it
+  // at once.
+  int64_t drain_interval_us = 10'000;
   // Bytes per source queue (FrameQueue: ~26,000 8-byte frames per MiB).
   size_t queue_bytes = 1 << 20;
   // Sources whose full queue makes them wait instead of dropping (by index).

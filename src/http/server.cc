@@ -7,7 +7,12 @@
 // goes on reading) or runs a stream until it ends:
 //  - /events: a broker Subscriber whose on_ready posts Pump() to the strand;
 //    Pump pops what is queued (at most kBatchBytes) into one chunk and writes
-//    it. While a write is in flight nothing is popped, so a client that does
+//    it. Writes are coalesced: at most one per kCoalesce slot of steady_clock.
+//    The first frame in a slot goes out at once; what is popped later in the
+//    slot of the previous write gathers (up to kBatchBytes) and goes out at
+//    the next slot, so a client at a full bus gets ~250 writes a second, not
+//    one per frame, and a frame waits at most kCoalesce.
+//    While a write is in flight nothing is popped, so a client that does
 //    not read leaves messages in the broker's bounded queue, where they are
 //    dropped and counted (lplex_subscriber_dropped_messages_total); a write
 //    that makes no progress for write_timeout closes the connection
@@ -63,6 +68,9 @@ using internal::Reply;
 
 constexpr size_t kBatchBytes = 64 * 1024;  // one write of a stream at most (about)
 constexpr size_t kHeaderLimit = 16 * 1024;
+// An event stream writes at most once per slot of this length (see the top).
+// Adds at most this to the delivery latency of a frame.
+constexpr std::chrono::microseconds kCoalesce{4000};
 
 void AddCors(bhttp::fields* f) {
   f->set("Access-Control-Allow-Origin", "*");
@@ -338,16 +346,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Pump();
   }
 
+  // The session stream's wake-up queue: drain, the consumer has the frames.
+  void DrainWake() {
+    broker::JsonRef discard;
+    while (wake_->TryPop(&discard)) {
+    }
+  }
+
   // Fills one chunk from the stream's source and writes it (strand only).
   void Pump() {
     if (mode_ != Mode::kStream || closed_) return;
-    if (wake_) {  // the session stream's wake-up queue: drain, the consumer has the frames
-      broker::JsonRef discard;
-      while (wake_->TryPop(&discard)) {
-      }
-    }
+    if (wake_) DrainWake();
     if (writing_) return;
-    body_.clear();
     if (!ending_) {
       if (sub_) {
         broker::JsonRef m;
@@ -385,6 +395,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     }
     if (body_.empty() && !ending_) return;  // wait for the next wake-up
+    if (!ending_ && !history_ && body_.size() < kBatchBytes) {
+      // Event streams: at most one write per kCoalesce. What is popped
+      // meanwhile gathers in body_ (bounded by kBatchBytes) for that write.
+      // The periods are one grid for all connections (kCoalesce slots of
+      // steady_clock), so the streams' flush timers expire together: one
+      // io-thread wake-up per period for all of them, not one per stream.
+      const auto slot = [](std::chrono::steady_clock::time_point t) { return t.time_since_epoch() / kCoalesce; };
+      const auto now = std::chrono::steady_clock::now();
+      if (slot(now) == slot(last_write_)) {
+        if (!flush_armed_) {
+          flush_armed_ = true;
+          flush_timer_.expires_at(std::chrono::steady_clock::time_point(
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(kCoalesce * (slot(now) + 1))));
+          flush_timer_.async_wait([self = shared_from_this()](beast::error_code) {
+            self->flush_armed_ = false;
+            self->Pump();
+          });
+        }
+        return;
+      }
+    }
     // Frame the chunk (and the last chunk when ending).
     out_.clear();
     if (chunked_) {
@@ -397,8 +428,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } else {
       out_.swap(body_);
     }
+    body_.clear();
     if (out_.empty()) return Close();
     writing_ = true;
+    last_write_ = std::chrono::steady_clock::now();
     const bool last = ending_;
     stream_.expires_after(srv_->opt_.write_timeout);
     asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this(), last](beast::error_code ec, size_t) {
@@ -462,6 +495,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     closed_ = true;
     ReleaseBrokerHandles();
     timer_.cancel();
+    flush_timer_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -472,6 +506,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   asio::steady_timer timer_{stream_.get_executor()};
+  asio::steady_timer flush_timer_{stream_.get_executor()};  // a coalesced stream's next write
+  std::chrono::steady_clock::time_point last_write_{};
+  bool flush_armed_ = false;
   Mode mode_ = Mode::kRead;
   uint64_t query_gen_ = 0;
   std::array<char, 256> scratch_{};

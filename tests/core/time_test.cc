@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <random>
 #include <string>
@@ -314,6 +315,42 @@ TEST(TimeParseRfc3339, RoundTripsRfc3339Nano) {
 TEST(TimeParseRfc3339, RoundTripsRfc3339Seconds) {
   const int64_t us = k20250115T083022 + 987654;
   EXPECT_EQ(timefmt::ParseRfc3339(timefmt::Rfc3339Seconds(us)), std::optional<int64_t>(k20250115T083022));
+}
+
+// The hand-written digits against the printf rendering they replaced, over
+// many random instants (years 0..9999 take the fast path; the rest printf).
+std::string PrintfRfc3339Nano(int64_t us) {
+  timefmt::CivilTime c = timefmt::ToCivil(us);
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", c.year, c.month, c.day, c.hour, c.minute,
+                        c.second);
+  std::string out(buf, static_cast<size_t>(n));
+  if (c.micros != 0) {
+    char frac[16];
+    std::snprintf(frac, sizeof frac, ".%06d", c.micros);
+    size_t len = 7;
+    while (frac[len - 1] == '0') --len;
+    out.append(frac, len);
+  }
+  return out + "Z";
+}
+
+TEST(TimeRfc3339Nano, FastPathMatchesPrintfOverRandomTimestamps) {
+  std::mt19937_64 rng(7);
+  const int64_t span = 200000LL * 365 * 86400 * kS;  // years about -98,000..102,000
+  for (int i = 0; i < 300000; ++i) {
+    int64_t us = static_cast<int64_t>(rng() % static_cast<uint64_t>(span)) - span / 2;
+    if (i % 2 == 0) us %= 10000LL * 365 * 86400 * kS;  // mostly the four-digit years
+    if (i % 3 == 0) us -= us % kS;
+    if (i % 5 == 0) us -= us % 1000;
+    ASSERT_EQ(timefmt::Rfc3339Nano(us), PrintfRfc3339Nano(us)) << us;
+  }
+}
+
+TEST(TimeRfc3339Nano, YearsOutsideFourDigitsKeepPrintfForm) {
+  EXPECT_EQ(timefmt::Rfc3339Nano(253402300800000000LL), "10000-01-01T00:00:00Z");
+  EXPECT_EQ(timefmt::Rfc3339Nano(-62167219200000001LL), "-001-12-31T23:59:59.999999Z");
+  EXPECT_EQ(timefmt::Rfc3339Nano(-62167219200000000LL), "0000-01-01T00:00:00Z");
 }
 
 }  // namespace

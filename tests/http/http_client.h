@@ -176,6 +176,8 @@ class Conn {
   }
   const std::string& body() const { return body_; }
   bool saw_last_chunk() const { return last_chunk_; }
+  // Data chunks de-chunked so far (a chunked stream's server writes).
+  size_t chunks() const { return chunks_; }
 
   // The JSON of every "data: " line of an SSE body.
   static std::vector<std::string> Events(const std::string& body) {
@@ -228,6 +230,7 @@ class Conn {
       if (buf_.size() < e + 2 + n + 2) return;
       body_.append(buf_, e + 2, n);
       buf_.erase(0, e + 2 + n + 2);
+      ++chunks_;
     }
   }
 
@@ -237,6 +240,7 @@ class Conn {
   bool chunked_ = false;
   bool last_chunk_ = false;
   bool closed_ = false;
+  size_t chunks_ = 0;
 };
 
 // One request on a fresh connection.

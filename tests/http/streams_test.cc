@@ -162,6 +162,23 @@ TEST_F(HttpTest, SessionStreamFallenBehindTheRingEndsAndIsCounted) {
   EXPECT_THAT(Get("/metrics").body, HasSubstr("lplex_http_sse_fallen_behind_total 1"));
 }
 
+// A full bus is ~1,800 frames/s: the stream writes them in batches (one
+// chunk, one sendmsg, per few ms), not one chunk per frame.
+TEST_F(HttpTest, EventStreamCoalescesAFastBusIntoFewWrites) {
+  Launch();
+  Conn c(port_);
+  OpenStream(c, "/events");
+  constexpr int kFrames = 100;
+  std::thread reader([&] { EXPECT_TRUE(c.ReadBodyUntil("data: ", kFrames, std::chrono::seconds(10))); });
+  for (int i = 0; i < kFrames; ++i) {
+    Ingest(MakeFrame(129025, 1));
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+  }
+  reader.join();
+  EXPECT_EQ(Seqs(c.body()).size(), static_cast<size_t>(kFrames)) << "coalescing must not lose frames";
+  EXPECT_LE(c.chunks(), static_cast<size_t>(kFrames / 3)) << "about one write per frame";
+}
+
 // A client that never reads: the broker never blocks, the healthy client
 // gets every frame, and the stalled one's losses are counted.
 TEST_F(HttpTest, StalledClientDoesNotBlockTheBrokerOrOtherClients) {
