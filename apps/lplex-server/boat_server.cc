@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
@@ -12,6 +13,7 @@
 #include "http/send_policy.h"
 #include "http/server.h"
 #include "journal/journal_sink.h"
+#include "journal/seq_lease.h"
 #include "journal/seq_recovery.h"
 #include "journal/writer.h"
 #include "keeper/archiver_factory.h"
@@ -136,10 +138,51 @@ std::string Seconds(std::chrono::steady_clock::duration d) {
   return fmt::format("{:.3f} s", std::chrono::duration<double>(d).count());
 }
 
+// Proves the journal directory takes a file (create, fsync, remove a probe),
+// so a directory the writer cannot use fails at startup instead of losing
+// every frame quietly. `create`: make the directory first (startup);
+// otherwise (-validate-config, which starts nothing and leaves no trace) a
+// missing directory is checked by probing the nearest existing ancestor,
+// where it would be created.
+Status CheckJournalDirWritable(const std::string& dir, FileSystem* fs, bool create) {
+  auto fail = [&dir](const std::string& cause) {
+    return Status::InvalidArgument(
+        fmt::format("journal-dir {}: not writable: {} (valid: a directory this user can create files in)", dir, cause));
+  };
+  namespace fsys = std::filesystem;
+  std::error_code ec;
+  std::string probe_dir = dir;
+  if (create) {
+    Status s = fs->CreateDirs(dir);
+    if (!s.ok()) return fail(s.message());
+  } else {
+    fsys::path p = fsys::absolute(dir, ec);
+    while (!ec && !fsys::exists(p, ec) && p.has_parent_path() && p != p.parent_path()) p = p.parent_path();
+    if (ec) return fail(ec.message());
+    probe_dir = p.string();
+  }
+  if (!fsys::is_directory(probe_dir, ec)) {
+    return fail(fmt::format("{} is not a directory", probe_dir));
+  }
+  const std::string probe = JoinPath(probe_dir, ".lplex-write-probe");
+  if (fs->Exists(probe)) (void)fs->RemoveFile(probe);
+  auto f = fs->NewExclusiveFile(probe);
+  if (!f.ok()) return fail(f.status().message());
+  const uint8_t byte = 0;
+  Status s = (*f)->Append(std::span<const uint8_t>(&byte, 1));
+  if (s.ok()) s = (*f)->Sync();
+  const Status closed = (*f)->Close();
+  if (s.ok()) s = closed;
+  const Status removed = fs->RemoveFile(probe);
+  if (s.ok()) s = removed;
+  return s.ok() ? Status::Ok() : fail(s.message());
+}
+
 }  // namespace
 
 Status ValidateBoatServerConfig(const BoatServerConfig& c) {
-  LPLEX_RETURN_IF_ERROR(SourceSpecs(c).status());
+  LPLEX_ASSIGN_OR_RETURN(std::vector<sources::SourceSpec> specs, SourceSpecs(c));
+  for (const auto& spec : specs) LPLEX_RETURN_IF_ERROR(sources::CheckSourceSpec(spec));
   if (c.send_enabled) {
     auto rules = http::ParseSendRules(c.send_rules);
     if (!rules.ok()) return rules.status().WithContext("send-rules");
@@ -149,10 +192,17 @@ Status ValidateBoatServerConfig(const BoatServerConfig& c) {
   LPLEX_RETURN_IF_ERROR(journal::ParseCompression(c.journal_compression).status());
   LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, KeeperOptionsFor(c));
   if (Archiving(c)) {
-    LPLEX_ASSIGN_OR_RETURN(std::unique_ptr<keeper::Archiver> a, keeper::MakeArchiver(ArchiverConfigFor(c)));
+    const keeper::ArchiverConfig ac = ArchiverConfigFor(c);
+    LPLEX_ASSIGN_OR_RETURN(std::unique_ptr<keeper::Archiver> a, keeper::MakeArchiver(ac));
     k.archiver = std::move(a);
+    LPLEX_RETURN_IF_ERROR(keeper::CheckFileTargetUsable(ac.target, c.replication_instance_id, ac.names.target));
   }
   return keeper::CheckKeeperOptions(k);
+}
+
+Status CheckBoatServerEnvironment(const BoatServerConfig& c) {
+  if (c.journal_dir.empty()) return Status::Ok();
+  return CheckJournalDirWritable(c.journal_dir, FileSystem::Default(), /*create=*/false);
 }
 
 // The live objects, in the order they are started.
@@ -163,8 +213,11 @@ struct BoatServer::Parts {
   std::shared_ptr<CountingArchiver> archiver;
   std::unique_ptr<keeper::Keeper> keeper;
   std::atomic<bool> pause_recording{false};
+  std::atomic<bool> cancel_archiving{false};  // ArchiverConfig::cancel
 
   uint64_t first_seq = 1;
+  // Seqs reserved on disk ahead of the broker (P2 across a crash).
+  std::unique_ptr<journal::SeqLease> lease;
   std::shared_ptr<broker::Broker> broker;
 
   // Journal side: set before the broker ingests its first frame.
@@ -226,6 +279,7 @@ Status BoatServer::StartKeeper() {
     return Status::Ok();
   }
   Parts& p = *parts_;
+  LPLEX_RETURN_IF_ERROR(CheckJournalDirWritable(config_.journal_dir, env_.fs, /*create=*/true));
   LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, KeeperOptionsFor(config_));
   if (Archiving(config_)) {
     keeper::ArchiverConfig a = ArchiverConfigFor(config_);
@@ -233,6 +287,7 @@ Status BoatServer::StartKeeper() {
     a.log = p.archiver_log.get();
     a.fs = env_.fs;
     a.clock = clock_;
+    a.cancel = &p.cancel_archiving;
     LPLEX_ASSIGN_OR_RETURN(std::unique_ptr<keeper::Archiver> inner, keeper::MakeArchiver(a));
     p.archiver = std::make_shared<CountingArchiver>(std::move(inner));
     k.archiver = p.archiver;
@@ -269,11 +324,26 @@ Status BoatServer::RecoverSeq(uint64_t* next_seq) {
   if (!r.ok()) return r.status().WithContext("journal: recovering seq");
   for (const auto& skipped : r->skipped) log_->Warn("journal: seq recovery skipped {}", skipped);
   *next_seq = r->next_seq;
-  if (r->path.empty()) {
+  auto lease = journal::ReadSeqLease(config_.journal_dir, env_.fs);
+  if (!lease.ok()) return lease.status().WithContext("journal: recovering seq");
+  if (lease->has_value() && **lease > *next_seq) {
+    // The last run reserved seqs it may have served but never journaled (a
+    // crash): they are skipped, never handed out again.
+    log_->Info("journal: seq continues at {} (seq lease {}; the journals end at {})", **lease,
+               journal::SeqLeasePath(config_.journal_dir), *next_seq);
+    *next_seq = **lease;
+  } else if (r->path.empty()) {
     log_->Info("journal: no journal with seqs in {}; seq starts at {}", config_.journal_dir, *next_seq);
   } else {
     log_->Info("journal: seq continues at {} (after block {} of {})", *next_seq, r->block, r->path);
   }
+  journal::SeqLeaseOptions lo;
+  lo.dir = config_.journal_dir;
+  lo.fs = env_.fs;
+  lo.log = log_;
+  auto acquired = journal::SeqLease::Acquire(std::move(lo), *next_seq);
+  if (!acquired.ok()) return acquired.status().WithContext("journal: reserving seqs");
+  parts_->lease = std::move(*acquired);
   return Status::Ok();
 }
 
@@ -292,6 +362,8 @@ Status BoatServer::StartBroker(uint64_t next_seq) {
     // The owner thread hands every frame to the sink's queue; Offer never
     // waits for the disk. The sink exists before the first Ingest.
     b.journal_sink = [&p](const can::Frame& f) {
+      // Before the broker assigns f.seq + 1 that seq is reserved on disk.
+      if (p.lease) p.lease->Assigned(f.seq);
       if (p.sink) p.sink->Offer(f);
     };
   }
@@ -328,6 +400,7 @@ Status BoatServer::StartJournal() {
   p.writer.store(writer.get());
   journal::SinkOptions so;
   so.clock = clock_;
+  so.log = log_;
   so.queue_bytes = 4 << 20;  // ~100,000 frames: a minute of a full bus while the disk stalls
   LPLEX_ASSIGN_OR_RETURN(p.sink, journal::JournalSink::Create(std::move(writer), so));
   p.runner = std::make_unique<journal::SinkRunner>();
@@ -438,15 +511,29 @@ void BoatServer::Stop() {
   step("drained the broker", [&] {
     uint64_t drained = p.loop ? p.loop->DrainAndStop() : 0;
     if (p.broker) p.broker->Shutdown();
-    return fmt::format("{} queued frame(s) ingested, last seq {}", drained, p.broker ? p.broker->CurrentSeq() : 0);
+    std::string lease;
+    if (p.lease) {
+      // Clean stop: the exact next seq, so the next run has no gap.
+      const uint64_t next = p.broker ? p.broker->Stats().head_seq : p.first_seq;
+      const Status s = p.lease->Release(next);
+      lease = s.ok() ? fmt::format(", next seq {} stored", next) : ", " + s.ToString();
+      if (!s.ok()) log_->Error("journal: {}", s.ToString());
+    }
+    return fmt::format("{} queued frame(s) ingested, last seq {}{}", drained,
+                       p.broker ? p.broker->CurrentSeq() : 0, lease);
   });
   step("finalized the journal", [&] {
     if (!p.sink) return std::string("no journal");
     if (p.runner) p.runner->Stop();
     const journal::SinkCloseReport r = p.sink->Close();
     const journal::SinkMetrics m = p.sink->metrics();
-    std::string out = fmt::format("{} frame(s) written at close, {} file(s) this run, {} frame(s) dropped",
-                                  r.frames_drained, m.files_finished, m.frames_dropped + m.frames_abandoned);
+    // Frames on disk, not frames handed to the writer: a disk that refuses
+    // every block must not look like a working journal.
+    std::string out = fmt::format(
+        "{} frame(s) on disk this run ({} drained at close), {} file(s), {} frame(s) dropped, {} lost to {} write "
+        "error(s)",
+        m.frames_on_disk, r.frames_drained, m.files_finished, m.frames_dropped + m.frames_abandoned, m.frames_lost,
+        m.write_errors);
     if (!r.status.ok()) out += ", error: " + r.status.ToString();
     p.writer.store(nullptr);
     return out;
@@ -460,6 +547,8 @@ void BoatServer::Stop() {
   });
   log_->Info("shutdown: done in {}", Seconds(std::chrono::steady_clock::now() - all));
 }
+
+void BoatServer::CancelArchiving() { parts_->cancel_archiving.store(true); }
 
 uint16_t BoatServer::http_port() const { return parts_->http ? parts_->http->port() : 0; }
 
@@ -503,7 +592,7 @@ void BoatServer::AppendMetrics(std::string* out) const {
   }
   if (p.sink) {
     const journal::SinkMetrics m = p.sink->metrics();
-    counter("lplex_journal_frames_written_total", "Frames appended to journal blocks.", m.frames_written);
+    counter("lplex_journal_frames_written_total", "Frames in journal blocks written to disk.", m.frames_on_disk);
     counter("lplex_journal_frames_dropped_total", "Frames the journal queue could not take (full).",
             m.frames_dropped);
     counter("lplex_journal_frames_paused_total", "Frames discarded while recording was paused.", m.frames_paused);

@@ -3,11 +3,14 @@
 // fixes of §6.2 P2 and P9).
 //
 // Start(), in this order:
-//   1. keeper: built, and its startup retention scan and archive sweep run to
+//   1. the journal directory created and proven writable (a probe file);
+//      keeper: built, and its startup retention scan and archive sweep run to
 //      the end on the calling thread BEFORE any writer opens a file (P9), then
 //      its thread starts;
-//   2. seq: recovered from the newest journal block (P2), so numbering
-//      continues where the last run stopped;
+//   2. seq: max(the newest journal block, the seq lease's ceiling) (P2), so
+//      numbering continues where the last run stopped and never reuses a seq
+//      served before a crash; a new lease is on disk before the first frame
+//      (journal/seq_lease.h; a clean Stop stores the exact next seq);
 //   3. broker, with that initial head;
 //   4. journal sink + writer (on_open_change → OpenFiles, which the keeper
 //      consults; on_rotate → keeper.Send with the replication instance id);
@@ -88,6 +91,14 @@ struct BoatServerStatus {
 // journal directory is refused). Used by -validate-config and Start().
 Status ValidateBoatServerConfig(const config::BoatServerConfig& config);
 
+// What -validate-config checks beyond the values, without creating
+// anything: the journal directory exists or could be created, and takes a
+// file (a probe is created, fsynced and removed in it, or in the nearest
+// existing parent). Start() checks the same after creating the directory
+// (a failure there is a startup error, exit 1, not a configuration error).
+// The error names the directory and the cause (errno text).
+Status CheckBoatServerEnvironment(const config::BoatServerConfig& config);
+
 class BoatServer {
  public:
   // Validates (ValidateBoatServerConfig); starts nothing.
@@ -100,6 +111,12 @@ class BoatServer {
   Status Start();
   // The shutdown order above. Idempotent; safe after a failed Start.
   void Stop();
+
+  // A second SIGINT/SIGTERM: stop archiving now (the archive script's
+  // process group is stopped, the built-in targets stop between files), so
+  // Stop() returns soon and no child is left running. What was not archived
+  // is swept at the next start. Any thread, any time.
+  void CancelArchiving();
 
   // The HTTP port (the real one when the config says 0); 0 before Start.
   uint16_t http_port() const;

@@ -181,7 +181,8 @@ int ServerMain(const std::vector<std::string>& in_args, std::FILE* out, std::FIL
     return 0;
   }
   if (cfg.validate_config) {
-    const Status s = ValidateBoatServerConfig(cfg);
+    Status s = ValidateBoatServerConfig(cfg);
+    if (s.ok()) s = CheckBoatServerEnvironment(cfg);
     if (!s.ok()) {
       std::fprintf(err, "lplex-server: %s\n", s.message().c_str());
       return 2;
@@ -258,7 +259,15 @@ int ServerMain(const std::vector<std::string>& in_args, std::FILE* out, std::FIL
   while (!done.load()) {
     const int sig = signals.Wait(std::chrono::milliseconds(200));
     if (sig == SIGINT || sig == SIGTERM) {
-      log->Error("received a second {} during shutdown: exiting at once", SignalName(sig));
+      log->Error("received a second {} during shutdown: stopping the archiver and exiting", SignalName(sig));
+      // The archive script runs in its own process group: cancelling makes
+      // the archiver stop that group, so nothing outlives us. Bounded: the
+      // second signal means "now".
+      (*server)->CancelArchiving();
+      const auto limit = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+      while (!done.load() && std::chrono::steady_clock::now() < limit) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
       std::fflush(nullptr);
       ::_exit(130);
     }

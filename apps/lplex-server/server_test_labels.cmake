@@ -4,6 +4,7 @@
 # (ctest -LE slow).
 foreach(t ServerEndToEnd.SigtermFinalizesJournalAndArchivesEveryFile
           ServerEndToEnd.SigtermArchivesEveryFileToS3ByteIdentical
-          ServerEndToEnd.SecondSignalDuringShutdownExitsAtOnce)
+          ServerEndToEnd.SecondSignalDuringShutdownExitsAtOnce
+          ServerCrash.KillNineNeverReusesSeqs)
   set_tests_properties(${t} PROPERTIES LABELS slow)
 endforeach()

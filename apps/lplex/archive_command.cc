@@ -82,7 +82,7 @@ int RunArchive(const ArchiveOptions& o, std::FILE* out, std::FILE* err) {
     std::fprintf(err, "lplex archive: %s\n", archiver.status().message().c_str());
     return 2;
   }
-  Status target_usable = CheckDirectoryTarget(o.target, o.instance_id);
+  Status target_usable = keeper::CheckFileTargetUsable(o.target, o.instance_id, "--target");
   if (!target_usable.ok()) {
     std::fprintf(err, "lplex archive: %s\n", target_usable.message().c_str());
     return 2;

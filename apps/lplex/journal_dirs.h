@@ -35,30 +35,6 @@ inline Status CheckJournalDirExists(FileSystem* fs, const std::string& dir) {
   return entries.status();
 }
 
-// For a `file://` --target: OK when the directory the copies go to
-// (ROOT/INSTANCE_ID, or ROOT) is a directory or can be created, i.e. the
-// deepest part of it that exists is a directory. A regular file there would
-// fail every copy, so it is refused up front: InvalidArgument "--target
-// file:///x/RF: /x/RF is not a directory". Other targets: OK.
-inline Status CheckDirectoryTarget(const std::string& target, const std::string& instance_id) {
-  if (target.rfind("file:", 0) != 0) return Status::Ok();
-  auto root = keeper::ParseFileUrl(target);
-  if (!root.ok()) return Status::Ok();  // MakeArchiver reports it
-  std::filesystem::path dest(*root);
-  if (!instance_id.empty()) dest /= instance_id;
-  for (std::filesystem::path p = dest; !p.empty(); p = p.parent_path()) {
-    std::error_code ec;
-    const auto st = std::filesystem::status(p, ec);
-    if (std::filesystem::exists(st)) {
-      if (std::filesystem::is_directory(st)) return Status::Ok();
-      return Status::InvalidArgument(fmt::format("--target {}: {} is not a directory", EscapeForDisplay(target),
-                                                 EscapeForDisplay(p.string())));
-    }
-    if (p == p.parent_path()) break;
-  }
-  return Status::Ok();
-}
-
 // The valid range of --timeout (one archiver call): long enough for any
 // sane batch, short enough that a hung script is noticed the same day.
 inline constexpr std::chrono::seconds kMinArchiveTimeout{1};

@@ -241,7 +241,7 @@ int RunRetention(const RetentionOptions& o, std::FILE* out, std::FILE* err) {
       return 2;
     }
     archiver = std::move(made).value();
-    Status target_usable = CheckDirectoryTarget(o.target, o.instance_id);
+    Status target_usable = keeper::CheckFileTargetUsable(o.target, o.instance_id, "--target");
     if (!target_usable.ok()) {
       std::fprintf(err, "lplex retention: %s\n", target_usable.message().c_str());
       return 2;

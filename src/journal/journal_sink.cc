@@ -76,8 +76,26 @@ bool JournalSink::Offer(const can::Frame& frame) {
 }
 
 void JournalSink::NoteError(const Status& s) {
-  std::lock_guard<std::mutex> lock(error_mu_);
-  last_error_ = s;
+  {
+    std::lock_guard<std::mutex> lock(error_mu_);
+    last_error_ = s;
+  }
+  // A refused frame (InvalidArgument) is the frame's fault, not the disk's.
+  if (opt_.log == nullptr || s.code() == Status::Code::kInvalidArgument) return;
+  const int64_t now = clock_->MonotonicMicros();
+  ++errors_unlogged_;
+  if (!error_logged_) {
+    opt_.log->Error("journal: write error: {} (frames are being lost; further errors: one line a minute)",
+                    s.ToString());
+  } else if (now - error_logged_mono_us_ >= 60'000'000) {
+    opt_.log->Error("journal: {} write error(s) in the last {} s, latest: {}", errors_unlogged_,
+                    (now - error_logged_mono_us_) / 1'000'000, s.ToString());
+  } else {
+    return;
+  }
+  error_logged_ = true;
+  error_logged_mono_us_ = now;
+  errors_unlogged_ = 0;
 }
 
 Status JournalSink::last_error() const {
@@ -97,6 +115,7 @@ void JournalSink::AppendLocked(const can::Frame& frame) {
 void JournalSink::CopyWriterStats() {
   const WriterStats& ws = writer_->stats();
   w_written_.store(ws.frames_written, std::memory_order_relaxed);
+  w_on_disk_.store(ws.frames_on_disk, std::memory_order_relaxed);
   w_paused_.store(ws.frames_paused, std::memory_order_relaxed);
   w_refused_.store(ws.frames_refused, std::memory_order_relaxed);
   w_errors_.store(ws.write_errors, std::memory_order_relaxed);
@@ -163,6 +182,7 @@ SinkMetrics JournalSink::metrics() const {
   m.frames_dropped = frames_dropped_.load(std::memory_order_relaxed);
   m.frames_refused = frames_refused_.load(std::memory_order_relaxed) + w_refused_.load(std::memory_order_relaxed);
   m.frames_written = w_written_.load(std::memory_order_relaxed);
+  m.frames_on_disk = w_on_disk_.load(std::memory_order_relaxed);
   m.frames_paused = w_paused_.load(std::memory_order_relaxed);
   m.frames_lost = frames_lost_.load(std::memory_order_relaxed);
   m.frames_abandoned = frames_abandoned_.load(std::memory_order_relaxed);

@@ -24,6 +24,7 @@
 
 #include "can/frame.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/status.h"
 #include "journal/frame_queue.h"
 #include "journal/writer.h"
@@ -45,6 +46,10 @@ struct SinkOptions {
   // Monotonic time for the tick schedule and the close budget; wall time for
   // the writer's Tick. Null = Clock::Real().
   Clock* clock = nullptr;
+  // Where disk errors are reported: the first at error level at once, then
+  // at most one line a minute with the count since (a full disk fails every
+  // block). Null = not logged (last_error() and the metrics still tell).
+  Logger* log = nullptr;
 };
 
 // Counters, readable from any thread at any time.
@@ -53,7 +58,8 @@ struct SinkMetrics {
   uint64_t frames_dropped = 0;      // refused by Offer: queue full (the producer goes on)
   uint64_t frames_refused = 0;      // never recordable: Offer after Close, payload over 1785 bytes,
                                     // or refused by the writer (time out of range, too large for a block)
-  uint64_t frames_written = 0;      // appended into blocks (writer)
+  uint64_t frames_written = 0;      // appended into blocks (writer; some may still be in memory)
+  uint64_t frames_on_disk = 0;      // in blocks the disk accepted (writer): what a reader finds
   uint64_t frames_paused = 0;       // discarded by the writer while paused (keeper)
   uint64_t frames_lost = 0;         // not recorded because the writer had an I/O error
   uint64_t frames_abandoned = 0;    // still queued when Close() ran out of budget
@@ -147,9 +153,14 @@ class JournalSink {
   std::atomic<uint64_t> frames_queued_{0}, frames_dropped_{0}, frames_refused_{0}, frames_lost_{0},
       frames_abandoned_{0};
   // Copies of the writer's counters (the writer is not thread-safe).
-  std::atomic<uint64_t> w_written_{0}, w_paused_{0}, w_refused_{0}, w_errors_{0}, w_files_{0}, w_bytes_{0};
+  std::atomic<uint64_t> w_written_{0}, w_on_disk_{0}, w_paused_{0}, w_refused_{0}, w_errors_{0}, w_files_{0},
+      w_bytes_{0};
   mutable std::mutex error_mu_;
   Status last_error_;
+  // Rate limit of SinkOptions::log (guarded by service_mu_).
+  bool error_logged_ = false;
+  int64_t error_logged_mono_us_ = 0;
+  uint64_t errors_unlogged_ = 0;
 };
 
 struct SinkRunnerOptions {

@@ -261,6 +261,7 @@ Status JournalWriter::WriteSealedBlock() {
     return s.WithContext("journal block write");
   }
   ++stats_.blocks_written;
+  stats_.frames_on_disk += block_frames_;
   sealed_ = false;
   block_frames_ = 0;
   data_offset_ = kBlockDataOffsetV2;

@@ -74,7 +74,8 @@ struct WriterOptions {
 };
 
 struct WriterStats {
-  uint64_t frames_written = 0;    // appended into blocks
+  uint64_t frames_written = 0;    // appended into blocks (some may still be in memory)
+  uint64_t frames_on_disk = 0;    // in blocks the file system accepted (what a reader finds)
   uint64_t frames_paused = 0;     // discarded while paused
   uint64_t frames_refused = 0;    // too large for an empty block, or a time outside years 0001..9999
   uint64_t blocks_written = 0;

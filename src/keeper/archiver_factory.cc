@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <system_error>
+
+#include "core/strings.h"
+
 #include "core/duration.h"
 #include "keeper/directory_archiver.h"
 #include "keeper/s3_archiver.h"
@@ -61,6 +66,28 @@ Status Named(const std::string& name, const Status& s) {
 }
 
 }  // namespace
+
+Status CheckFileTargetUsable(const std::string& target, const std::string& instance_id,
+                             std::string_view target_name) {
+  if (target.rfind("file:", 0) != 0) return Status::Ok();
+  auto root = ParseFileUrl(target);
+  if (!root.ok()) return Status::Ok();
+  std::filesystem::path dest(*root);
+  if (!instance_id.empty()) dest /= instance_id;
+  for (std::filesystem::path p = dest; !p.empty(); p = p.parent_path()) {
+    std::error_code ec;
+    const auto st = std::filesystem::status(p, ec);
+    if (std::filesystem::exists(st)) {
+      if (std::filesystem::is_directory(st)) return Status::Ok();
+      return Status::InvalidArgument(fmt::format("{} {}: {} is not a directory (valid: a directory, or a path "
+                                                 "that can be created as one)",
+                                                 target_name, EscapeForDisplay(target),
+                                                 EscapeForDisplay(p.string())));
+    }
+    if (p == p.parent_path()) break;
+  }
+  return Status::Ok();
+}
 
 Result<std::string> ParseFileUrl(std::string_view url) {
   constexpr std::string_view kScheme = "file://";

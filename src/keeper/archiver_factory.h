@@ -69,4 +69,16 @@ Result<std::unique_ptr<Archiver>> MakeArchiver(const ArchiverConfig& config, con
 // and relative paths are refused.
 Result<std::string> ParseFileUrl(std::string_view url);
 
+// For a `file://` target: OK when the directory the copies go to
+// (ROOT/INSTANCE_ID, or ROOT) is a directory or can be created, i.e. the
+// deepest part of it that exists is a directory. A regular file there would
+// fail every copy, so it is refused up front: InvalidArgument
+// "TARGET_NAME file:///x/RF: /x/RF is not a directory" (target_name as the
+// caller calls the setting: "--target", "journal.archive.target"). Other
+// targets, and file URLs MakeArchiver refuses: OK (MakeArchiver reports
+// those). The one check of this kind: `lplex archive`, `lplex retention`
+// and the servers all call it.
+Status CheckFileTargetUsable(const std::string& target, const std::string& instance_id,
+                             std::string_view target_name);
+
 }  // namespace lplex::keeper

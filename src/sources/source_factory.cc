@@ -1,5 +1,7 @@
 #include "sources/source_factory.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 
 #include "sources/journal_replay.h"
@@ -9,7 +11,22 @@
 
 namespace lplex::sources {
 
+Status CheckSourceSpec(const SourceSpec& spec) {
+  if (spec.kind != SourceKind::kReplay) return Status::Ok();
+  std::error_code ec;
+  const auto st = std::filesystem::status(spec.path, ec);
+  if (!std::filesystem::exists(st)) {
+    // Said plainly: without this a missing path reached the journal-directory
+    // reader and was reported as a directory without journals.
+    return Status::NotFound(fmt::format(
+        "replay {}: {} (valid: a capture file (pcap, candump, YD RAW) or a journal directory)", spec.path,
+        ec && ec != std::errc::no_such_file_or_directory ? ec.message() : "no such file or directory"));
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<FrameSource>> MakeSource(const SourceSpec& spec, const SourceEnv& env) {
+  LPLEX_RETURN_IF_ERROR(CheckSourceSpec(spec));
   Clock* clock = env.clock ? env.clock : Clock::Real();
   auto pacer = [&] { return env.make_pacer ? env.make_pacer() : NewRealPacer(clock); };
   switch (spec.kind) {

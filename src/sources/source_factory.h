@@ -32,4 +32,9 @@ struct SourceEnv {
 // hosts and ports are checked by FrameSource::Start.
 Result<std::unique_ptr<FrameSource>> MakeSource(const SourceSpec& spec, const SourceEnv& env);
 
+// The cheap part of MakeSource's checks, for -validate-config (opens
+// nothing): a replay path exists ("replay PATH: no such file or directory").
+// Other kinds: OK.
+Status CheckSourceSpec(const SourceSpec& spec);
+
 }  // namespace lplex::sources

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 #include <vector>
@@ -115,6 +117,13 @@ TEST(ServerConfig, HelpListsEveryFlagAndStatusLine) {
 TEST(ServerConfig, PackagedExampleConfigPassesValidateConfig) {
   const std::string conf = std::string(LPLEX_SOURCE_DIR) + "/packaging/lplex-server.conf";
   const Captured r = RunServer({"-config", conf, "-validate-config"});
+  if (::access("/var/lib", W_OK) != 0) {
+    // -validate-config proves the journal directory could be created by
+    // this user; /var/lib/lplex is for the packaged service's user.
+    EXPECT_EQ(r.rc, 2);
+    EXPECT_THAT(r.err, HasSubstr("journal-dir /var/lib/lplex/journal: not writable"));
+    GTEST_SKIP() << "not allowed to create /var/lib/lplex/journal as this user";
+  }
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("# config file: " + conf));
   EXPECT_THAT(r.out, Not(HasSubstr("unknown config key")));  // every key in the example is a real one
