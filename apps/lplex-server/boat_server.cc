@@ -10,6 +10,7 @@
 
 #include "broker/broker.h"
 #include "broker_loop.h"
+#include "core/prometheus_text.h"
 #include "http/send_policy.h"
 #include "http/server.h"
 #include "journal/journal_sink.h"
@@ -578,10 +579,10 @@ BoatServerStatus BoatServer::status() const {
 void BoatServer::AppendMetrics(std::string* out) const {
   const Parts& p = *parts_;
   auto counter = [out](const char* name, const char* help, uint64_t v) {
-    *out += fmt::format("# HELP {0} {1}\n# TYPE {0} counter\n{0} {2}\n", name, help, v);
+    AppendPrometheusMetric(out, name, "counter", help, v);
   };
   auto gauge = [out](const char* name, const char* help, uint64_t v) {
-    *out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, v);
+    AppendPrometheusMetric(out, name, "gauge", help, v);
   };
   if (const BrokerLoop* loop = p.live_loop.load()) {
     const BrokerLoopStats l = loop->stats();

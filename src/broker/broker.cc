@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/file_system.h"
 #include "core/log.h"
+#include "core/prometheus_text.h"
 
 namespace lplex::broker {
 namespace {
@@ -589,9 +590,8 @@ BrokerStats Broker::Stats() const {
 
 void Broker::AppendMetrics(std::string* out) const {
   const BrokerStats s = Stats();
-  auto metric = [&](const char* name, const char* type, const char* help, auto value) {
-    fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name,
-                   value);
+  auto metric = [out](std::string_view name, std::string_view type, std::string_view help, const auto& value) {
+    AppendPrometheusMetric(out, name, type, help, value);
   };
   metric("lplex_frames_total", "counter", "Total CAN frames processed by the broker.", s.frames_total);
   metric("lplex_ring_buffer_entries", "gauge", "Current number of entries in the ring buffer.", s.ring_entries);

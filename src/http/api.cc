@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/duration.h"
 #include "core/hex.h"
+#include "core/prometheus_text.h"
 #include "core/strings.h"
 #include "core/time.h"
 
@@ -206,10 +207,6 @@ std::optional<Reply> ParseFilterObject(const json& f, broker::FilterSpec* spec) 
 std::string GoTime(int64_t us) {
   if (us == 0) return "0001-01-01T00:00:00Z";
   return timefmt::Rfc3339Nano(us);
-}
-
-void AppendMetric(std::string* out, const char* name, const char* type, const char* help, uint64_t value) {
-  fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
 }
 
 }  // namespace
@@ -639,18 +636,18 @@ Reply Api::Metrics() {
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   broker_->AppendMetrics(&r.body);
   auto& c = counters_;
-  AppendMetric(&r.body, "lplex_http_requests_total", "counter", "HTTP requests received.", c.requests.load());
-  AppendMetric(&r.body, "lplex_http_bad_requests_total", "counter", "Requests answered with a 4xx status.",
+  AppendPrometheusMetric(&r.body, "lplex_http_requests_total", "counter", "HTTP requests received.", c.requests.load());
+  AppendPrometheusMetric(&r.body, "lplex_http_bad_requests_total", "counter", "Requests answered with a 4xx status.",
                c.bad_requests.load());
-  AppendMetric(&r.body, "lplex_http_connections", "gauge", "Open HTTP connections.", c.connections.load());
-  AppendMetric(&r.body, "lplex_http_connections_rejected_total", "counter",
+  AppendPrometheusMetric(&r.body, "lplex_http_connections", "gauge", "Open HTTP connections.", c.connections.load());
+  AppendPrometheusMetric(&r.body, "lplex_http_connections_rejected_total", "counter",
                "Connections refused because max_connections was reached.", c.connections_rejected.load());
-  AppendMetric(&r.body, "lplex_http_streams", "gauge", "Open SSE and /history streams.", c.streams.load());
-  AppendMetric(&r.body, "lplex_http_sse_messages_total", "counter", "SSE messages written.", c.sse_messages.load());
-  AppendMetric(&r.body, "lplex_http_stalled_clients_total", "counter",
+  AppendPrometheusMetric(&r.body, "lplex_http_streams", "gauge", "Open SSE and /history streams.", c.streams.load());
+  AppendPrometheusMetric(&r.body, "lplex_http_sse_messages_total", "counter", "SSE messages written.", c.sse_messages.load());
+  AppendPrometheusMetric(&r.body, "lplex_http_stalled_clients_total", "counter",
                "Streams closed because the client stopped reading (a write made no progress within the write timeout).",
                c.stalled_clients.load());
-  AppendMetric(&r.body, "lplex_http_sse_fallen_behind_total", "counter",
+  AppendPrometheusMetric(&r.body, "lplex_http_sse_fallen_behind_total", "counter",
                "Session streams ended because the client fell behind what the ring and journal hold.",
                c.fallen_behind.load());
   std::lock_guard lock(mu_);

@@ -5,7 +5,6 @@
 
 #include <limits>
 
-#include "core/endian.h"
 
 namespace lplex::journal {
 namespace {
@@ -109,19 +108,8 @@ Status BlockWriter::AppendBlock(uint64_t base_seq, int64_t base_time_us, Compres
   }
   // The outer header of spec journal.md §1.7/§1.8 (v2); none for raw blocks.
   uint8_t header[kDictHeaderLenV2];
-  size_t header_len = 0;
-  if (kind != Compression::kNone) {
-    le::Store64(header, static_cast<uint64_t>(base_time_us));
-    le::Store64(header + 8, base_seq);
-    if (kind == Compression::kZstdDict) {
-      le::Store32(header + 16, static_cast<uint32_t>(dictionary.size()));
-      le::Store32(header + 20, static_cast<uint32_t>(data.size()));
-      header_len = kDictHeaderLenV2;
-    } else {
-      le::Store32(header + 16, static_cast<uint32_t>(data.size()));
-      header_len = kZstdHeaderLenV2;
-    }
-  }
+  const size_t header_len =
+      EncodeCompressedHeaderV2(kind, base_time_us, base_seq, dictionary.size(), data.size(), header);
   Status s = file_.AppendBlock({{header, header_len}, dictionary, data});
   if (!s.ok()) {
     // The file ends in a partial block, like a crashed one; hand it on as it stands.

@@ -46,6 +46,20 @@ void EncodeFileHeader(const FileHeader& h, uint8_t out[kFileHeaderSize]) {
   le::Store32(out + 12, 0);
 }
 
+size_t EncodeCompressedHeaderV2(Compression c, int64_t base_time_us, uint64_t base_seq, size_t dict_len,
+                                size_t compressed_len, uint8_t out[kDictHeaderLenV2]) {
+  if (c == Compression::kNone) return 0;
+  le::Store64(out, static_cast<uint64_t>(base_time_us));
+  le::Store64(out + 8, base_seq);
+  if (c == Compression::kZstdDict) {
+    le::Store32(out + 16, static_cast<uint32_t>(dict_len));
+    le::Store32(out + 20, static_cast<uint32_t>(compressed_len));
+    return kDictHeaderLenV2;
+  }
+  le::Store32(out + 16, static_cast<uint32_t>(compressed_len));
+  return kZstdHeaderLenV2;
+}
+
 Result<FileHeader> DecodeFileHeader(std::span<const uint8_t> b) {
   if (b.size() < kFileHeaderSize) {
     return Status::Corruption(fmt::format("read journal header: file has {} bytes, header needs 16", b.size()));

@@ -94,6 +94,12 @@ inline size_t BlockDataOffset(uint8_t version) {
 }
 // Length of the outer header of a compressed block.
 size_t CompressedHeaderLen(uint8_t version, Compression c);
+// Writes the v2 outer header of a compressed block (`c` is kZstd or
+// kZstdDict): base time, base seq, then (dict) dictionary length and the
+// compressed length. Returns its length: kZstdHeaderLenV2 or kDictHeaderLenV2
+// (0 for kNone: raw blocks have no outer header).
+size_t EncodeCompressedHeaderV2(Compression c, int64_t base_time_us, uint64_t base_seq, size_t dict_len,
+                                size_t compressed_len, uint8_t out[kDictHeaderLenV2]);
 
 // ---------------------------------------------------------------------------
 // Frame records

@@ -237,16 +237,8 @@ Status JournalWriter::WriteSealedBlock() {
     }
     body = compressor_.payload();
     dict = compressor_.dictionary();
-    le::Store64(header, le::Load64(block_.data()));
-    le::Store64(header + 8, base_seq_);
-    if (opt_.compression == Compression::kZstdDict) {
-      le::Store32(header + 16, static_cast<uint32_t>(dict.size()));
-      le::Store32(header + 20, static_cast<uint32_t>(body.size()));
-      header_len = kDictHeaderLenV2;
-    } else {
-      le::Store32(header + 16, static_cast<uint32_t>(body.size()));
-      header_len = kZstdHeaderLenV2;
-    }
+    header_len = EncodeCompressedHeaderV2(opt_.compression, static_cast<int64_t>(le::Load64(block_.data())),
+                                          base_seq_, dict.size(), body.size(), header);
   }
 
   Status s = file_.AppendBlock({{header, header_len}, dict, body});

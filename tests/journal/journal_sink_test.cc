@@ -18,6 +18,7 @@
 
 #include "journal/frame_queue.h"
 #include "journal/reader.h"
+#include "support/forwarding_file_system.h"
 #include "support/temp_dir.h"
 
 namespace lplex::journal {
@@ -136,7 +137,7 @@ TEST_F(SinkTest, SinkNeverBlocksWhenQueueFull) {
 
 // A file system whose file creation waits until the test opens the gate: a
 // disk that has stopped answering.
-class StuckDisk final : public FileSystem {
+class StuckDisk final : public lplex::testing::ForwardingFileSystem {
  public:
   void Open() {
     {
@@ -151,22 +152,10 @@ class StuckDisk final : public FileSystem {
     waiting_ = true;
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return open_; });
-    return real_->NewExclusiveFile(path);
+    return base()->NewExclusiveFile(path);
   }
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
-    return real_->NewRandomAccessFile(path);
-  }
-  Status CreateDirs(const std::string& path) override { return real_->CreateDirs(path); }
-  Result<std::vector<DirEntry>> ListDir(const std::string& path) override { return real_->ListDir(path); }
-  Result<uint64_t> FileSize(const std::string& path) override { return real_->FileSize(path); }
-  bool Exists(const std::string& path) override { return real_->Exists(path); }
-  Status RemoveFile(const std::string& path) override { return real_->RemoveFile(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override { return real_->RenameFile(from, to); }
-  Status SyncDir(const std::string& path) override { return real_->SyncDir(path); }
-  bool IsBeingWritten(const std::string& path) override { return real_->IsBeingWritten(path); }
 
  private:
-  FileSystem* real_ = FileSystem::Default();
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = false;

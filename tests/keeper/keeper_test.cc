@@ -18,6 +18,7 @@
 #include "core/time.h"
 #include "journal/writer.h"
 #include "keeper/directory_archiver.h"
+#include "support/forwarding_file_system.h"
 #include "support/temp_dir.h"
 
 namespace lplex::keeper {
@@ -951,30 +952,14 @@ namespace {
 // Fails RemoveFile for journal files (what EACCES / EROFS / EBUSY do to a
 // real keeper); everything else goes to the real file system. Tests run as
 // root, where permission bits would not stop a delete.
-class UndeletableJournals final : public FileSystem {
+class UndeletableJournals final : public lplex::testing::ForwardingFileSystem {
  public:
-  Result<std::unique_ptr<WritableFile>> NewExclusiveFile(const std::string& p) override {
-    return real_->NewExclusiveFile(p);
-  }
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& p) override {
-    return real_->NewRandomAccessFile(p);
-  }
-  Status CreateDirs(const std::string& p) override { return real_->CreateDirs(p); }
-  Result<std::vector<DirEntry>> ListDir(const std::string& p) override { return real_->ListDir(p); }
-  Result<uint64_t> FileSize(const std::string& p) override { return real_->FileSize(p); }
-  bool Exists(const std::string& p) override { return real_->Exists(p); }
   Status RemoveFile(const std::string& p) override {
     if (p.size() > 4 && p.compare(p.size() - 4, 4, ".lpj") == 0) {
       return Status::FromErrno("remove " + p, EACCES);
     }
-    return real_->RemoveFile(p);
+    return base()->RemoveFile(p);
   }
-  Status RenameFile(const std::string& a, const std::string& b) override { return real_->RenameFile(a, b); }
-  Status SyncDir(const std::string& p) override { return real_->SyncDir(p); }
-  bool IsBeingWritten(const std::string& p) override { return real_->IsBeingWritten(p); }
-
- private:
-  FileSystem* real_ = FileSystem::Default();
 };
 
 // Finding 5: a delete that failed was only a log line; now it is counted and
