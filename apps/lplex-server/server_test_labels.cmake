@@ -5,6 +5,7 @@
 foreach(t ServerEndToEnd.SigtermFinalizesJournalAndArchivesEveryFile
           ServerEndToEnd.SigtermArchivesEveryFileToS3ByteIdentical
           ServerEndToEnd.SecondSignalDuringShutdownExitsAtOnce
-          ServerCrash.KillNineNeverReusesSeqs)
+          ServerCrash.KillNineNeverReusesSeqs
+          ServerEndToEnd.DelayedReplayServesEveryCaptureFrameOverSseAndJournalsItsBytes)
   set_tests_properties(${t} PROPERTIES LABELS slow)
 endforeach()

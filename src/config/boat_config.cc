@@ -45,8 +45,9 @@ SettingTable<C> BuildTable() {
   // Frame sources.
   t.Add("source", "sources", &C::sources)
       .Repeatable()
-      .Help("A frame source URI: socketcan:IFACE, replay:PATH, sim:, ydraw+tcp://HOST:PORT, "
-            "ydraw+udp://:PORT. Repeat the flag for several; in the file a list.");
+      .Help("A frame source URI: socketcan:IFACE, replay:PATH[?speed=N&loop=true&delay=PT10S], sim:, "
+            "ydraw+tcp://HOST:PORT, ydraw+udp://:PORT (options: docs/sources.md). Repeat the flag for "
+            "several; in the file a list.");
   t.Add("interface", "interface", &C::interface)
       .Default("can0")
       .Help("SocketCAN interface, used when neither sources nor interfaces is set.");

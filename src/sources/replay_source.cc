@@ -70,6 +70,15 @@ Status ReplaySource::Run() {
   bool anchored = false;
   int64_t anchor_ts = 0, anchor_wall = 0, prev_ts = 0, prev_due = 0;
 
+  if (options_.start_delay_us > 0) {
+    // On the source's clock, like the pacing: a fake clock's test does not
+    // sleep, and Stop() wakes the pacer so a shutdown during the delay is
+    // not held up by it.
+    const int64_t start_due = clock()->NowMicros() + options_.start_delay_us;
+    while (!stopping() && clock()->NowMicros() < start_due) pacer().WaitUntil(start_due);
+    if (stopping()) return Status::Ok();
+  }
+
   can::Frame f;
   for (;;) {
     while (!stopping() && cursor_->Next(&f)) {

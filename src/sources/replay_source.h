@@ -9,10 +9,12 @@
 //    recording) or jumps ahead by more than max_gap (a long pause, which is
 //    cut to max_gap so a recording with an overnight gap keeps playing);
 //  - speed 0: no waiting at all.
-// Frames keep their recorded timestamps. With `loop`, the recording starts
-// again when it ends, shifted in time so that each loop continues after the
-// previous one: the next loop's first frame is 1 ms after the latest
-// timestamp delivered so far.
+// With start_delay_us, the first frame waits that long after Start (on the
+// Pacer, so Stop ends the wait at once): a demo replay that clients connect
+// to before it begins. Frames keep their recorded timestamps. With `loop`,
+// the recording starts again when it ends, shifted in time so that each loop
+// continues after the previous one: the next loop's first frame is 1 ms after
+// the latest timestamp delivered so far.
 #pragma once
 
 #include <memory>
@@ -53,6 +55,7 @@ struct ReplayOptions {
   bool loop = false;
   int64_t max_gap_us = 5'000'000;   // longer pauses in the recording are cut to this
   int64_t loop_gap_us = 1'000;      // between the end of one loop and the next
+  int64_t start_delay_us = 0;       // before the first frame (not before later loops)
 };
 
 class ReplaySource final : public ThreadedSource {

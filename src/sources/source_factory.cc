@@ -46,6 +46,7 @@ Result<std::unique_ptr<FrameSource>> MakeSource(const SourceSpec& spec, const So
       ReplayOptions ro;
       ro.speed = spec.speed.value_or(env.replay_speed);
       ro.loop = spec.loop.value_or(env.replay_loop);
+      ro.start_delay_us = spec.delay_us;
       return std::unique_ptr<FrameSource>(
           std::make_unique<ReplaySource>(spec.uri, spec.bus, std::move(cursor), ro, pacer()));
     }

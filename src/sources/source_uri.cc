@@ -6,13 +6,14 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "core/duration.h"
 #include "core/strings.h"
 
 namespace lplex::sources {
 namespace {
 
 constexpr std::string_view kForms =
-    "socketcan:IFACE, replay:PATH[?speed=N&loop=true], sim:[?seed=N&fps=N|full&ais=N], "
+    "socketcan:IFACE, replay:PATH[?speed=N&loop=true&delay=PT10S], sim:[?seed=N&fps=N|full&ais=N], "
     "ydraw+tcp://HOST:PORT, ydraw+udp://[HOST]:PORT";
 
 Status Bad(std::string_view uri, std::string_view what) {
@@ -91,7 +92,25 @@ Status ParseReplay(std::string_view uri, std::string_view rest, SourceSpec* s) {
       s->loop = b;
       return Status::Ok();
     }
-    return Bad(uri, fmt::format("unknown replay option \"{}\" (valid: speed, loop)", k));
+    if (k == "delay") {
+      // ISO 8601 like every other duration of lplex; it has no sign, so a
+      // negative delay is refused as such rather than as a syntax error.
+      constexpr std::string_view kValid = "valid: an ISO 8601 duration PT0S..P1D, e.g. PT10S, PT2M";
+      if (!v.empty() && v[0] == '-') {
+        return Bad(uri, fmt::format("delay \"{}\" is negative ({})", EscapeForDisplay(v), kValid));
+      }
+      auto d = ParseIso8601Duration(v);
+      if (!d.ok() && d.status().code() != Status::Code::kOutOfRange) {
+        return Bad(uri, fmt::format("delay \"{}\" is not a duration ({})", EscapeForDisplay(v), kValid));
+      }
+      // ParseIso8601Duration bounds the seconds so that µs fit int64.
+      if (!d.ok() || d->count() * 1'000'000 > kMaxReplayDelayUs) {
+        return Bad(uri, fmt::format("delay \"{}\" out of range ({})", EscapeForDisplay(v), kValid));
+      }
+      s->delay_us = d->count() * 1'000'000;
+      return Status::Ok();
+    }
+    return Bad(uri, fmt::format("unknown replay option \"{}\" (valid: speed, loop, delay)", k));
   });
 }
 

@@ -3,7 +3,7 @@
 // "Live sources").
 //
 //   socketcan:IFACE                              a CAN interface (can0, vcan0, …)
-//   replay:PATH[?speed=N&loop=BOOL]              a capture file or a journal directory
+//   replay:PATH[?speed=N&loop=BOOL&delay=DUR]    a capture file or a journal directory
 //   sim:[?seed=N&fps=N|full&ais=N]               the simulated boat
 //   ydraw+tcp://HOST:PORT                        a Yacht Devices gateway's RAW TCP server
 //   ydraw+udp://[HOST]:PORT                      Yacht Devices RAW datagrams received on PORT
@@ -30,6 +30,9 @@ std::string_view SourceKindName(SourceKind kind);
 // The valid forms, for error messages and --help.
 std::string_view ValidSourceForms();
 
+// The longest replay `delay=`: a day. A longer wait is a typo, not a plan.
+inline constexpr int64_t kMaxReplayDelayUs = 86'400'000'000;
+
 // A frames/s value that fills a 250 kbit/s NMEA 2000 bus with 8-byte frames.
 inline constexpr double kFullBusFramesPerSecond = 1800;
 
@@ -44,6 +47,9 @@ struct SourceSpec {
   // "what --replay-speed / the program's default says".
   std::optional<double> speed;
   std::optional<bool> loop;
+  // replay: how long the source waits after it started before the first
+  // frame (an ISO 8601 duration, PT0S..kMaxReplayDelay); 0 = at once.
+  int64_t delay_us = 0;
 
   uint64_t seed = 1;        // sim
   double fps = 0;           // sim: 0 = real rates, else total frames/s to aim for

@@ -66,7 +66,7 @@ TEST(SourceUri, SourceUriBadOptionNamesOptionAndValidOnes) {
       << r.status().message();
   r = ParseSourceUri("replay:x.pcap?sped=2");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("unknown replay option \"sped\" (valid: speed, loop)"), std::string::npos)
+  EXPECT_NE(r.status().message().find("unknown replay option \"sped\" (valid: speed, loop, delay)"), std::string::npos)
       << r.status().message();
   r = ParseSourceUri("sim:?seed=abc");
   ASSERT_FALSE(r.ok());
@@ -85,6 +85,51 @@ TEST(SourceUri, SourceUriBadOptionNamesOptionAndValidOnes) {
   EXPECT_NE(r.status().message().find("empty interface name"), std::string::npos);
   r = ParseSourceUri("replay:");
   ASSERT_FALSE(r.ok());
+}
+
+TEST(SourceUri, ReplayDelayParsesAnIso8601Duration) {
+  auto s = ParseSourceUri("replay:/data/can0-1.pcap?speed=0&delay=PT1M30S");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->path, "/data/can0-1.pcap");
+  EXPECT_EQ(s->delay_us, 90'000'000);
+  s = ParseSourceUri("replay:/data/can0-1.pcap?delay=P1D");  // the longest
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->delay_us, kMaxReplayDelayUs);
+  s = ParseSourceUri("replay:/data/can0-1.pcap");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->delay_us, 0);  // no delay unless asked
+}
+
+TEST(SourceUri, ReplayDelayRejectsNegativeNamingTheValueAndTheValidRange) {
+  auto r = ParseSourceUri("replay:x.pcap?delay=-PT5S");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("\"replay:x.pcap?delay=-PT5S\""), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("delay \"-PT5S\" is negative (valid: an ISO 8601 duration PT0S..P1D"),
+            std::string::npos)
+      << r.status().message();
+}
+
+TEST(SourceUri, ReplayDelayRejectsGoSyntaxAndFractions) {
+  for (const char* bad : {"5s", "PT0.5S", "", "pt5s"}) {
+    auto r = ParseSourceUri(std::string("replay:x.pcap?delay=") + bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find(std::string("delay \"") + bad + "\" is not a duration (valid: an ISO 8601 "
+                                                                      "duration PT0S..P1D, e.g. PT10S, PT2M)"),
+              std::string::npos)
+        << r.status().message();
+  }
+}
+
+TEST(SourceUri, ReplayDelayOverADayIsOutOfRange) {
+  auto r = ParseSourceUri("replay:x.pcap?delay=PT24H1S");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("delay \"PT24H1S\" out of range (valid: an ISO 8601 duration PT0S..P1D"),
+            std::string::npos)
+      << r.status().message();
+  r = ParseSourceUri("replay:x.pcap?delay=P106751991DT4H55S");  // beyond what µs in int64 hold
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("delay \"P106751991DT4H55S\" out of range"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(SourceUri, InterfacesFlagMapsToSocketCanSourcesOnConsecutiveBuses) {
