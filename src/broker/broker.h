@@ -90,7 +90,9 @@ struct BrokerOptions {
   // the same), so a bus of 50 devices is not flooded at startup.
   double discovery_requests_per_second = 10;
 
-  size_t subscriber_queue = 128;  // messages per ephemeral subscriber
+  // Messages per ephemeral subscriber: 0.57 s of a full bus (1,800 frames/s),
+  // so an SSE stream can leave a few ms of frames queued between writes.
+  size_t subscriber_queue = 1024;
   size_t tx_queue = 64;           // frames waiting for the bus writer
 
   // Journal tier for consumers that fell behind the ring ("" = none).
@@ -203,7 +205,13 @@ class Subscriber {
   Subscriber& operator=(const Subscriber&) = delete;
 
   bool TryPop(JsonRef* out) { return queue_->TryPop(out); }
+  // Appends up to `max` messages to *out under one lock; returns how many.
+  size_t TryPopMany(std::vector<JsonRef>* out, size_t max) { return queue_->TryPopMany(out, max); }
   PopResult Pop(JsonRef* out, std::chrono::milliseconds timeout) { return queue_->Pop(out, timeout); }
+  // Makes this a wake-up only (SubscriberQueue::SetWakeOnly): on_ready tells
+  // a ring reader (a session's Consumer) about new frames, nothing is kept
+  // or dropped. Pop until empty to re-arm it.
+  void SetWakeOnly() { queue_->SetWakeOnly(); }
   // Messages dropped because this subscriber's queue was full.
   uint64_t dropped() const { return queue_->dropped(); }
   bool closed() const { return queue_->closed(); }

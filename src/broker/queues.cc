@@ -1,5 +1,7 @@
 #include "broker/queues.h"
 
+#include <algorithm>
+
 namespace lplex::broker {
 
 SubscriberQueue::SubscriberQueue(FilterSpec filter, size_t capacity, std::function<void()> on_ready)
@@ -10,27 +12,51 @@ bool SubscriberQueue::Push(const JsonRef& msg) {
   bool notify_cv = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_.load(std::memory_order_relaxed) || count_ == buf_.size()) {
+    if (wake_only_ && !closed_.load(std::memory_order_relaxed)) {
+      wake = armed_;
+      armed_ = false;
+    } else if (closed_.load(std::memory_order_relaxed) || count_ == buf_.size()) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
+    } else {
+      buf_[(first_ + count_) % buf_.size()] = msg;
+      wake = count_ == 0;
+      ++count_;
+      notify_cv = waiting_;
     }
-    buf_[(first_ + count_) % buf_.size()] = msg;
-    wake = count_ == 0;
-    ++count_;
-    notify_cv = waiting_;
   }
   if (notify_cv) cv_.notify_one();
   if (wake && on_ready_) on_ready_();
   return true;
 }
 
+void SubscriberQueue::SetWakeOnly() {
+  std::lock_guard<std::mutex> lock(mu_);
+  wake_only_ = true;
+}
+
 bool SubscriberQueue::TryPop(JsonRef* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (count_ == 0) return false;
+  if (count_ == 0) {
+    armed_ = true;
+    return false;
+  }
   *out = std::move(buf_[first_]);
   first_ = (first_ + 1) % buf_.size();
   --count_;
   return true;
+}
+
+size_t SubscriberQueue::TryPopMany(std::vector<JsonRef>* out, size_t max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (count_ == 0) armed_ = true;
+  const size_t n = std::min(max, count_);
+  for (size_t i = 0; i < n; ++i) {
+    out->push_back(std::move(buf_[first_]));
+    first_ = (first_ + 1) % buf_.size();
+  }
+  count_ -= n;
+  return n;
 }
 
 PopResult SubscriberQueue::Pop(JsonRef* out, std::chrono::milliseconds timeout) {

@@ -41,6 +41,9 @@ class SubscriberQueue {
   bool Push(const JsonRef& msg);
   // Consumer: the oldest message, without waiting.
   bool TryPop(JsonRef* out);
+  // Consumer: appends up to `max` of the oldest messages to *out, under one
+  // lock; returns how many.
+  size_t TryPopMany(std::vector<JsonRef>* out, size_t max);
   // Consumer: waits up to `timeout` for a message. kClosed once closed and
   // drained.
   PopResult Pop(JsonRef* out, std::chrono::milliseconds timeout);
@@ -49,6 +52,13 @@ class SubscriberQueue {
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   size_t size() const;
+
+  // Wake-only mode, for a reader that takes the frames from the ring (a
+  // session's Consumer) and only needs to hear that there are new ones:
+  // from now on Push keeps nothing and never drops, it only calls on_ready,
+  // once until the consumer re-arms it by a TryPop/TryPopMany that finds the
+  // queue empty. Messages queued before the switch are still popped.
+  void SetWakeOnly();
 
  private:
   const FilterSpec filter_;
@@ -59,6 +69,8 @@ class SubscriberQueue {
   size_t first_ = 0;
   size_t count_ = 0;
   bool waiting_ = false;
+  bool wake_only_ = false;
+  bool armed_ = true;  // wake-only: the next Push calls on_ready
   std::atomic<bool> closed_{false};
   std::atomic<uint64_t> dropped_{0};
 };

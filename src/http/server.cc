@@ -6,20 +6,23 @@
 // internal::Api for an Action, and then either writes a reply (keep-alive
 // goes on reading) or runs a stream until it ends:
 //  - /events: a broker Subscriber whose on_ready posts Pump() to the strand;
-//    Pump pops what is queued (at most kBatchBytes) into one chunk and writes
-//    it. Writes are coalesced: at most one per kCoalesce slot of steady_clock.
-//    The first frame in a slot goes out at once; what is popped later in the
-//    slot of the previous write gathers (up to kBatchBytes) and goes out at
-//    the next slot, so a client at a full bus gets ~250 writes a second, not
-//    one per frame, and a frame waits at most kCoalesce.
-//    While a write is in flight nothing is popped, so a client that does
-//    not read leaves messages in the broker's bounded queue, where they are
-//    dropped and counted (lplex_subscriber_dropped_messages_total); a write
-//    that makes no progress for write_timeout closes the connection
+//    Pump pops what is queued (about kBatchBytes at most) into one chunk and
+//    writes it. Writes are coalesced: at most one per kCoalesce slot of
+//    steady_clock, one slot grid for every connection. The first frame in a
+//    slot goes out at once; after a write the stream is "parked" until the
+//    next slot: it pops nothing, frames wait in the broker's queue (sized for
+//    half a second of a full bus), and the broker skips the wake-up post for
+//    it. So a client at a full bus costs ~250 writes a second and no per-frame
+//    work on the io thread, and a frame waits at most kCoalesce.
+//    A write is first tried without blocking (most fit the socket buffer);
+//    only the rest goes through an asynchronous write, during which nothing
+//    is popped: a client that does not read leaves messages in the broker's
+//    bounded queue, where they are dropped and counted
+//    (lplex_subscriber_dropped_messages_total), and a write that makes no
+//    progress for write_timeout closes the connection
 //    (lplex_http_stalled_clients_total).
-//  - /clients/{id}/events: a Consumer, pulled without waiting; an
-//    unfiltered Subscriber serves only as its wake-up (its messages are
-//    discarded). A stalled client simply stops pulling: its cursor stays,
+//  - /clients/{id}/events: a Consumer, pulled without waiting; a wake-only
+//    Subscriber (it keeps no messages) tells it that there are new frames. A stalled client simply stops pulling: its cursor stays,
 //    nothing is buffered for it.
 //  - /history: the HistoryStream, one chunk per write.
 //  - /query: a Subscriber on the PGN, a timer for the 504.
@@ -68,6 +71,7 @@ using internal::Reply;
 
 constexpr size_t kBatchBytes = 64 * 1024;  // one write of a stream at most (about)
 constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr size_t kPopChunk = 64;  // messages taken from a subscriber per lock
 // An event stream writes at most once per slot of this length (see the top).
 // Adds at most this to the delivery latency of a frame.
 constexpr std::chrono::microseconds kCoalesce{4000};
@@ -197,7 +201,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::function<void()> WakeCallback() {
     // Runs on the broker's thread, under its lock: only post, never touch the
     // connection (it may be going away) or the broker.
-    return [ex = stream_.get_executor(), w = weak_from_this()] {
+    // While the stream is parked (a write in flight or waiting for its
+    // slot) it pops nothing, so a wake-up would find nothing to do: skip it.
+    return [ex = stream_.get_executor(), w = weak_from_this(), parked = parked_] {
+      if (parked->load()) return;
       asio::post(ex, [w] {
         if (auto c = w.lock()) c->OnWake();
       });
@@ -317,6 +324,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       } else if (a.kind == ActionKind::kSessionEvents) {
         consumer_ = std::move(a.consumer);
         wake_ = srv_->broker_->Subscribe({}, WakeCallback());
+        wake_->SetWakeOnly();
       }
     }
     serializer_ = std::make_unique<bhttp::response_serializer<bhttp::empty_body>>(res);
@@ -326,6 +334,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       self->writing_ = false;
       if (ec) return self->Close();
       if (self->head_) return self->Close();  // a HEAD response has no body, not even a last chunk
+      beast::error_code nb;
+      self->stream_.socket().non_blocking(true, nb);  // for Pump's first, synchronous try
+      if (nb) return self->Close();
       self->WatchForClose();
       self->Pump();
     });
@@ -346,7 +357,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Pump();
   }
 
-  // The session stream's wake-up queue: drain, the consumer has the frames.
+  // The session stream's wake-up subscriber (wake-only): an empty pop
+  // re-arms it; the consumer has the frames.
   void DrainWake() {
     broker::JsonRef discard;
     while (wake_->TryPop(&discard)) {
@@ -356,16 +368,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Fills one chunk from the stream's source and writes it (strand only).
   void Pump() {
     if (mode_ != Mode::kStream || closed_) return;
-    if (wake_) DrainWake();
     if (writing_) return;
+    if (!ending_ && !history_ && !last_write_full_ && InSlotOfLastWrite()) {
+      // Event streams: at most one write per kCoalesce slot (unless the last
+      // write was a full batch: a client catching up gets the next at once).
+      // Until the next slot starts the messages stay in the broker's queue
+      // (sized for far more than one slot of a full bus), and the stream is
+      // parked: the broker posts no wake-up per frame, the slot's timer pops
+      // them all.
+      Park();
+      return;
+    }
+    parked_->store(false);  // before popping: a push after this wakes us
+    if (wake_) DrainWake();    // re-arms the session's wake-up
     if (!ending_) {
       if (sub_) {
-        broker::JsonRef m;
         uint64_t n = 0;
-        while (body_.size() < kBatchBytes && sub_->TryPop(&m)) {
-          AppendEvent(m.view());
-          ++n;
+        while (body_.size() < kBatchBytes) {
+          popped_.clear();
+          if (sub_->TryPopMany(&popped_, kPopChunk) == 0) break;
+          for (const broker::JsonRef& m : popped_) AppendEvent(m.view());
+          n += popped_.size();
         }
+        popped_.clear();
         srv_->api_.counters().sse_messages.fetch_add(n, std::memory_order_relaxed);
         if (n == 0 && sub_->closed()) ending_ = true;  // broker shut down
       } else if (consumer_) {
@@ -395,28 +420,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     }
     if (body_.empty() && !ending_) return;  // wait for the next wake-up
-    if (!ending_ && !history_ && body_.size() < kBatchBytes) {
-      // Event streams: at most one write per kCoalesce. What is popped
-      // meanwhile gathers in body_ (bounded by kBatchBytes) for that write.
-      // The periods are one grid for all connections (kCoalesce slots of
-      // steady_clock), so the streams' flush timers expire together: one
-      // io-thread wake-up per period for all of them, not one per stream.
-      const auto slot = [](std::chrono::steady_clock::time_point t) { return t.time_since_epoch() / kCoalesce; };
-      const auto now = std::chrono::steady_clock::now();
-      if (slot(now) == slot(last_write_)) {
-        if (!flush_armed_) {
-          flush_armed_ = true;
-          flush_timer_.expires_at(std::chrono::steady_clock::time_point(
-              std::chrono::duration_cast<std::chrono::steady_clock::duration>(kCoalesce * (slot(now) + 1))));
-          flush_timer_.async_wait([self = shared_from_this()](beast::error_code) {
-            self->flush_armed_ = false;
-            self->Pump();
-          });
-        }
-        return;
-      }
-    }
     // Frame the chunk (and the last chunk when ending).
+    const size_t body_size = body_.size();
     out_.clear();
     if (chunked_) {
       if (!body_.empty()) {
@@ -430,11 +435,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     body_.clear();
     if (out_.empty()) return Close();
-    writing_ = true;
     last_write_ = std::chrono::steady_clock::now();
+    last_write_full_ = body_size >= kBatchBytes;
     const bool last = ending_;
+    // Most writes fit the socket's send buffer: try a non-blocking send
+    // first, which needs no asynchronous operation, completion handler or
+    // timeout timer (at 1,000 streams those cost more than the send).
+    beast::error_code ec;
+    size_t sent = 0;
+    if (!last) {
+      sent = stream_.socket().write_some(asio::buffer(out_), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        sent = 0;
+      }
+      if (ec) return Close();
+      if (sent == out_.size()) {
+        if (last_write_full_) {
+          // A client catching up: the next batch at once, from the strand's
+          // queue (not recursively: a long catch-up would grow the stack).
+          asio::post(stream_.get_executor(), [self = shared_from_this()] { self->Pump(); });
+          return;
+        }
+        return Park();
+      }
+    }
+    // The rest waits for the socket, bounded by write_timeout.
+    writing_ = true;
+    parked_->store(true);  // nothing is popped until the write completes
     stream_.expires_after(srv_->opt_.write_timeout);
-    asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this(), last](beast::error_code ec, size_t) {
+    asio::async_write(stream_, asio::buffer(out_.data() + sent, out_.size() - sent),
+                      [self = shared_from_this(), last](beast::error_code ec, size_t) {
       self->writing_ = false;
       if (ec) {
         if (ec == beast::error::timeout) {
@@ -444,6 +475,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return self->Close();
       }
       if (last) return self->Close();
+      self->Pump();
+    });
+  }
+
+  // The slots are one grid for all connections (kCoalesce slots of
+  // steady_clock), so the streams' flush timers expire together: one
+  // io-thread wake-up per slot for all of them, not one per stream.
+  static int64_t SlotOf(std::chrono::steady_clock::time_point t) { return t.time_since_epoch() / kCoalesce; }
+  bool InSlotOfLastWrite() const { return SlotOf(std::chrono::steady_clock::now()) == SlotOf(last_write_); }
+
+  // Waits for the next slot without popping (see Pump).
+  void Park() {
+    parked_->store(true);
+    if (flush_armed_) return;
+    flush_armed_ = true;
+    const int64_t next = SlotOf(std::chrono::steady_clock::now()) + 1;
+    flush_timer_.expires_at(std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(kCoalesce * next)));
+    flush_timer_.async_wait([self = shared_from_this()](beast::error_code) {
+      self->flush_armed_ = false;
       self->Pump();
     });
   }
@@ -508,6 +559,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer timer_{stream_.get_executor()};
   asio::steady_timer flush_timer_{stream_.get_executor()};  // a coalesced stream's next write
   std::chrono::steady_clock::time_point last_write_{};
+  bool last_write_full_ = false;
+  std::vector<broker::JsonRef> popped_;  // reused by Pump
+  // Set while the stream pops nothing (see WakeCallback); shared with the
+  // broker's wake-up callbacks, which may outlive the connection.
+  std::shared_ptr<std::atomic<bool>> parked_ = std::make_shared<std::atomic<bool>>(false);
   bool flush_armed_ = false;
   Mode mode_ = Mode::kRead;
   uint64_t query_gen_ = 0;

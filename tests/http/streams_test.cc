@@ -135,6 +135,24 @@ TEST_F(HttpTest, SessionReconnectResumesAfterTheAckedSeq) {
   EXPECT_EQ(Seqs(c.body()).back(), 9u);
 }
 
+// A session stream reads the ring at its own pace; a burst larger than any
+// subscriber queue reaches it whole, and nothing is counted as dropped (the
+// stream's wake-ups are not messages a client could lose).
+TEST_F(HttpTest, SessionStreamBurstLargerThanASubscriberQueueLosesNothingAndCountsNoDrop) {
+  broker::BrokerOptions bo;
+  bo.ring_capacity = 8192;  // the burst stays in the ring
+  Launch({}, bo);
+  ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm", R"({"buffer_timeout":"PT5M"})").status, 200);
+  Conn c(port_);
+  OpenStream(c, "/clients/helm/events");
+  constexpr int kFrames = 3000;  // ~3 subscriber queues
+  for (int i = 0; i < kFrames; ++i) Ingest(MakeFrame(129025, 1));
+  ASSERT_TRUE(c.ReadBodyUntil("data: ", kFrames, std::chrono::seconds(20)))
+      << "got " << Seqs(c.body()).size() << " of " << kFrames;
+  EXPECT_EQ(Seqs(c.body()).back(), static_cast<uint64_t>(kFrames));
+  EXPECT_EQ(broker_->Stats().subscriber_drops, 0u);
+}
+
 TEST_F(HttpTest, SessionFilterAppliesToTheStream) {
   Launch();
   ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm", R"({"buffer_timeout":"PT5M","filter":{"pgn":[130306]}})").status,
@@ -177,6 +195,25 @@ TEST_F(HttpTest, EventStreamCoalescesAFastBusIntoFewWrites) {
   reader.join();
   EXPECT_EQ(Seqs(c.body()).size(), static_cast<size_t>(kFrames)) << "coalescing must not lose frames";
   EXPECT_LE(c.chunks(), static_cast<size_t>(kFrames / 3)) << "about one write per frame";
+}
+
+// Half a second of a full bus arriving at once (a source that delivers in
+// batches, a replay catching up): the stream's broker queue holds it while
+// the stream waits for its next write slot, and the client gets every frame,
+// written in full batches one after another rather than one per slot.
+TEST_F(HttpTest, EventStreamBurstOfHalfASecondOfFullBusLosesNothing) {
+  Launch();
+  Conn c(port_);
+  OpenStream(c, "/events");
+  constexpr int kFrames = 900;  // 0.5 s at 1,800 frames/s, ~200 kB of SSE
+  std::vector<uint8_t> payload(64, 0x5a);
+  for (int i = 0; i < kFrames; ++i) Ingest(MakeFrame(129029, 1, payload));
+  ASSERT_TRUE(c.ReadBodyUntil("data: ", kFrames, std::chrono::seconds(10)))
+      << "got " << Seqs(c.body()).size() << " of " << kFrames;
+  const std::vector<uint64_t> seqs = Seqs(c.body());
+  ASSERT_EQ(seqs.size(), static_cast<size_t>(kFrames));
+  for (size_t i = 1; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], seqs[i - 1] + 1) << "gap after seq " << seqs[i - 1];
+  EXPECT_EQ(broker_->Stats().subscriber_drops, 0u);
 }
 
 // A client that never reads: the broker never blocks, the healthy client
