@@ -144,6 +144,8 @@ struct ServerRun {
   long rss_start_kib = 0, rss_before_kib = 0, rss_after_kib = 0, rss_peak_kib = 0;
 };
 
+int g_io_threads = 1;  // --io-threads: ServerOptions::io_threads
+
 // One scenario: fork the clients, start broker+server, feed, collect.
 ServerRun RunScenario(const std::vector<bench::OwnedFrame>& corpus, double fps, int healthy, int stalled,
                       double seconds, Shared* sh) {
@@ -182,6 +184,7 @@ ServerRun RunScenario(const std::vector<bench::OwnedFrame>& corpus, double fps, 
   http::ServerOptions so;
   so.bind_address = "127.0.0.1";
   so.port = port;
+  so.io_threads = g_io_threads;
   auto s = http::Server::Create(so, broker);
   if (!s.ok()) std::exit(2);
   std::unique_ptr<http::Server> server = std::move(*s);
@@ -269,14 +272,19 @@ int main(int argc, char** argv) {
   int clients = 1000;
   double seconds = 20, fps = 1800, stall_seconds = 20;
   int stall_healthy = 100;
+  if (argc % 2 == 0) {  // every flag takes a value
+    std::fprintf(stderr, "usage: fanout_bench [--clients N] [--seconds S] [--fps F] [--stall-healthy H] [--stall-seconds S] [--io-threads T]\n");
+    return 2;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--clients")) clients = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--fps")) fps = std::atof(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--stall-healthy")) stall_healthy = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--stall-seconds")) stall_seconds = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--io-threads")) g_io_threads = std::atoi(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: fanout_bench [--clients N] [--seconds S] [--fps F] [--stall-healthy H] [--stall-seconds S]\n");
+      std::fprintf(stderr, "usage: fanout_bench [--clients N] [--seconds S] [--fps F] [--stall-healthy H] [--stall-seconds S] [--io-threads T]\n");
       return 2;
     }
   }
