@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/thread_name.h"
+
 namespace lplex::server {
 
 struct BrokerLoop::Inbox {
@@ -69,7 +71,10 @@ void BrokerLoop::Push(Inbox& inbox, const can::Frame& frame) {
 
 void BrokerLoop::Start() {
   if (thread_.joinable()) return;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("lplex-broker");
+    Run();
+  });
 }
 
 bool BrokerLoop::AllEmpty() const {

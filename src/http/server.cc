@@ -9,11 +9,12 @@
 //    Pump pops what is queued (about kBatchBytes at most) into one chunk and
 //    writes it. Writes are coalesced: at most one per kCoalesce slot of
 //    steady_clock, one slot grid for every connection. The first frame in a
-//    slot goes out at once; after a write the stream is "parked" until the
-//    next slot: it pops nothing, frames wait in the broker's queue (sized for
-//    half a second of a full bus), and the broker skips the wake-up post for
-//    it. So a client at a full bus costs ~250 writes a second and no per-frame
-//    work on the io thread, and a frame waits at most kCoalesce.
+//    slot goes out at once; a wake-up later in the slot of the last write
+//    pops nothing and arms the slot's timer: frames wait in the broker's
+//    queue (sized for half a second of a full bus), which, being non-empty,
+//    posts no further wake-up. So a client at a full bus costs ~250 writes a
+//    second and no per-frame work on the io thread, a quiet one no timer,
+//    and a frame waits at most kCoalesce.
 //    A write is first tried without blocking (most fit the socket buffer);
 //    only the rest goes through an asynchronous write, during which nothing
 //    is popped: a client that does not read leaves messages in the broker's
@@ -56,6 +57,7 @@
 
 #include "broker/broker.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "http/api.h"
 
 namespace lplex::http {
@@ -201,10 +203,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::function<void()> WakeCallback() {
     // Runs on the broker's thread, under its lock: only post, never touch the
     // connection (it may be going away) or the broker.
-    // While the stream is parked (a write in flight or waiting for its
-    // slot) it pops nothing, so a wake-up would find nothing to do: skip it.
-    return [ex = stream_.get_executor(), w = weak_from_this(), parked = parked_] {
-      if (parked->load()) return;
+    return [ex = stream_.get_executor(), w = weak_from_this()] {
       asio::post(ex, [w] {
         if (auto c = w.lock()) c->OnWake();
       });
@@ -373,14 +372,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       // Event streams: at most one write per kCoalesce slot (unless the last
       // write was a full batch: a client catching up gets the next at once).
       // Until the next slot starts the messages stay in the broker's queue
-      // (sized for far more than one slot of a full bus), and the stream is
-      // parked: the broker posts no wake-up per frame, the slot's timer pops
-      // them all.
+      // (sized for far more than one slot of a full bus); as it stays
+      // non-empty, the broker posts no further wake-up: the slot's timer
+      // pops them all.
       Park();
       return;
     }
-    parked_->store(false);  // before popping: a push after this wakes us
-    if (wake_) DrainWake();    // re-arms the session's wake-up
+    if (wake_) DrainWake();  // re-arms the session's wake-up
     if (!ending_) {
       if (sub_) {
         uint64_t n = 0;
@@ -451,18 +449,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       if (ec) return Close();
       if (sent == out_.size()) {
-        if (last_write_full_) {
-          // A client catching up: the next batch at once, from the strand's
-          // queue (not recursively: a long catch-up would grow the stack).
+        if (last_write_full_ || history_) {
+          // A client catching up (or /history, which nothing else wakes):
+          // the next batch at once, from the strand's queue (not
+          // recursively: a long catch-up would grow the stack).
           asio::post(stream_.get_executor(), [self = shared_from_this()] { self->Pump(); });
-          return;
         }
-        return Park();
+        // Otherwise everything queued was popped: the next frame's wake-up
+        // calls Pump, which writes at once or waits for the next slot.
+        return;
       }
     }
     // The rest waits for the socket, bounded by write_timeout.
     writing_ = true;
-    parked_->store(true);  // nothing is popped until the write completes
     stream_.expires_after(srv_->opt_.write_timeout);
     asio::async_write(stream_, asio::buffer(out_.data() + sent, out_.size() - sent),
                       [self = shared_from_this(), last](beast::error_code ec, size_t) {
@@ -487,7 +486,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Waits for the next slot without popping (see Pump).
   void Park() {
-    parked_->store(true);
     if (flush_armed_) return;
     flush_armed_ = true;
     const int64_t next = SlotOf(std::chrono::steady_clock::now()) + 1;
@@ -561,9 +559,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::chrono::steady_clock::time_point last_write_{};
   bool last_write_full_ = false;
   std::vector<broker::JsonRef> popped_;  // reused by Pump
-  // Set while the stream pops nothing (see WakeCallback); shared with the
-  // broker's wake-up callbacks, which may outlive the connection.
-  std::shared_ptr<std::atomic<bool>> parked_ = std::make_shared<std::atomic<bool>>(false);
   bool flush_armed_ = false;
   Mode mode_ = Mode::kRead;
   uint64_t query_gen_ = 0;
@@ -609,7 +604,10 @@ Status Server::Impl::Start() {
   work_.emplace(ioc_.get_executor());
   Accept();
   const int n = std::max(1, opt_.io_threads);
-  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  for (int i = 0; i < n; ++i) threads_.emplace_back([this] {
+    SetCurrentThreadName("lplex-http");
+    ioc_.run();
+  });
   log_->Info("http: listening on {}:{}", opt_.bind_address, port_.load());
   return Status::Ok();
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "journal/format.h"
+#include "core/thread_name.h"
 
 namespace lplex::journal {
 
@@ -244,7 +245,10 @@ void SinkRunner::Start() {
     std::lock_guard<std::mutex> lock(wakeup_->mu);
     wakeup_->stop = false;
   }
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("lplex-journal");
+    Loop();
+  });
 }
 
 void SinkRunner::Stop() {

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/thread_name.h"
+
 namespace lplex::journal {
 namespace {
 
@@ -83,7 +85,10 @@ SeqLease::SeqLease(SeqLeaseOptions options, uint64_t ceiling)
       log_(opt_.log != nullptr ? opt_.log : Logger::Default()),
       ceiling_(ceiling),
       renew_at_(ceiling - opt_.chunk / 2) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("lplex-seqlease");
+    Run();
+  });
 }
 
 SeqLease::~SeqLease() {

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/time.h"
+#include "core/thread_name.h"
 
 namespace lplex::keeper {
 namespace {
@@ -408,7 +409,10 @@ void Keeper::Start() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("lplex-keeper");
+    Run();
+  });
 }
 
 void Keeper::Run() {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/thread_name.h"
+
 namespace lplex::sources {
 namespace {
 
@@ -79,6 +81,7 @@ Status ThreadedSource::Start(FrameSink sink, EndHandler on_end) {
   on_end_ = std::move(on_end);
   started_ = true;
   thread_ = std::thread([this] {
+    SetCurrentThreadName("lplex-src-" + uri());
     Status s = Run();
     if (!stopping() && on_end_) on_end_(s);
   });
