@@ -94,10 +94,9 @@ void Broker::Ingest(const can::Frame& f) {
   const uint64_t seq = opt_.replica ? f.seq : ring_->head();
 
   // Serialize once, outside the lock, into a buffer no reader can see.
-  if (!spare_.unique()) spare_ = JsonRef::Make();
-  std::string* text = spare_.mutable_text();
-  text->clear();
-  can::AppendFrameJson(seq, f.timestamp_us, f.header, f.data, text);
+  scratch_.clear();
+  can::AppendFrameJson(seq, f.timestamp_us, f.header, f.data, &scratch_);
+  JsonRef json = pool_.Take(scratch_);
 
   {
     std::unique_lock lock(mu_);
@@ -135,20 +134,18 @@ void Broker::Ingest(const can::Frame& f) {
     }
     if (!pending_.empty()) DrainRequests();
 
-    // 3-5. Seq and ring.
-    const JsonRef* json = &spare_;
+    // 3-5. Seq and ring. The ring keeps no copy of the payload: every
+    // reader of an entry needs only its header fields and its JSON.
+    const JsonRef* shared = &json;
     if (RingEntry* e = ring_->SlotFor(seq)) {
       e->seq = seq;
       e->timestamp_us = f.timestamp_us;
-      e->header = f.header;
+      e->set_header(f.header);
       e->bus = bus;
-      e->data.assign(f.data.begin(), f.data.end());
-      e->json.swap(spare_);  // spare_ now holds the entry's old buffer
-      ring_->Publish(seq);
-      json = &e->json;
-    } else {
-      ring_->Publish(seq);
+      e->json.swap(json);  // json now holds the evicted frame's buffer
+      shared = &e->json;
     }
+    ring_->Publish(seq);
 
     // 6-7. Counters and values.
     frames_total_.fetch_add(1, std::memory_order_relaxed);
@@ -160,10 +157,13 @@ void Broker::Ingest(const can::Frame& f) {
       const can::Device* d = devices_->Find(bus, src);
       for (const auto& q : subs_) {
         if (!q->filter().empty() && !MatchesLive(q->filter(), pgn, src, d)) continue;
-        if (!q->Push(*json)) subscriber_drops_.fetch_add(1, std::memory_order_relaxed);
+        if (!q->Push(*shared)) subscriber_drops_.fetch_add(1, std::memory_order_relaxed);
       }
     }
   }
+  // The evicted frame's buffer (or, for a late replica frame the ring could
+  // not keep, this frame's): back to the pool unless a reader still holds it.
+  pool_.Give(std::move(json));
 
   // 9. Consumers.
   published_head_.store(ring_->head(), std::memory_order_seq_cst);
@@ -179,8 +179,9 @@ void Broker::Ingest(const can::Frame& f) {
 
 void Broker::EmitDeviceEvent(uint8_t bus, const can::Device& d, const char* type) {
   if (subs_.empty()) return;
-  JsonRef msg = JsonRef::Make();
-  AppendDeviceJson(bus, d, type, msg.mutable_text());
+  std::string text;
+  AppendDeviceJson(bus, d, type, &text);
+  const JsonRef msg = JsonRef::Make(text);
   for (const auto& q : subs_) {
     if (!q->Push(msg)) subscriber_drops_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -305,7 +306,8 @@ void Broker::Shutdown() {
 void Broker::ReleaseMemory() {
   std::unique_lock lock(mu_);
   ring_->Release();
-  spare_.Reset();
+  pool_.Clear();
+  std::string().swap(scratch_);
 }
 
 // ---- subscribers ---------------------------------------------------------
@@ -362,6 +364,7 @@ bool Broker::WaitForHead(uint64_t cursor, std::chrono::steady_clock::time_point 
 struct Consumer::Journal {
   JournalTier tier;
   can::Frame frame;
+  std::string json;  // reused: each frame's JSON is built here, then copied into its own buffer
 };
 
 Consumer::Consumer(std::shared_ptr<Broker> broker, uint64_t cursor, ResolvedFilter filter)
@@ -389,7 +392,7 @@ NextResult Consumer::FromJournal(uint64_t tail, ConsumerItem* out, bool* got) {
     b.fallen_behind_.fetch_add(1, std::memory_order_relaxed);
     return NextResult::kFallenBehind;
   }
-  if (!journal_) journal_.reset(new Journal{JournalTier(b.opt_.journal_dir, b.fs_), {}});
+  if (!journal_) journal_.reset(new Journal{JournalTier(b.opt_.journal_dir, b.fs_), {}, {}});
   auto r = journal_->tier.Read(cursor_, tail, &journal_->frame);
   if (!r.ok() || *r == JournalTier::ReadResult::kEnd) {
     error_ = r.ok() ? Status::OutOfRange(fmt::format(
@@ -415,8 +418,9 @@ NextResult Consumer::FromJournal(uint64_t tail, ConsumerItem* out, bool* got) {
   out->timestamp_us = f.timestamp_us;
   out->header = f.header;
   out->bus = 0;
-  out->json = JsonRef::Make();
-  can::AppendFrameJson(f.seq, f.timestamp_us, f.header, f.data, out->json.mutable_text());
+  journal_->json.clear();
+  can::AppendFrameJson(f.seq, f.timestamp_us, f.header, f.data, &journal_->json);
+  out->json = JsonRef::Make(journal_->json);
   *got = true;
   return NextResult::kFrame;
 }
@@ -442,11 +446,11 @@ NextResult Consumer::Next(ConsumerItem* out, std::chrono::milliseconds timeout) 
         const RingEntry* e = b.ring_->Get(cursor_);
         if (e == nullptr) continue;  // the tail moved on (or the ring was released): look again
         if (e->seq == cursor_) {
-          got = filter_.Matches(e->header.pgn, e->bus, e->header.source);
+          got = filter_.Matches(e->pgn, e->bus, e->source);
           if (got) {
             out->seq = e->seq;
             out->timestamp_us = e->timestamp_us;
-            out->header = e->header;
+            out->header = e->header();
             out->bus = e->bus;
             out->json = e->json;
           }

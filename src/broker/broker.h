@@ -15,12 +15,13 @@
 // consumers keep the broker alive while they exist, so an HTTP stream can
 // never outlive the state it reads. Shutdown() ends every stream.
 //
-// Memory (per broker): the ring entry array (capacity × ~80 bytes plus each
-// frame's payload and JSON) is allocated by the first frame and returned by
-// ReleaseMemory(); the device table and value store grow with the sources on
-// the bus and shrink with idle removal; each subscriber holds at most
-// `subscriber_queue` messages (shared buffers, not copies); sessions are
-// metadata only. Nothing else grows with traffic.
+// Memory (per broker): the ring entry array (capacity × 32 bytes, plus each
+// frame's JSON in a buffer sized to it: 144 bytes for an 8-byte payload) is
+// allocated by the first frame and returned by ReleaseMemory(), with the
+// pool of recycled JSON buffers (at most 64 KiB); the device table and value
+// store grow with the sources on the bus and shrink with idle removal; each
+// subscriber holds at most `subscriber_queue` messages (shared buffers, not
+// copies); sessions are metadata only. Nothing else grows with traffic.
 #pragma once
 
 #include <atomic>
@@ -346,7 +347,8 @@ class Broker : public std::enable_shared_from_this<Broker> {
   TxQueue tx_;
 
   // Owner-thread state.
-  JsonRef spare_;  // the buffer the next frame's JSON is written into
+  std::string scratch_;  // the next frame's JSON is written here, then copied into a pooled buffer
+  JsonPool pool_;        // buffers of frames that left the ring, for the next frames' JSON
   int64_t now_us_ = 0;  // monotonic time of the last Tick (device last_rx)
   int64_t last_refill_us_ = 0;
   double tokens_ = 0;

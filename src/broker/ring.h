@@ -9,7 +9,10 @@
 //
 // Memory: the entry array is allocated by the first write and given back by
 // Release(), so a broker that never saw a frame (an idle cloud instance)
-// holds no ring. Once warm, writes reuse each entry's payload buffer.
+// holds no ring. An entry is 32 bytes plus its JSON buffer (sized to the
+// text, see JsonRef); it keeps no copy of the payload, because every reader
+// of the ring (consumers, and through the JSON the subscribers) needs only
+// the header fields and the JSON, which carries the payload as hex.
 #pragma once
 
 #include <atomic>
@@ -22,14 +25,29 @@
 
 namespace lplex::broker {
 
+// 32 bytes: the header's fields are stored unpadded (can::CanHeader alone
+// takes 12), because the server holds 65,536 entries.
 struct RingEntry {
   uint64_t seq = 0;  // 0 = never written
   int64_t timestamp_us = 0;
-  can::CanHeader header;
+  uint32_t pgn = 0;
+  uint8_t priority = 0;
+  uint8_t source = 0;
+  uint8_t destination = 0;
   uint8_t bus = 0;
-  std::vector<uint8_t> data;  // capacity reused across writes
-  JsonRef json;               // the frame JSON, shared with subscribers
+  JsonRef json;  // the frame JSON (payload included), shared with subscribers
+
+  can::CanHeader header() const {
+    return can::CanHeader{.priority = priority, .pgn = pgn, .source = source, .destination = destination};
+  }
+  void set_header(const can::CanHeader& h) {
+    pgn = h.pgn;
+    priority = h.priority;
+    source = h.source;
+    destination = h.destination;
+  }
 };
+static_assert(sizeof(RingEntry) == 32, "a ring entry is 65,536 times in the server's RSS");
 
 class Ring {
  public:
