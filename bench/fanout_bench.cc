@@ -4,7 +4,7 @@
 //                [--stall-healthy H] [--stall-seconds S2]
 //
 // Two processes. The parent runs a Broker and an http::Server (the server's
-// defaults: one io thread, 128-message subscriber queues, 60 s write
+// defaults: one io thread, 1,024-message subscriber queues, 60 s write
 // timeout) and a feeder thread that ingests the simulated full bus
 // (sim:?fps=full, reassembled) at F frames/s (default 1,800) in 1 ms steps.
 // Before each Ingest it writes the frame's seq → CLOCK_MONOTONIC ingest time
@@ -326,8 +326,8 @@ int main(int argc, char** argv) {
                sh->p50_ms, sh->p99_ms, sh->lost, 100 * st.cpu_s / st.wall_s);
     fmt::print("stall: server RSS {} KiB before the clients, {} KiB 1 s after they connected, {} KiB after {:.0f} more s (max sampled {} KiB)\n",
                st.rss_start_kib, st.rss_before_kib, st.rss_after_kib, st.wall_s, st.rss_peak_kib);
-    fmt::print("stall: broker queue drops {} in the window ({} frames ingested; the stalled client's queue holds 128)\n",
-               st.drops, st.frames);
+    fmt::print("stall: broker queue drops {} in the window ({} frames ingested; the stalled client's queue holds {})\n",
+               st.drops, st.frames, broker::BrokerOptions{}.subscriber_queue);
   }
   return 0;
 }
