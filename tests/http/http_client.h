@@ -114,7 +114,7 @@ class Conn {
     }
     chunked_ = r.header("transfer-encoding") == "chunked";
     last_chunk_ = false;
-    body_.clear();
+    ClearBody();
     return r;
   }
 
@@ -131,7 +131,7 @@ class Conn {
         if (!Fill(deadline)) return std::nullopt;
       }
       r->body = std::move(body_);
-      body_.clear();
+      ClearBody();
       return r;
     }
     const std::string cl = r->header("content-length");
@@ -162,7 +162,7 @@ class Conn {
         body_ += buf_;
         buf_.clear();
       }
-      if (Count(body_, needle) >= count) return true;
+      if (CountSoFar(needle) >= count) return true;
       if (!Fill(deadline)) return false;
     }
   }
@@ -175,6 +175,12 @@ class Conn {
     return closed_;
   }
   const std::string& body() const { return body_; }
+  void ClearBody() {
+    body_.clear();
+    counted_needle_.clear();
+    counted_pos_ = 0;
+    counted_ = 0;
+  }
   bool saw_last_chunk() const { return last_chunk_; }
   // Data chunks de-chunked so far (a chunked stream's server writes).
   size_t chunks() const { return chunks_; }
@@ -190,6 +196,21 @@ class Conn {
       p = e + 1;
     }
     return out;
+  }
+
+  // Occurrences of `needle` in body() so far, searching only what arrived
+  // since the last call with the same needle.
+  size_t CountSoFar(std::string_view needle) {
+    if (needle != counted_needle_) {
+      counted_needle_ = needle;
+      counted_pos_ = 0;
+      counted_ = 0;
+    }
+    for (size_t p = body_.find(needle, counted_pos_); p != std::string::npos; p = body_.find(needle, counted_pos_)) {
+      ++counted_;
+      counted_pos_ = p + needle.size();
+    }
+    return counted_;
   }
 
   static size_t Count(std::string_view hay, std::string_view needle) {
@@ -237,6 +258,11 @@ class Conn {
   int fd_ = -1;
   std::string buf_;
   std::string body_;
+  // CountSoFar's state: body_ only grows between ClearBody calls, so each
+  // byte is searched once (a stream of 30,000 events stays linear).
+  std::string counted_needle_;
+  size_t counted_pos_ = 0;
+  size_t counted_ = 0;
   bool chunked_ = false;
   bool last_chunk_ = false;
   bool closed_ = false;

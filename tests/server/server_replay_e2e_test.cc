@@ -6,12 +6,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <optional>
 #include <string>
@@ -27,127 +21,7 @@
 namespace lplex::testing {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-// One open SSE response, read incrementally: the "data: " lines of a chunked
-// (or close-delimited) body, each handed out once. Every read has a
-// deadline, so a test fails instead of hanging.
-class SseStream {
- public:
-  explicit SseStream(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~SseStream() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  // Sends GET `target` and reads the response head. Returns the status line
-  // and headers as text ("" on failure).
-  std::string Open(const std::string& target, milliseconds timeout) {
-    if (fd_ < 0) return "";
-    const std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return "";
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    size_t end;
-    while ((end = raw_.find("\r\n\r\n")) == std::string::npos) {
-      if (!Fill(deadline)) return "";
-    }
-    std::string head = raw_.substr(0, end);
-    raw_.erase(0, end + 4);
-    chunked_ = head.find("chunked") != std::string::npos;
-    return head;
-  }
-
-  // Reads until `n` events were handed out in total, the stream ends or the
-  // deadline; appends the JSON of each new event to *events. False when fewer
-  // than n arrived.
-  bool ReadEvents(size_t n, std::vector<std::string>* events, milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      Decode();
-      TakeEvents(events);
-      if (events->size() >= n) return true;
-      if (!Fill(deadline)) return false;
-    }
-  }
-
-  // Reads to the end of the stream (or the deadline), appending the rest.
-  // True when the server ended the stream.
-  bool ReadToEnd(std::vector<std::string>* events, milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (Fill(deadline)) {
-    }
-    Decode();
-    TakeEvents(events);
-    return closed_;
-  }
-
- private:
-  bool Fill(std::chrono::steady_clock::time_point deadline) {
-    if (closed_ || fd_ < 0) return false;
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char tmp[65536];
-    const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0) {
-      closed_ = true;
-      return false;
-    }
-    raw_.append(tmp, static_cast<size_t>(n));
-    return true;
-  }
-
-  // Moves whole chunks (or, unchunked, everything) from raw_ to body_.
-  void Decode() {
-    if (!chunked_) {
-      body_ += raw_;
-      raw_.clear();
-      return;
-    }
-    for (;;) {
-      const size_t e = raw_.find("\r\n");
-      if (e == std::string::npos) return;
-      const size_t n = std::stoul(raw_.substr(0, e), nullptr, 16);
-      if (n == 0) return;  // the last chunk: nothing follows
-      if (raw_.size() < e + 2 + n + 2) return;
-      body_.append(raw_, e + 2, n);
-      raw_.erase(0, e + 2 + n + 2);
-    }
-  }
-
-  // Each complete "data: JSON\n" line of body_, once.
-  void TakeEvents(std::vector<std::string>* events) {
-    size_t p;
-    while ((p = body_.find("data: ", pos_)) != std::string::npos) {
-      const size_t e = body_.find('\n', p);
-      if (e == std::string::npos) break;
-      events->push_back(body_.substr(p + 6, e - p - 6));
-      pos_ = e + 1;
-    }
-    if (pos_ > (1u << 20)) {  // keep the buffer small on a long stream
-      body_.erase(0, pos_);
-      pos_ = 0;
-    }
-  }
-
-  int fd_ = -1;
-  std::string raw_;   // bytes as received
-  std::string body_;  // de-chunked body
-  size_t pos_ = 0;    // body_ handed out up to here
-  bool chunked_ = false;
-  bool closed_ = false;
-};
 
 // How long the replay waits before its first frame: long enough for the
 // server to get ready and for the test to connect on a busy machine.
@@ -177,22 +51,25 @@ TEST(ServerEndToEnd, DelayedReplayServesEveryCaptureFrameOverSseAndJournalsItsBy
   const auto put = http::testing::Fetch(static_cast<uint16_t>(port), "PUT", "/clients/replay-e2e",
                                         R"({"buffer_timeout":"PT5M"})");
   ASSERT_EQ(put.status, 200) << put.body;
-  SseStream sse(port);
-  const std::string head = sse.Open("/clients/replay-e2e/events", seconds(5));
-  ASSERT_NE(head.find(" 200 "), std::string::npos) << head;
-  ASSERT_NE(head.find("text/event-stream"), std::string::npos) << head;
+  http::testing::Conn sse(static_cast<uint16_t>(port));
+  ASSERT_TRUE(sse.SendRequest("GET", "/clients/replay-e2e/events"));
+  const auto head = sse.ReadHeaders(seconds(5));
+  ASSERT_TRUE(head.has_value());
+  ASSERT_EQ(head->status, 200);
+  ASSERT_EQ(head->header("content-type"), "text/event-stream");
   const auto connected_after = std::chrono::steady_clock::now() - ready;
   ASSERT_LT(connected_after, seconds(kDelaySeconds))
       << "the stream opened after the replay's delay ended: the machine is too busy for this test";
 
-  std::vector<std::string> events;
-  const bool all = sse.ReadEvents(want.size(), &events, seconds(180));
-  ASSERT_TRUE(all) << events.size() << " of " << want.size() << " frames received\n" << child.Log();
+  const bool all = sse.ReadBodyUntil("data: ", want.size(), seconds(180));
+  ASSERT_TRUE(all) << http::testing::Conn::Events(sse.body()).size() << " of " << want.size()
+                   << " frames received\n" << child.Log();
   // The replay has ended (nothing more is coming) before we stop the server.
   ASSERT_TRUE(child.WaitForLog("ended (frames delivered: " + std::to_string(want.size()) + ")", seconds(30))) << child.Log();
   child.Signal(SIGTERM);
   ASSERT_EQ(child.Wait(seconds(60)), 0) << child.Log();
-  EXPECT_TRUE(sse.ReadToEnd(&events, seconds(10))) << "the stream did not end at shutdown";
+  EXPECT_TRUE(sse.WaitClosed(seconds(10))) << "the stream did not end at shutdown";
+  const std::vector<std::string> events = http::testing::Conn::Events(sse.body());
 
   // Over SSE: every frame of the capture, in order, seq from 1 without a gap.
   ASSERT_EQ(events.size(), want.size());
