@@ -1,0 +1,89 @@
+#include "replication/replica_progress.h"
+
+#include <algorithm>
+
+namespace lplex::replication {
+
+namespace {
+// The largest seq a half-open range can hold ([seq, seq + 1) must not wrap).
+constexpr uint64_t kMaxSeq = kNoHoleBelow - 1;
+}  // namespace
+
+uint64_t LagSeqs(uint64_t boat_head_seq, uint64_t cursor) {
+  return boat_head_seq > cursor ? boat_head_seq - cursor : 0;
+}
+
+ReplicaProgress ReplicaProgress::Restore(uint64_t cursor, uint64_t seen_through,
+                                         const std::vector<SeqRange>& holes) {
+  ReplicaProgress p;
+  for (const SeqRange& h : holes) {
+    // Seq 0 is never a frame of the boat's seq space; a hole there means nothing.
+    p.holes_.Add(std::max<uint64_t>(h.start, 1), h.end);
+  }
+  p.holes_.CoarsenTo(kMaxHoles);
+  p.seen_through_ = std::max(seen_through, cursor);
+  if (!p.holes_.empty()) p.seen_through_ = std::max(p.seen_through_, p.holes_.ranges().back().end - 1);
+  p.cursor_ = cursor;
+  p.Advance();
+  return p;
+}
+
+ReplicaProgress::HandshakeReply ReplicaProgress::OnHandshake(uint64_t boat_head_seq) {
+  HandshakeReply reply;
+  if (seen_through_ == 0) {
+    reply.live_start_from = 1;
+  } else {
+    if (boat_head_seq > seen_through_ + 1) {
+      AddHole(seen_through_ + 1, boat_head_seq);
+      seen_through_ = boat_head_seq - 1;
+    }
+    reply.live_start_from = boat_head_seq;
+  }
+  Advance();
+  reply.cursor = cursor_;
+  reply.holes = holes_.Holes();
+  return reply;
+}
+
+bool ReplicaProgress::OnLiveFrameAccepted(uint64_t seq) {
+  if (seq == 0 || seq > kMaxSeq) return false;
+  if (seq <= seen_through_) {
+    holes_.Fill(seq, seq + 1);
+  } else {
+    // On an instance that has seen nothing, seq is its origin: nothing below is owed.
+    if (seen_through_ != 0 && seq > seen_through_ + 1) AddHole(seen_through_ + 1, seq);
+    seen_through_ = seq;
+  }
+  return Advance();
+}
+
+void ReplicaProgress::OnLiveFrameDropped(uint64_t seq) {
+  if (seq == 0 || seq > kMaxSeq || seq <= seen_through_) return;
+  const uint64_t from = seen_through_ == 0 ? seq : seen_through_ + 1;
+  AddHole(from, seq + 1);
+  seen_through_ = seq;
+  // The first frame of an instance was dropped: the origin is seq, so the
+  // cursor may stand just below it (nothing from the origin is held yet).
+  Advance();
+}
+
+bool ReplicaProgress::OnBackfillBlockWritten(uint64_t start, uint64_t end) {
+  // Holes lie within [1, seen_through], so filling never counts seqs above it.
+  if (!holes_.Fill(start, end)) return false;
+  return Advance();
+}
+
+void ReplicaProgress::AddHole(uint64_t start, uint64_t end) {
+  holes_.Add(start, end);
+  if (holes_.Len() > kMaxHoles) holes_.CoarsenTo(kMaxHoles);
+}
+
+bool ReplicaProgress::Advance() {
+  uint64_t c = seen_through_;
+  if (!holes_.empty()) c = std::min(c, holes_.ranges().front().start - 1);
+  if (c <= cursor_) return false;
+  cursor_ = c;
+  return true;
+}
+
+}  // namespace lplex::replication
