@@ -46,6 +46,10 @@ class JournalReader::Impl {
   Status SeekToSeq(uint64_t seq);
   Result<int64_t> BlockBaseTime(uint64_t n);
   Result<uint64_t> BlockBaseSeq(uint64_t n);
+  Result<uint64_t> BlockFileOffset(uint64_t n) const {
+    if (n >= block_count_) return OutOfRange(n);
+    return BlockOffset(n);
+  }
   Result<BlockInfo> InspectBlock(uint64_t n);
   Result<std::vector<DeviceEntry>> BlockDevices() const;
   Result<std::vector<DeviceEntry>> BlockDevicesAt(uint32_t frame_index) const;
@@ -789,6 +793,7 @@ bool JournalReader::has_block_index() const { return impl_->has_index(); }
 int64_t JournalReader::current_block() const { return impl_->current_block(); }
 Result<int64_t> JournalReader::BlockBaseTime(uint64_t n) { return impl_->BlockBaseTime(n); }
 Result<uint64_t> JournalReader::BlockBaseSeq(uint64_t n) { return impl_->BlockBaseSeq(n); }
+Result<uint64_t> JournalReader::BlockOffset(uint64_t n) const { return impl_->BlockFileOffset(n); }
 bool JournalReader::Next() { return impl_->Next(); }
 const can::Frame& JournalReader::frame() const { return impl_->frame(); }
 uint32_t JournalReader::can_id() const { return impl_->can_id(); }

@@ -117,6 +117,11 @@ class JournalReader {
   // headers for compressed files; read from disk for uncompressed ones).
   Result<int64_t> BlockBaseTime(uint64_t n);
   Result<uint64_t> BlockBaseSeq(uint64_t n);
+  // File offset of block n as located at Open (its outer header when
+  // compressed), without reading anything. OutOfRange for n >=
+  // block_count(). For tools that read a block's stored bytes themselves
+  // (journal/stored_blocks.h).
+  Result<uint64_t> BlockOffset(uint64_t n) const;
 
   // Advances to the next frame. False at the end of the journal or when a
   // block fails to load (then status() is not OK).
