@@ -18,18 +18,9 @@
 #include "core/file_system.h"
 #include "core/status.h"
 #include "journal/reader.h"
+#include "journal/seq_recovery.h"
 
 namespace lplex::broker {
-
-struct JournalFileInfo {
-  std::string path;
-  uint64_t first_seq = 0;
-};
-
-// The .lpj files of `dir` that carry seqs, ascending by first BaseSeq (ties
-// by name). A missing directory gives an empty list; other listing errors
-// are returned.
-Result<std::vector<JournalFileInfo>> ListJournalFilesBySeq(const std::string& dir, FileSystem* fs);
 
 class JournalTier {
  public:
@@ -50,7 +41,7 @@ class JournalTier {
 
   const std::string dir_;
   FileSystem* const fs_;
-  std::vector<JournalFileInfo> files_;
+  std::vector<journal::JournalFileSeq> files_;  // journal::ListJournalFilesBySeq
   size_t idx_ = 0;
   std::unique_ptr<journal::JournalReader> reader_;
   uint64_t next_ = 0;  // the seq the open reader continues from (0 = not positioned)

@@ -35,7 +35,7 @@ TEST(JournalTierTest, FilesAreOrderedByFirstSeqNotByName) {
   lplex::testing::TempDir tmp;
   WriteJournal(tmp.path(), "backfill", 300, 399, kT0);  // sorts first by name, holds later seqs
   WriteJournal(tmp.path(), "nmea2k", 1, 299, kT0 + 3600LL * 1000000);
-  auto files = ListJournalFilesBySeq(tmp.path(), FileSystem::Default());
+  auto files = journal::ListJournalFilesBySeq(tmp.path(), "", FileSystem::Default());
   ASSERT_TRUE(files.ok());
   ASSERT_EQ(files->size(), 2u);
   EXPECT_EQ((*files)[0].first_seq, 1u);
