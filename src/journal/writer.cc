@@ -54,6 +54,8 @@ JournalWriter::JournalWriter(WriterOptions options)
     : opt_(std::move(options)),
       clock_(opt_.clock ? opt_.clock : Clock::Real()),
       compressor_(opt_.compression, opt_.zstd_level),
+      rotate_duration_us_(opt_.rotate_duration_us),
+      rotate_size_(opt_.rotate_size),
       file_(OutputFileOptions{opt_.fs ? opt_.fs : FileSystem::Default(), opt_.dir, opt_.prefix, opt_.block_size,
                               opt_.on_rotate, opt_.on_open_change}) {
   block_.assign(opt_.block_size, 0);
@@ -93,8 +95,9 @@ Status JournalWriter::Append(const can::Frame& f) {
 
   // Frame-time duration rotation; a clock set back before the file's start
   // also begins a new file, so a file's name never postdates its frames.
-  if (segment_open_ && opt_.rotate_duration_us > 0 &&
-      (f.timestamp_us - segment_start_us_ >= opt_.rotate_duration_us ||
+  const int64_t rotate_duration_us = rotate_duration_us_.load(std::memory_order_relaxed);
+  if (segment_open_ && rotate_duration_us > 0 &&
+      (f.timestamp_us - segment_start_us_ >= rotate_duration_us ||
        f.timestamp_us < segment_start_us_ - kMaxClampUs)) {
     LPLEX_RETURN_IF_ERROR(FlushBlock());
     LPLEX_RETURN_IF_ERROR(FinishFile());
@@ -270,7 +273,8 @@ const WriterStats& JournalWriter::stats() const {
 
 bool JournalWriter::RotationDue() const {
   if (!file_.is_open()) return false;
-  return (opt_.rotate_size > 0 && file_.size() >= opt_.rotate_size) ||
+  const uint64_t rotate_size = rotate_size_.load(std::memory_order_relaxed);
+  return (rotate_size > 0 && file_.size() >= rotate_size) ||
          (opt_.rotate_count > 0 && segment_frames_ >= opt_.rotate_count);
 }
 
@@ -292,7 +296,8 @@ Status JournalWriter::Tick(int64_t now_us) {
     if (file_.is_open()) LPLEX_RETURN_IF_ERROR(file_.Sync());
     if (RotationDue()) LPLEX_RETURN_IF_ERROR(FinishFile());
   }
-  if (segment_open_ && opt_.rotate_duration_us > 0 && now_us - segment_wall_start_us_ >= opt_.rotate_duration_us) {
+  const int64_t rotate_duration_us = rotate_duration_us_.load(std::memory_order_relaxed);
+  if (segment_open_ && rotate_duration_us > 0 && now_us - segment_wall_start_us_ >= rotate_duration_us) {
     LPLEX_RETURN_IF_ERROR(FlushBlock());
     LPLEX_RETURN_IF_ERROR(FinishFile());
   }

@@ -127,6 +127,17 @@ class JournalWriter {
   void SetPaused(bool paused) { paused_.store(paused, std::memory_order_relaxed); }
   bool paused() const { return paused_.load(std::memory_order_relaxed); }
 
+  // Replaces rotate_duration_us and rotate_size from now on, for the file
+  // already open too: a duration already past (since that file started) or
+  // a size already reached rotates it at the next Tick or block. Negative
+  // durations mean no limit. Like SetPaused, callable from any thread (the
+  // cloud changes the rotation of writers its runners drive). options()
+  // keeps the values given to Create.
+  void SetRotation(int64_t rotate_duration_us, uint64_t rotate_size) {
+    rotate_duration_us_.store(rotate_duration_us > 0 ? rotate_duration_us : 0, std::memory_order_relaxed);
+    rotate_size_.store(rotate_size, std::memory_order_relaxed);
+  }
+
   // Path of the file being written, or "" when none is open. Files the
   // keeper must not archive yet.
   const std::string& current_path() const;
@@ -156,6 +167,8 @@ class JournalWriter {
   can::DeviceRegistry registry_;
   BlockCompressor compressor_;
   std::atomic<bool> paused_{false};
+  std::atomic<int64_t> rotate_duration_us_;  // SetRotation; starts as opt_.rotate_duration_us
+  std::atomic<uint64_t> rotate_size_;        // SetRotation; starts as opt_.rotate_size
 
   // The block being filled (v2 layout, block_size bytes).
   std::vector<uint8_t> block_;
