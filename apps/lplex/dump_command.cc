@@ -4,8 +4,9 @@
 // were recorded, which follows the capture's own clock, so a clock step in
 // a capture shows as a jump in time). Several files are merged: at each
 // step the earliest of the files' next frames is printed, ties going to the
-// file named first (directories expand oldest name first). When every file
-// is in time order, so is the output.
+// file named first (a directory's files by first seq when all carry seqs,
+// else oldest name first). When every file is in time order, so is the
+// output.
 //
 // Damage: a block that cannot be loaded, a block whose frame records end
 // early and bytes that are not a whole block are reported on stderr with the

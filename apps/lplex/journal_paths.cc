@@ -6,17 +6,59 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <utility>
 
 #include "commands.h"
 #include "core/time.h"
+#include "journal/journal_spans.h"
 
 namespace lplex::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Sort key of a journal file by the time in its name; a name without one
+// counts as oldest.
+std::pair<int64_t, std::string> NameTimeKey(const std::string& path) {
+  auto t = timefmt::TimeFromJournalName(fs::path(path).filename().string());
+  return {t.value_or(INT64_MIN), path};
+}
+
+// Sorts the .lpj files `found` of directory `dir`. When every one of them
+// carries seqs, by the first seq each holds (spec/cloud.md P15: on the cloud
+// `backfill-*` files sit beside `nmea2k-*` files and the names do not say
+// which seqs come first); ties, e.g. two imports that both start at seq 1,
+// by name time. Otherwise (v1 files, imports without seqs, a file that
+// cannot be opened: ListJournalSpans leaves these out) by name time, so no
+// file is dropped and seqless directories keep the order they always had.
+void SortDirFiles(const std::string& dir, std::vector<std::string>* found) {
+  std::map<std::string, uint64_t> first_seq;  // by file name
+  auto spans = journal::ListJournalSpans(dir);
+  if (spans.ok()) {
+    for (const journal::JournalSpan& s : *spans) first_seq[fs::path(s.path).filename().string()] = s.first_seq;
+  }
+  const bool all_have_seqs = std::all_of(found->begin(), found->end(), [&](const std::string& p) {
+    return first_seq.contains(fs::path(p).filename().string());
+  });
+  auto by_name = [](const std::string& a, const std::string& b) { return NameTimeKey(a) < NameTimeKey(b); };
+  if (!all_have_seqs) {
+    std::sort(found->begin(), found->end(), by_name);
+    return;
+  }
+  auto seq_of = [&](const std::string& p) { return first_seq.at(fs::path(p).filename().string()); };
+  std::sort(found->begin(), found->end(), [&](const std::string& a, const std::string& b) {
+    const uint64_t sa = seq_of(a);
+    const uint64_t sb = seq_of(b);
+    return sa != sb ? sa < sb : by_name(a, b);
+  });
+}
+
+}  // namespace
 
 std::vector<std::string> ExpandJournalPaths(const std::vector<std::string>& paths, std::string_view command,
                                             std::FILE* err) {
-  namespace fs = std::filesystem;
   const std::string cmd(command);
   std::vector<std::string> listed;
   for (const std::string& p : paths) {
@@ -31,11 +73,7 @@ std::vector<std::string> ExpandJournalPaths(const std::vector<std::string>& path
     }
     if (ec) std::fprintf(err, "%s: cannot list %s: %s\n", cmd.c_str(), p.c_str(), ec.message().c_str());
     if (found.empty()) std::fprintf(err, "%s: no .lpj files in %s\n", cmd.c_str(), p.c_str());
-    auto key = [](const std::string& path) {
-      auto t = timefmt::TimeFromJournalName(fs::path(path).filename().string());
-      return std::make_pair(t.value_or(INT64_MIN), path);
-    };
-    std::sort(found.begin(), found.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+    SortDirFiles(p, &found);
     listed.insert(listed.end(), found.begin(), found.end());
   }
   // Reading a file twice would print (or count) every frame twice. The same

@@ -9,8 +9,15 @@
 
 namespace lplex::cli {
 
-// Expands directories into their *.lpj files, oldest name first (by the
-// timestamp in the name, then by name); files are kept as given. A file
+// Expands directories into their *.lpj files; files are kept as given. A
+// directory whose .lpj files all carry seqs (v2 files with base seqs, as a
+// recorder or a cloud instance writes them) is taken by the first seq each
+// file holds, ties by name time (so a cloud instance's `backfill-*` files
+// fall where their seqs belong among its `nmea2k-*` files, whatever their
+// names say); any other directory (v1 files, captures imported without
+// seqs, a file that cannot be opened) oldest name first, by the timestamp in
+// the name, then by name. Each file of such a directory is opened once more
+// to read its seqs (headers and index, no block is decompressed). A file
 // reached twice (named twice, or named and inside a named directory; the
 // same device and inode, or the same path when it cannot be stat'ed) is
 // kept once, and `err` hears "<command>: <path>: given more than once; read
