@@ -608,7 +608,7 @@ void BoatServer::AppendMetrics(std::string* out) const {
     counter("lplex_archive_failures_total", "Failed archive attempts this run.", p.archiver->failed());
   }
   if (p.keeper) {
-    counter("lplex_keeper_dropped_notifications_total", "Rotation notices the keeper queue dropped (swept later).",
+    counter("lplex_keeper_dropped_notifications_total", "Rotation notices that found the keeper queue full (their directory swept at once).",
             p.keeper->dropped_notifications());
   }
 }

@@ -238,7 +238,7 @@ bool Keeper::ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadli
     }
   }
   std::vector<ArchiveOutcome> from_archiver;
-  if (!good.empty()) from_archiver = opt_.archiver->Archive(good, deadline);
+  if (!good.empty()) from_archiver = RunArchivers(good, deadline);
   std::vector<ArchiveOutcome> outcomes;
   for (size_t i = 0, next = 0; i < batch.size(); ++i) {
     if (refused[i]) {
@@ -272,6 +272,59 @@ bool Keeper::ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadli
   }
   if (all_ok && pending_.empty()) backoff_ = milliseconds(0);
   return all_ok;
+}
+
+size_t Keeper::UploadSlots() {
+  if (!opt_.archiver) return 0;
+  if (!uploaders_made_) {
+    uploaders_made_ = true;
+    uploaders_.push_back(opt_.archiver);
+    const size_t want = std::max<size_t>(opt_.upload_parallelism, 1);
+    while (opt_.make_upload_archiver && uploaders_.size() < want) {
+      std::shared_ptr<Archiver> a = opt_.make_upload_archiver();
+      if (!a) {
+        log_->Warn("could make only {} of {} upload archivers; uploading {} at a time", uploaders_.size(), want,
+                   uploaders_.size());
+        break;
+      }
+      uploaders_.push_back(std::move(a));
+    }
+  }
+  return uploaders_.size();
+}
+
+std::vector<ArchiveOutcome> Keeper::RunArchivers(const std::vector<ArchiveItem>& items, Deadline deadline) {
+  const size_t slots = std::min(items.size(), UploadSlots());
+  if (slots <= 1) return opt_.archiver->Archive(items, deadline);
+  // Contiguous parts, so a script target still gets its files in batches.
+  std::vector<std::vector<ArchiveItem>> parts(slots);
+  std::vector<std::vector<ArchiveOutcome>> results(slots);
+  const size_t base = items.size() / slots;
+  const size_t extra = items.size() % slots;
+  for (size_t w = 0, at = 0; w < slots; ++w) {
+    const size_t n = base + (w < extra ? 1 : 0);
+    parts[w].assign(items.begin() + static_cast<std::ptrdiff_t>(at), items.begin() + static_cast<std::ptrdiff_t>(at + n));
+    at += n;
+  }
+  std::vector<std::thread> threads;
+  threads.reserve(slots - 1);
+  for (size_t w = 1; w < slots; ++w) {
+    threads.emplace_back([&, w] {
+      SetCurrentThreadName("lplex-upload");
+      results[w] = uploaders_[w]->Archive(parts[w], deadline);
+    });
+  }
+  results[0] = uploaders_[0]->Archive(parts[0], deadline);
+  for (std::thread& t : threads) t.join();
+  std::vector<ArchiveOutcome> out;
+  out.reserve(items.size());
+  for (size_t w = 0; w < slots; ++w) {
+    for (size_t i = 0; i < parts[w].size(); ++i) {
+      out.push_back(i < results[w].size() ? std::move(results[w][i])
+                                          : ArchiveOutcome{false, "no outcome from the archiver"});
+    }
+  }
+  return out;
 }
 
 ArchiveFailure SplitArchiveError(const std::string& error, const std::string& path, const std::string& target) {
@@ -344,30 +397,41 @@ void Keeper::ApplyRetentionOnce() {
   if (stats_.archived + stats_.archive_failures != attempts) ScanAll();
 }
 
-void Keeper::SweepUnarchived() {
+void Keeper::SweepUnarchived() { Sweep(nullptr, ArchiveDeadline()); }
+
+void Keeper::Sweep(const std::set<std::string>* only, Deadline deadline) {
   if (!archiving()) return;
   std::vector<ArchiveItem> batch;
   for (const KeeperDir& d : CheckedDirs()) {
+    if (only != nullptr && only->count(d.dir) == 0) continue;
     for (const FileState& f : ListDir(d)) {
       if (!f.archived && !f.pending && !f.open) batch.push_back(ItemFor(f.path, d.instance_id, f.size));
     }
   }
   if (!batch.empty()) log_->Info("sweeping {} unarchived journal files", batch.size());
-  ArchiveBatch(batch, ArchiveDeadline());
+  ArchiveBatch(batch, std::min(deadline, ArchiveDeadline()));
 }
 
 void Keeper::HandleRotation(const journal::RotatedFile& file) { HandleRotation(file, ArchiveDeadline()); }
 
-void Keeper::HandleRotation(const journal::RotatedFile& file, Deadline deadline) {
+void Keeper::HandleRotation(const journal::RotatedFile& file, Deadline deadline) { HandleRotations({file}, deadline); }
+
+void Keeper::HandleRotations(const std::vector<journal::RotatedFile>& files, Deadline deadline) {
   if (opt_.trigger != ArchiveTrigger::kOnRotate || !opt_.archiver) return;
-  auto size = fs_->FileSize(file.path);
-  if (!size.ok()) {
-    DirLog(base_log_, file.instance_id)->Warn("rotated file {} is gone: {}", file.path, size.status().ToString());
-    return;
+  std::vector<ArchiveItem> batch;
+  std::set<std::string> seen;
+  for (const journal::RotatedFile& file : files) {
+    if (!seen.insert(file.path).second) continue;
+    auto size = fs_->FileSize(file.path);
+    if (!size.ok()) {
+      DirLog(base_log_, file.instance_id)->Warn("rotated file {} is gone: {}", file.path, size.status().ToString());
+      continue;
+    }
+    // Already done (a sweep got there first) or waiting for its retry.
+    if (fs_->Exists(MarkerPath(file.path)) || IsPending(file.path)) continue;
+    batch.push_back(ItemFor(file.path, file.instance_id, *size));
   }
-  // Already done (a sweep got there first) or waiting for its retry.
-  if (fs_->Exists(MarkerPath(file.path)) || IsPending(file.path)) return;
-  ArchiveBatch({ItemFor(file.path, file.instance_id, *size)}, std::min(deadline, ArchiveDeadline()));
+  ArchiveBatch(batch, std::min(deadline, ArchiveDeadline()));
 }
 
 void Keeper::RetryPending() {
@@ -389,17 +453,27 @@ void Keeper::RetryPending() {
 }
 
 bool Keeper::Send(journal::RotatedFile file) {
+  const size_t slash = file.path.rfind('/');
+  std::string dir = slash == std::string::npos ? std::string(".") : file.path.substr(0, slash);
+  bool first_for_dir = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (queued_paths_.count(file.path) != 0) return true;  // a duplicate: archived once
     if (queue_.size() < opt_.queue_capacity) {
+      queued_paths_.insert(file.path);
       queue_.push_back(std::move(file));
       cond_.NotifyAll();
       return true;
     }
+    first_for_dir = rescan_dirs_.insert(dir).second;
+    cond_.NotifyAll();
   }
   dropped_.fetch_add(1, std::memory_order_relaxed);
-  DirLog(base_log_, file.instance_id)
-      ->Warn("rotation queue full, dropping notification for {}; the next scan will pick it up", file.path);
+  if (first_for_dir) {
+    DirLog(base_log_, file.instance_id)
+        ->Warn("rotation queue full ({} files), sweeping {} next instead of queuing {}", opt_.queue_capacity, dir,
+               file.path);
+  }
   return false;
 }
 
@@ -416,6 +490,7 @@ void Keeper::Start() {
 }
 
 void Keeper::Run() {
+  const size_t per_turn = std::max<size_t>(UploadSlots(), 1);
   ScanAll();
   if (opt_.trigger == ArchiveTrigger::kOnRotate) SweepUnarchived();
   MonoTime next_scan = clock_->Monotonic() + opt_.scan_interval;
@@ -428,17 +503,22 @@ void Keeper::Run() {
       retry_at = clock_->Monotonic() + backoff_;
     }
     const MonoTime wake = std::min(next_scan, retry_at);
-    cond_.WaitUntil(lock, wake, [&] { return stopping_ || !queue_.empty(); });
+    cond_.WaitUntil(lock, wake, [&] { return stopping_ || !queue_.empty() || !rescan_dirs_.empty(); });
     if (stopping_) break;
-    std::optional<journal::RotatedFile> rotated;
-    if (!queue_.empty()) {
-      // One at a time, so a stop request leaves the rest to Stop()'s bounded
-      // drain, and a steady stream of notifications cannot starve scans.
-      rotated = std::move(queue_.front());
+    // One upload slot's worth at a time, so a stop request leaves the rest
+    // to Stop()'s bounded drain, and a steady stream of notifications cannot
+    // starve scans and retries.
+    std::vector<journal::RotatedFile> rotated;
+    while (!queue_.empty() && rotated.size() < per_turn) {
+      queued_paths_.erase(queue_.front().path);
+      rotated.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    std::set<std::string> rescan;
+    rescan.swap(rescan_dirs_);
     lock.unlock();
-    if (rotated) HandleRotation(*rotated);
+    if (!rotated.empty()) HandleRotations(rotated, ArchiveDeadline());
+    if (!rescan.empty() && opt_.trigger == ArchiveTrigger::kOnRotate) Sweep(&rescan, ArchiveDeadline());
     const MonoTime now = clock_->Monotonic();
     if (now >= retry_at) {
       retry_at = MonoTime::max();
@@ -464,15 +544,26 @@ void Keeper::Stop() {
   const MonoTime started = clock_->Monotonic();
   const Deadline deadline = started + opt_.drain_timeout;
   std::deque<journal::RotatedFile> left;
+  std::set<std::string> rescan;
   {
     std::lock_guard<std::mutex> lock(mu_);
     left.swap(queue_);
+    queued_paths_.clear();
+    rescan.swap(rescan_dirs_);
   }
+  const size_t per_turn = std::max<size_t>(UploadSlots(), 1);
   size_t done = 0;
-  for (const auto& f : left) {
-    if (clock_->Monotonic() >= deadline) break;
-    HandleRotation(f, deadline);
-    ++done;
+  while (done < left.size() && clock_->Monotonic() < deadline) {
+    const size_t n = std::min(per_turn, left.size() - done);
+    HandleRotations(std::vector<journal::RotatedFile>(left.begin() + static_cast<std::ptrdiff_t>(done),
+                                                      left.begin() + static_cast<std::ptrdiff_t>(done + n)),
+                    deadline);
+    done += n;
+  }
+  bool swept = rescan.empty() || opt_.trigger != ArchiveTrigger::kOnRotate;
+  if (!rescan.empty() && clock_->Monotonic() < deadline && opt_.trigger == ArchiveTrigger::kOnRotate) {
+    Sweep(&rescan, deadline);
+    swept = true;
   }
   const auto took = std::chrono::duration_cast<milliseconds>(clock_->Monotonic() - started);
   if (done < left.size()) {
@@ -480,6 +571,11 @@ void Keeper::Stop() {
                took.count(), left.size() - done, left.size());
   } else if (!left.empty()) {
     log_->Info("drained {} queued files in {} ms", left.size(), took.count());
+  }
+  if (!swept) {
+    log_->Warn("stopped before sweeping {} directories whose notifications found the queue full; they are swept at "
+               "the next start",
+               rescan.size());
   }
 }
 

@@ -3,13 +3,18 @@
 //
 // One keeper serves a process (the boat has one directory; the cloud lists
 // {data-dir}/instances/*/journal afresh on every scan through dir_func).
-// Writers report finished files with Send(); Send never blocks, and a
-// notification dropped because the queue is full is caught by the next scan.
+// Writers report finished files with Send(); Send never blocks and never
+// loses a rotation: a path already queued is not queued twice, the queue
+// holds queue_capacity paths (65,536 by default: a fleet's burst of
+// rotations, a few MB), and past that the file's directory is marked for a
+// rescan that the keeper runs at its next turn, not at the next periodic scan.
 //
 // What runs, on the keeper's own thread:
 //  - at start: a retention scan of every directory, then (trigger on-rotate)
 //    a sweep that archives every finished, unarchived file;
-//  - on a notification (on-rotate): archive that file;
+//  - on notifications (on-rotate): archive those files, up to
+//    upload_parallelism of them at once;
+//  - on an overflowed notification (on-rotate): sweep that file's directory;
 //  - every scan_interval: retention scan, then (on-rotate) the sweep again;
 //  - when files failed: a retry of all of them after the backoff (first
 //    first_backoff, doubling to max_backoff; back to zero after a retry in
@@ -17,6 +22,15 @@
 // A file is archived at most until it has its "<path>.archived" marker,
 // which is written only after the archiver reported success. Files a writer
 // still has open (is_open) are never archived or deleted.
+//
+// Uploads in parallel: with make_upload_archiver set, the keeper holds up to
+// upload_parallelism archivers (`archiver` and ones the function makes), and
+// cuts every batch into as many contiguous parts, one Archive() call per
+// archiver on its own thread. Each archiver still sees one call at a time
+// (Archiver's contract), and the batch returns only when every part has: the
+// markers, the retry list, deletions and the counters stay on the keeper's
+// thread, so a marker is still written only after a confirmed upload and a
+// file is still deleted only after its marker or by retention's own rule.
 //
 // Log lines go to KeeperOptions::log and start with "keeper: "; a line about
 // one directory's files also names its instance id first ("[boat-1] keeper:
@@ -28,8 +42,9 @@
 // log, so a bad configuration can never turn retention into data loss.
 //
 // Stop(): stops the loop, then archives the notifications still queued (the
-// last files the writers finished at shutdown), giving up after
-// drain_timeout; what is left is logged and swept at the next start.
+// last files the writers finished at shutdown) and sweeps the directories
+// marked for a rescan, giving up after drain_timeout; what is left is logged
+// and swept at the next start.
 //
 // Time: file ages come from KeeperOptions::clock's wall-clock time; every
 // interval, backoff, timeout and archive deadline from its monotonic time,
@@ -126,7 +141,18 @@ struct KeeperOptions {
   milliseconds max_backoff = std::chrono::hours(1);
   milliseconds archive_timeout = std::chrono::minutes(5);  // one archiver call
   milliseconds drain_timeout = std::chrono::minutes(5);    // Stop(): queued notifications
-  size_t queue_capacity = 64;
+  // Distinct paths Send() queues before it marks a file's directory for a
+  // rescan instead (each entry is one path; the default bounds the queue to
+  // a few MB however large the fleet's burst).
+  size_t queue_capacity = 65536;
+  // Archive() calls running at once (see the top of this file); 0 counts as
+  // 1. Only with make_upload_archiver: `archiver` alone serves one call at a
+  // time.
+  size_t upload_parallelism = 4;
+  // Makes another archiver like `archiver` (same target, clock and cancel
+  // flag) for a parallel upload slot; called at most upload_parallelism - 1
+  // times, from the keeper's thread. Null, or a null result: fewer slots.
+  std::function<std::shared_ptr<Archiver>()> make_upload_archiver;
 
   // Called when a directory's pause state changes (false → true, true → false).
   std::function<void(const KeeperDir&, bool paused)> on_pause_change;
@@ -179,10 +205,15 @@ class Keeper {
 
   // Starts the keeper thread (startup scan and sweep run there).
   void Start();
-  // Queues a finished file. Never blocks; false when the queue was full (the
-  // next scan finds the file anyway).
+  // Queues a finished file. Never blocks. A path already queued is not
+  // queued again. Returns false when the queue held queue_capacity paths:
+  // the file's directory (the part of its path before the last '/', which
+  // must spell the KeeperDir's `dir` as given) is then marked for a sweep
+  // that the keeper runs at its next turn (on-rotate), so the file is not
+  // left to the next periodic scan.
   bool Send(journal::RotatedFile file);
-  // Stops the thread and drains the queue (bounded by drain_timeout).
+  // Stops the thread and drains the queue and the marked directories
+  // (bounded by drain_timeout).
   void Stop();
 
   // True when archiving is configured: an archiver and a trigger.
@@ -209,7 +240,8 @@ class Keeper {
   // Counters of the keeper thread's work; read them after Stop() (or when
   // using the synchronous steps), not while the thread runs.
   const KeeperStats& stats() const { return stats_; }
-  // Notifications Send() dropped because the queue was full (any time).
+  // Notifications Send() did not queue because the queue was full, their
+  // directory marked for a rescan instead (any time).
   uint64_t dropped_notifications() const { return dropped_.load(std::memory_order_relaxed); }
 
   // Marker helpers: "<path>.archived".
@@ -225,6 +257,16 @@ class Keeper {
   // Runs the archiver; marks successes; failures join pending. Returns true
   // when every item succeeded.
   bool ArchiveBatch(const std::vector<ArchiveItem>& batch, Deadline deadline);
+  // The archiver's outcomes for `items` (valid ones), the batch cut over the
+  // upload slots; one outcome per item, in order.
+  std::vector<ArchiveOutcome> RunArchivers(const std::vector<ArchiveItem>& items, Deadline deadline);
+  // The upload slots, made on first use (at least 1 with an archiver).
+  size_t UploadSlots();
+  // The on-rotate handling of several notifications as one batch.
+  void HandleRotations(const std::vector<journal::RotatedFile>& files, Deadline deadline);
+  // SweepUnarchived over the checked directories whose dir is in `only`
+  // (null: all of them).
+  void Sweep(const std::set<std::string>* only, Deadline deadline);
   void DeleteFile(const KeeperDir& d, const std::string& path);
   void SetPaused(const KeeperDir& d, bool paused);
   Deadline ArchiveDeadline() const { return clock_->Monotonic() + opt_.archive_timeout; }
@@ -246,10 +288,14 @@ class Keeper {
   std::map<std::string, bool> paused_;  // by directory
   std::set<std::string> refusals_logged_;  // "dir\n reason" already reported
   KeeperStats stats_;
+  std::vector<std::shared_ptr<Archiver>> uploaders_;  // [0] is opt_.archiver
+  bool uploaders_made_ = false;
 
   std::mutex mu_;
   ClockCondition cond_{clock_};  // on mu_: queue_ and stopping_ changed, or the clock moved
   std::deque<journal::RotatedFile> queue_;
+  std::set<std::string> queued_paths_;  // the paths in queue_
+  std::set<std::string> rescan_dirs_;   // directories of notifications that found queue_ full
   std::atomic<uint64_t> dropped_{0};
   bool stopping_ = false;
   std::thread thread_;

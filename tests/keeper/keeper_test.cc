@@ -762,51 +762,8 @@ TEST_F(KeeperTest, OpenFileNeverArchivedOrDeleted) {
   EXPECT_TRUE(fs::exists(open));
 }
 
-// Fix: a notification dropped because the queue was full is caught by the
-// next scan (the reference waited for expiry or the next restart).
-TEST_F(KeeperTest, DroppedNotificationCaughtByNextScan) {
-  auto o = Options(ArchiveTrigger::kOnRotate);
-  o.queue_capacity = 1;
-  o.scan_interval = 200ms;
-  // The first archive call holds the keeper until the test opens the gate,
-  // so the queue fills behind it.
-  std::mutex gate_mu;
-  std::condition_variable gate_cv;
-  bool gate_open = false;
-  std::atomic<bool> first{true};
-  archiver_->answer = [&](const ArchiveItem&) {
-    if (first.exchange(false)) {
-      std::unique_lock<std::mutex> lock(gate_mu);
-      gate_cv.wait(lock, [&] { return gate_open; });
-    }
-    return ArchiveOutcome{true, ""};
-  };
-  Keeper k(o);
-  k.Start();
-  ASSERT_TRUE(clock_.AwaitBlocks(1));  // startup done, nothing to archive yet
-  std::vector<std::string> files;
-  int dropped = 0;
-  for (int i = 0; i < 6; ++i) {
-    files.push_back(MakeFile(J(), kNow - (10 - i) * kHour));
-    dropped += !k.Send({files.back(), "boat-1"});
-  }
-  {
-    std::lock_guard<std::mutex> lock(gate_mu);
-    gate_open = true;
-  }
-  gate_cv.notify_all();
-  EXPECT_GT(dropped, 0);
-  EXPECT_EQ(k.dropped_notifications(), static_cast<uint64_t>(dropped));
-  ASSERT_TRUE(clock_.AwaitBlocks(2));  // the queued notifications handled
-  EXPECT_FALSE(std::all_of(files.begin(), files.end(), Marked)) << "the dropped ones wait for the next scan";
-  clock_.Advance(199ms);
-  ASSERT_TRUE(clock_.AwaitBlocks(3));
-  EXPECT_FALSE(std::all_of(files.begin(), files.end(), Marked)) << "scanned before scan_interval";
-  clock_.Advance(1ms);
-  ASSERT_TRUE(clock_.AwaitBlocks(4));
-  EXPECT_TRUE(std::all_of(files.begin(), files.end(), Marked));
-  k.Stop();
-}
+// A notification that finds the queue full: keeper_fleet_test.cc
+// (OverflowedNotificationSweepsItsDirectoryWithoutWaitingForARescan).
 
 // Fix: a failure during the startup sweep is retried after the first
 // backoff, without waiting for another event.
