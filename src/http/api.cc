@@ -84,7 +84,11 @@ std::optional<Reply> GetUint(const json& obj, const char* key, uint64_t max, uin
   *out = def;
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number_unsigned() || it->get<uint64_t>() > max) {
+  if (!it->is_number_unsigned()) {
+    return ErrorReply(400, fmt::format("invalid request body: \"{}\" must be a non-negative integer (got {})", key,
+                                       it->dump()));
+  }
+  if (it->get<uint64_t>() > max) {
     return ErrorReply(400, fmt::format("invalid request body: \"{}\" must be an integer 0..{} (got {})", key, max,
                                        it->dump()));
   }
@@ -468,8 +472,21 @@ Reply Api::CreateSession(const std::string& id, std::string_view body) {
 Reply Api::Ack(const std::string& id, std::string_view body) {
   json j;
   if (auto e = ParseBody(body, &j)) return *e;
+  // Fixes of the reference, which takes any body: a missing "seq" would
+  // silently clear the cursor, and a seq past the newest frame would leave
+  // the session's stream silent until the bus reaches it. Going back is
+  // allowed (a client may rewind); 0 clears the cursor (the stream then
+  // starts live).
+  if (auto it = j.find("seq"); it == j.end() || it->is_null()) {
+    return ErrorReply(400, "invalid request body: \"seq\" is required (the last seq the client processed; 0 "
+                           "clears the cursor)");
+  }
   uint64_t seq;
   if (auto e = GetUint(j, "seq", UINT64_MAX, 0, &seq)) return *e;
+  if (!broker_->GetSession(id)) return ErrorReply(404, fmt::format("session not found: {}", id));
+  if (const uint64_t newest = broker_->CurrentSeq(); seq > newest) {
+    return ErrorReply(400, fmt::format("\"seq\" {} is past the newest frame (valid: 0..{})", seq, newest));
+  }
   Status s = broker_->AckSession(id, seq);
   if (!s.ok()) return ErrorReply(404, fmt::format("session not found: {}", id));
   Reply r;

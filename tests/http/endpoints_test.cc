@@ -162,6 +162,7 @@ TEST_F(HttpTest, CreateSessionAnswersClientIdSeqDevicesInOrderWithNewline) {
 
 TEST_F(HttpTest, CreateSessionCursorAppearsAfterAck) {
   Launch();
+  for (int i = 0; i < 50; ++i) Ingest(MakeFrame(129025, 1));
   ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm", R"({"buffer_timeout":"PT5M"})").status, 200);
   EXPECT_EQ(Fetch(port_, "PUT", "/clients/helm/ack", R"({"seq":42})").status, 204);
   auto r = Fetch(port_, "PUT", "/clients/helm", R"({"buffer_timeout":"PT5M"})");
@@ -226,12 +227,39 @@ TEST_F(HttpTest, AckUnknownSessionIs404AndBadBodyIs400) {
 
 TEST_F(HttpTest, AckIs204WithEmptyBody) {
   Launch();
+  for (int i = 0; i < 50; ++i) Ingest(MakeFrame(129025, 1));
   ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm", "{}").status, 200);
   auto r = Fetch(port_, "PUT", "/clients/helm/ack", R"({"seq":42})");
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(r.body, "");
   ExpectCors(r);
   EXPECT_EQ(broker_->GetSession("helm")->cursor, 42u);
+}
+
+// A seq the server never assigned would leave the session's stream silent
+// until the bus reached it: refused, naming the valid range.
+TEST_F(HttpTest, AckPastTheNewestFrameIs400NamingTheValidRange) {
+  Launch();
+  for (int i = 0; i < 10; ++i) Ingest(MakeFrame(129025, 1));
+  ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm", "{}").status, 200);
+  ExpectError(Fetch(port_, "PUT", "/clients/helm/ack", R"({"seq":999999999})"), 400,
+              "\"seq\" 999999999 is past the newest frame (valid: 0..10)");
+  EXPECT_EQ(broker_->GetSession("helm")->cursor, 0u) << "a refused ack leaves the cursor";
+  EXPECT_EQ(Fetch(port_, "PUT", "/clients/helm/ack", R"({"seq":10})").status, 204);
+  EXPECT_EQ(Fetch(port_, "PUT", "/clients/helm/ack", R"({"seq":4})").status, 204) << "a client may rewind";
+  EXPECT_EQ(broker_->GetSession("helm")->cursor, 4u);
+}
+
+// The reference took {} as seq 0 and silently cleared the cursor.
+TEST_F(HttpTest, AckWithoutSeqIs400AndKeepsTheCursor) {
+  Launch();
+  for (int i = 0; i < 10; ++i) Ingest(MakeFrame(129025, 1));
+  ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm", "{}").status, 200);
+  ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm/ack", R"({"seq":7})").status, 204);
+  auto r = Fetch(port_, "PUT", "/clients/helm/ack", "{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("\"seq\" is required"));
+  EXPECT_EQ(broker_->GetSession("helm")->cursor, 7u);
 }
 
 TEST_F(HttpTest, SessionEventsForUnknownSessionIs404) {
