@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "config/hocon_reader.h"
@@ -356,6 +357,29 @@ std::string UnknownKeyWarning(const std::string& path, const std::string& key, c
   return fmt::format("{}: unknown config key \"{}\" ignored{}", path, key, hint);
 }
 
+// A key that is not a setting but collides with the shape of one: a value
+// given to a block ("journal = /var/lib/lplex") or a block given to a value
+// ("journal { dir { a = 1 } }"). Ignoring these with a warning would silently
+// drop the setting the user meant (journaling off), so they are errors.
+std::optional<Status> ShapeMismatch(const std::string& path, const std::string& key,
+                                    const std::vector<SettingSpec>& specs) {
+  std::vector<std::string> children;
+  for (const SettingSpec& s : specs) {
+    if (s.key.empty()) continue;
+    if (s.key.size() > key.size() && s.key.compare(0, key.size(), key) == 0 && s.key[key.size()] == '.') {
+      children.push_back(s.key.substr(key.size() + 1));
+    }
+    if (key.size() > s.key.size() && key.compare(0, s.key.size(), s.key) == 0 && key[s.key.size()] == '.') {
+      return Status::InvalidArgument(
+          fmt::format("{}: config key \"{}\": expected a single value, got a block (with \"{}\")", path, s.key,
+                      key.substr(s.key.size() + 1)));
+    }
+  }
+  if (children.empty()) return std::nullopt;
+  return Status::InvalidArgument(fmt::format("{}: config key \"{}\": expected a block (keys: {}), got a single value",
+                                             path, key, Join(children, ", ")));
+}
+
 bool IsDirectory(FileSystem* fs, const std::string& path) { return fs->ListDir(path).ok(); }
 
 Result<std::string> ReadWholeFile(FileSystem* fs, const std::string& path) {
@@ -527,6 +551,7 @@ Result<Resolution> ResolveSettings(const std::vector<SettingSpec>& specs, const 
 
   for (const auto& [key, value] : file) {
     if (used.count(key) != 0) continue;
+    if (std::optional<Status> e = ShapeMismatch(r.report.config_path, key, specs)) return *e;
     r.report.unknown_keys.push_back(key);
     r.report.warnings.push_back(UnknownKeyWarning(r.report.config_path, key, specs));
   }

@@ -466,11 +466,22 @@ TEST_F(BoatConfigTest, UnknownKeysAreReportedNotFatal) {
   EXPECT_THAT(r->report.warnings[0], HasSubstr(dir_.Sub("test.conf")));
 }
 
-TEST_F(BoatConfigTest, ScalarWhereABlockBelongsIsReportedWithTheBlockKeys) {
+// "journal = /var/lib/lplex" used to be an ignored unknown key: journaling
+// silently off while -validate-config passed.
+TEST_F(BoatConfigTest, ScalarWhereABlockBelongsIsAnErrorNamingTheBlockKeys) {
   auto r = LoadWithFile("journal.rotate = PT1H\n");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(r->report.warnings.size(), 1u);
-  EXPECT_THAT(r->report.warnings[0], HasSubstr("valid keys in it: duration, size"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("config key \"journal.rotate\": expected a block (keys: duration, size), got a single value"));
+  r = LoadWithFile("journal = 5\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("config key \"journal\": expected a block"));
+  EXPECT_THAT(r.status().message(), HasSubstr(dir_.Sub("test.conf")));
+}
+
+TEST_F(BoatConfigTest, BlockWhereAValueBelongsIsAnError) {
+  auto r = LoadWithFile("journal { dir { a = 1 } }\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("config key \"journal.dir\": expected a single value, got a block"));
 }
 
 // --- discovery (spec/cloud.md §4.1) ---------------------------------------------
