@@ -33,6 +33,19 @@ Status CheckInstanceId(const SettingValue& v) {
   return ValidateInstanceId(v.text);
 }
 
+// A period that must be longer than zero: PT0S would mean "every instant"
+// (rotate after every block, flush after every frame), which no one wants;
+// "" (when the setting allows it) is the way to say "never".
+ValueCheck PositiveDuration(bool empty_means_never) {
+  return [empty_means_never](const SettingValue& v) {
+    if (v.duration && v.duration->count() <= 0) {
+      return Status::InvalidArgument(fmt::format("PT0S is not valid (valid: at least PT1S{})",
+                                                 empty_means_never ? "; \"\" = never" : ""));
+    }
+    return Status::Ok();
+  };
+}
+
 // "config key "a" (flag -a)" or "flag -a", as the user set it.
 std::string Named(const LoadReport& report, const std::string& flag, const std::string& key) {
   if (report.OriginOf(flag) == Origin::kFlag) return "flag -" + flag;
@@ -87,6 +100,7 @@ SettingTable<C> BuildTable() {
       .Help("Journal block size in bytes.");
   t.Add("journal-rotate-duration", "journal.rotate.duration", &C::journal_rotate_duration)
       .Default("PT1H")
+      .Check(PositiveDuration(/*empty_means_never=*/true))
       .Help("Start a new journal file after this long; \"\" = no time rotation.");
   t.Add("journal-rotate-size", "journal.rotate.size", &C::journal_rotate_size)
       .Help("Start a new journal file at this many bytes; 0 = no size rotation.");
@@ -96,6 +110,7 @@ SettingTable<C> BuildTable() {
       .Help("Block compression.");
   t.Add("journal-flush-interval", "journal.flush-interval", &C::journal_flush_interval)
       .Default("PT60S")
+      .Check(PositiveDuration(/*empty_means_never=*/false))
       .Help("Write out a partly filled block after this long, bounding what a power cut loses.");
 
   // Retention.

@@ -593,8 +593,10 @@ Action Api::Query(std::string_view body) {
   if (!timeout.empty()) {
     auto d = ParseIso8601Duration(timeout);
     if (!d.ok()) return a.reply = ErrorReply(400, fmt::format("invalid timeout: {}", d.status().message())), std::move(a);
-    if (*d > kMaxQueryTimeout) {
-      return a.reply = ErrorReply(400, fmt::format("invalid timeout {}: at most PT1M", QuoteLikeGo(timeout))), std::move(a);
+    if (*d > kMaxQueryTimeout || d->count() <= 0) {
+      // PT0S would answer 504 before any device could reply.
+      return a.reply = ErrorReply(400, fmt::format("invalid timeout {}: valid PT1S..PT1M", QuoteLikeGo(timeout))),
+             std::move(a);
     }
     t = *d;
   }

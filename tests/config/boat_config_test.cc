@@ -478,6 +478,16 @@ TEST_F(BoatConfigTest, ScalarWhereABlockBelongsIsAnErrorNamingTheBlockKeys) {
   EXPECT_THAT(r.status().message(), HasSubstr(dir_.Sub("test.conf")));
 }
 
+// PT0S rotated never (the log said "every 0s") and flushed never.
+TEST_F(BoatConfigTest, ZeroRotateDurationOrFlushIntervalIsRefusedSayingWhatIsValid) {
+  auto r = LoadFlags({"-journal-rotate-duration", "PT0S"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("flag -journal-rotate-duration: PT0S is not valid (valid: at least PT1S; \"\" = never)"));
+  r = LoadWithFile("journal.flush-interval = PT0S\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("PT0S is not valid (valid: at least PT1S)"));
+}
+
 TEST_F(BoatConfigTest, BlockWhereAValueBelongsIsAnError) {
   auto r = LoadWithFile("journal { dir { a = 1 } }\n");
   ASSERT_FALSE(r.ok());

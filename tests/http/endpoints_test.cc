@@ -433,7 +433,11 @@ TEST_F(HttpTest, QueryBadInputsAre400) {
   EXPECT_THAT(r.body, StartsWith("invalid timeout: "));
   r = Fetch(port_, "POST", "/query", R"({"pgn":129025,"timeout":"PT1H"})");
   EXPECT_EQ(r.status, 400);
-  EXPECT_THAT(r.body, HasSubstr("at most PT1M"));
+  EXPECT_THAT(r.body, HasSubstr("valid PT1S..PT1M"));
+  // PT0S would be a 504 before any device could answer.
+  r = Fetch(port_, "POST", "/query", R"({"pgn":129025,"timeout":"PT0S"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("invalid timeout \"PT0S\": valid PT1S..PT1M"));
 }
 
 // ---- health and metrics ----------------------------------------------------
