@@ -262,7 +262,9 @@ Status BoatServer::Start() {
   if (s.ok()) s = StartHttp();
   if (s.ok()) s = StartSources();
   if (!s.ok()) {
-    log_->Error("lplex-server: startup failed: {}", s.ToString());
+    // The status goes back to the caller (lplex-server prints it as its last
+    // line); logging it here too printed every startup error twice.
+    log_->Error("startup failed; stopping what had started");
     Stop();
     return s;
   }
@@ -330,8 +332,8 @@ Status BoatServer::RecoverSeq(uint64_t* next_seq) {
   if (lease->has_value() && **lease > *next_seq) {
     // The last run reserved seqs it may have served but never journaled (a
     // crash): they are skipped, never handed out again.
-    log_->Info("journal: seq continues at {} (seq lease {}; the journals end at {})", **lease,
-               journal::SeqLeasePath(config_.journal_dir), *next_seq);
+    log_->Info("journal: seq continues at {} (seq lease {}; the journals' last seq is {})", **lease,
+               journal::SeqLeasePath(config_.journal_dir), *next_seq - 1);
     *next_seq = **lease;
   } else if (r->path.empty()) {
     log_->Info("journal: no journal with seqs in {}; seq starts at {}", config_.journal_dir, *next_seq);
@@ -564,8 +566,10 @@ BoatServerStatus BoatServer::status() const {
     s.frames_total = b.frames_total;
     s.head_seq = b.head_seq;
     s.devices = b.device_count;
-    s.clients = b.active_subscribers + b.active_consumers;
   }
+  // Streams, not broker handles: a session stream holds a consumer and a
+  // wake-up subscriber, and /query holds a subscriber too.
+  if (p.http) s.clients = p.http->open_streams();
   if (p.sink) {
     const journal::SinkMetrics m = p.sink->metrics();
     s.files_written = m.files_finished;

@@ -64,9 +64,15 @@ else
   ls -l "${target#file://}" 2>/dev/null | sed 's/^/    /'
 fi
 unarchived=0
+journals=0
 for f in "$journal"/*.lpj; do
   [ -e "$f" ] || continue
+  journals=$((journals + 1))
   [ -e "$f.archived" ] || { echo "  not archived yet (next start sweeps it): $f"; unarchived=$((unarchived + 1)); }
 done
-[ "$unarchived" -eq 0 ] && echo "  every journal file is in the archive."
+if [ "$journals" -eq 0 ]; then
+  echo "  no journal file was written."
+elif [ "$unarchived" -eq 0 ]; then
+  echo "  every journal file ($journals) is in the archive."
+fi
 exit "$rc"

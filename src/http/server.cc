@@ -677,6 +677,7 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Stop(std::chrono::seconds(1)); }
 Status Server::Start() { return impl_->Start(); }
 uint16_t Server::port() const { return impl_->port_.load(); }
+uint64_t Server::open_streams() const { return impl_->api_.counters().streams.load(std::memory_order_relaxed); }
 void Server::SetReady(bool ready) { impl_->api_.SetReady(ready); }
 void Server::SetMetricsHook(std::function<void(std::string*)> hook) { impl_->api_.SetMetricsHook(std::move(hook)); }
 void Server::SetHealthHook(std::function<void(HealthReport*)> hook) { impl_->api_.SetHealthHook(std::move(hook)); }

@@ -97,6 +97,9 @@ class Server {
   Status Start();
   // The bound port (the real one when options.port was 0); 0 before Start.
   uint16_t port() const;
+  // Open SSE and /history streams now (a status line's "clients": one per
+  // client connection, whatever the broker holds for it).
+  uint64_t open_streams() const;
   // /readyz answers 200 when ready, 503 before (initially not ready).
   void SetReady(bool ready);
   // Extra /metrics lines (journal sink, keeper), appended after the

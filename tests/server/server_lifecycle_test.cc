@@ -15,6 +15,7 @@
 #include "boat_server.h"
 #include "config/boat_config.h"
 #include "core/log.h"
+#include "http/http_client.h"
 #include "journal/archived_marker.h"
 #include "server_test_support.h"
 #include "support/loopback_socket.h"
@@ -94,6 +95,26 @@ TEST(BoatServer, ServerStartsOnSimAndServesDevices) {
   server->Stop();
   EXPECT_EQ(HttpGet(port, "/devices").status, 0);  // nobody listens any more
   EXPECT_TRUE(log.Contains("shutdown: done")) << log.Text();
+}
+
+// The status line's "clients": one per stream, though a session stream
+// holds both a consumer and a wake-up subscriber in the broker.
+TEST(BoatServer, StatusCountsEachClientStreamOnce) {
+  TempDir dir;
+  RecordingLogger log;
+  auto server = StartServer({"-source", "sim:", "-port", "0"}, &log);
+  ASSERT_NE(server, nullptr) << log.Text();
+  const auto port = static_cast<uint16_t>(server->http_port());
+  http::testing::Conn events(port);
+  ASSERT_TRUE(events.SendRequest("GET", "/events"));
+  ASSERT_TRUE(events.ReadHeaders().has_value());
+  ASSERT_EQ(http::testing::Fetch(port, "PUT", "/clients/helm", R"({"buffer_timeout":"PT1M"})").status, 200);
+  http::testing::Conn session(port);
+  ASSERT_TRUE(session.SendRequest("GET", "/clients/helm/events"));
+  ASSERT_TRUE(session.ReadHeaders().has_value());
+  EXPECT_TRUE(WaitFor([&] { return server->status().clients == 2; }, std::chrono::seconds(5)))
+      << "clients: " << server->status().clients;
+  server->Stop();
 }
 
 TEST(BoatServer, RestartContinuesSeqAfterLastJournaledFrame) {
