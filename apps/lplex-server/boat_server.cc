@@ -183,7 +183,16 @@ Status CheckJournalDirWritable(const std::string& dir, FileSystem* fs, bool crea
 
 Status ValidateBoatServerConfig(const BoatServerConfig& c) {
   LPLEX_ASSIGN_OR_RETURN(std::vector<sources::SourceSpec> specs, SourceSpecs(c));
-  for (const auto& spec : specs) LPLEX_RETURN_IF_ERROR(sources::CheckSourceSpec(spec));
+  for (const auto& spec : specs) {
+    LPLEX_RETURN_IF_ERROR(sources::CheckSourceSpec(spec));
+    // A replay's capture format or journal directory is checked by making
+    // the source (it opens and reads the start of the file, starts nothing):
+    // a garbage file failed only at the real start before.
+    if (spec.kind == sources::SourceKind::kReplay) {
+      auto made = sources::MakeSource(spec, sources::SourceEnv{});
+      if (!made.ok()) return made.status().WithContext("source " + spec.uri);
+    }
+  }
   if (c.send_enabled) {
     auto rules = http::ParseSendRules(c.send_rules);
     if (!rules.ok()) return rules.status().WithContext("send-rules");

@@ -141,5 +141,20 @@ TEST(ServerStartupChecks, ReplayOfAMissingPathIsRefusedNamingIt) {
   EXPECT_THAT(child.Log(), ::testing::Not(HasSubstr("no journal (.lpj)")));
 }
 
+// -validate-config passed these; only the real start refused them.
+TEST(ServerStartupChecks, ValidateConfigRefusesAReplayFileThatIsNoCaptureAndADirWithoutJournals) {
+  TempDir dir;
+  const std::string garbage = RegularFile(dir, "garbage.bin");
+  Captured r = RunServer({"-validate-config", "-source", "replay:" + garbage});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_THAT(r.err, HasSubstr(garbage + ": not a recognised capture"));
+  std::filesystem::create_directory(dir.Sub("empty"));
+  r = RunServer({"-validate-config", "-source", "replay:" + dir.Sub("empty")});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_THAT(r.err, HasSubstr("no journal (.lpj) with frames in this directory"));
+  r = RunServer({"-validate-config", "-source", "replay:" + kCaptures + "/can0-1.pcap"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+}
+
 }  // namespace
 }  // namespace lplex::testing
