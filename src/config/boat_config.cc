@@ -69,7 +69,7 @@ SettingTable<C> BuildTable() {
       .Help("Several SocketCAN interfaces, comma-separated (can0,can1); each is a bus.");
   t.Add("replay-speed", "replay-speed", &C::replay_speed)
       .Default("1")
-      .NumberRange(0, 1e6)
+      .NumberRange(0, 1000)  // as replay:...?speed= (source_uri.cc)
       .Help("Speed of replay: sources, as a multiple of the recorded rate (0 = as fast as possible).");
 
   // HTTP API.

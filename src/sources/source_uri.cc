@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <vector>
 
 #include "core/duration.h"
 #include "core/strings.h"
@@ -60,6 +62,7 @@ bool ParseUnsigned(std::string_view v, T* out) {
 // "k=v&k=v" → calls on(k, v); returns the first error.
 template <typename F>
 Status ForEachOption(std::string_view uri, std::string_view query, F on) {
+  std::vector<std::string_view> seen;
   while (!query.empty()) {
     const size_t amp = query.find('&');
     std::string_view kv = query.substr(0, amp);
@@ -67,7 +70,13 @@ Status ForEachOption(std::string_view uri, std::string_view query, F on) {
     if (kv.empty()) continue;
     const size_t eq = kv.find('=');
     if (eq == std::string_view::npos) return Bad(uri, fmt::format("option \"{}\" has no value (write NAME=VALUE)", kv));
-    LPLEX_RETURN_IF_ERROR(on(kv.substr(0, eq), kv.substr(eq + 1)));
+    const std::string_view key = kv.substr(0, eq);
+    // "?delay=PT5S&delay=PT6S": which one was meant cannot be known.
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      return Bad(uri, fmt::format("option \"{}\" is given twice (give each option once)", EscapeForDisplay(key)));
+    }
+    seen.push_back(key);
+    LPLEX_RETURN_IF_ERROR(on(key, kv.substr(eq + 1)));
   }
   return Status::Ok();
 }
@@ -88,7 +97,10 @@ Status ParseReplay(std::string_view uri, std::string_view rest, SourceSpec* s) {
     }
     if (k == "loop") {
       bool b;
-      if (!ParseBool(v, &b)) return Bad(uri, fmt::format("loop \"{}\" is not a boolean (valid: true, false)", v));
+      if (!ParseBool(v, &b)) {
+        return Bad(uri, fmt::format("loop \"{}\" is not a boolean (valid: true, false; also 1/0, yes/no, on/off)",
+                                    EscapeForDisplay(v)));
+      }
       s->loop = b;
       return Status::Ok();
     }
@@ -126,7 +138,10 @@ Status ParseSim(std::string_view uri, std::string_view rest, SourceSpec* s) {
       double d;
       if (v == "full") {
         s->fps = kFullBusFramesPerSecond;
-      } else if (ParseDouble(v, &d) && d >= 1 && d <= 100000) {
+      } else if (!ParseDouble(v, &d)) {
+        return Bad(uri, fmt::format("fps \"{}\" is not a number (valid: 1..100000, or full = {})",
+                                    EscapeForDisplay(v), kFullBusFramesPerSecond));
+      } else if (d >= 1 && d <= 100000) {
         s->fps = d;
       } else {
         return Bad(uri, fmt::format("fps \"{}\" out of range (valid: 1..100000, or full = {})", v,

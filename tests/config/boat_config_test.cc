@@ -488,6 +488,14 @@ TEST_F(BoatConfigTest, ZeroRotateDurationOrFlushIntervalIsRefusedSayingWhatIsVal
   EXPECT_THAT(r.status().message(), HasSubstr("PT0S is not valid (valid: at least PT1S)"));
 }
 
+// The flag and the URI option (replay:...?speed=) take one range.
+TEST_F(BoatConfigTest, ReplaySpeedAboveTheUriOptionsRangeIsRefused) {
+  auto r = LoadFlags({"-replay-speed", "5000"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("0..1000"));
+  EXPECT_TRUE(LoadFlags({"-replay-speed", "1000"}).ok());
+}
+
 TEST_F(BoatConfigTest, BlockWhereAValueBelongsIsAnError) {
   auto r = LoadWithFile("journal { dir { a = 1 } }\n");
   ASSERT_FALSE(r.ok());

@@ -159,3 +159,27 @@ TEST(SourceUri, InterfacesFlagMapsToSocketCanSourcesOnConsecutiveBuses) {
 
 }  // namespace
 }  // namespace lplex::sources
+
+namespace lplex::sources {
+namespace {
+
+// "?delay=PT5S&delay=PT6S" took one of them without a word.
+TEST(SourceUri, OptionGivenTwiceIsRefusedNamingIt) {
+  auto r = ParseSourceUri("replay:/x.pcap?delay=PT5S&delay=PT6S");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("option \"delay\" is given twice"), std::string::npos) << r.status().message();
+  EXPECT_FALSE(ParseSourceUri("sim:?fps=10&fps=20").ok());
+}
+
+TEST(SourceUri, SimFpsThatIsNotANumberSaysSoNotOutOfRange) {
+  auto r = ParseSourceUri("sim:?fps=abc");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("fps \"abc\" is not a number (valid: 1..100000"), std::string::npos)
+      << r.status().message();
+  r = ParseSourceUri("sim:?fps=0");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("fps \"0\" out of range"), std::string::npos) << r.status().message();
+}
+
+}  // namespace
+}  // namespace lplex::sources
