@@ -179,6 +179,13 @@ Status CheckJournalDirWritable(const std::string& dir, FileSystem* fs, bool crea
   return s.ok() ? Status::Ok() : fail(s.message());
 }
 
+// A source's error, said once: sources name their URI themselves
+// ("socketcan:can0: ..."); others get "source URI: " in front.
+Status InSource(const Status& s, const std::string& uri) {
+  if (s.message().rfind(uri + ":", 0) == 0) return s;
+  return s.WithContext("source " + uri);
+}
+
 }  // namespace
 
 Status ValidateBoatServerConfig(const BoatServerConfig& c) {
@@ -190,7 +197,7 @@ Status ValidateBoatServerConfig(const BoatServerConfig& c) {
     // a garbage file failed only at the real start before.
     if (spec.kind == sources::SourceKind::kReplay) {
       auto made = sources::MakeSource(spec, sources::SourceEnv{});
-      if (!made.ok()) return made.status().WithContext("source " + spec.uri);
+      if (!made.ok()) return InSource(made.status(), spec.uri);
     }
   }
   if (c.send_enabled) {
@@ -483,10 +490,10 @@ Status BoatServer::StartSources() {
       }
       log_->Error("source {}: failed: {}", src->uri(), end.ToString());
       if (env_.on_fatal && !parts_->fatal_reported.exchange(true)) {
-        env_.on_fatal(end.WithContext("source " + src->uri()));
+        env_.on_fatal(InSource(end, src->uri()));
       }
     });
-    if (!s.ok()) return s.WithContext("source " + src->uri());
+    if (!s.ok()) return InSource(s, src->uri());
     log_->Info("source {}: started on bus {}", src->uri(), src->bus());
   }
   // After the sources: the startup 60928 request reaches running writers.

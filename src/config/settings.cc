@@ -341,11 +341,35 @@ std::string Fold(std::string_view key) {
   return out;
 }
 
+// Levenshtein distance, for "did you mean": "prot" is one edit from "port".
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
 std::string UnknownKeyWarning(const std::string& path, const std::string& key, const std::vector<SettingSpec>& specs) {
   std::string hint;
   std::vector<std::string> children;
+  std::string nearest;  // a key at most 2 edits away, for short typos
+  size_t best = 3;
   for (const SettingSpec& s : specs) {
     if (s.key.empty()) continue;
+    if (key.size() >= 3) {
+      if (const size_t d = EditDistance(Fold(s.key), Fold(key)); d < best) {
+        best = d;
+        nearest = s.key;
+      }
+    }
     if (Fold(s.key) == Fold(key)) hint = fmt::format(" (did you mean \"{}\"?)", s.key);
     if (s.key.size() > key.size() && s.key.compare(0, key.size(), key) == 0 && s.key[key.size()] == '.') {
       children.push_back(s.key.substr(key.size() + 1));
@@ -354,6 +378,7 @@ std::string UnknownKeyWarning(const std::string& path, const std::string& key, c
   if (hint.empty() && !children.empty()) {
     hint = fmt::format(" (it is a block; valid keys in it: {})", Join(children, ", "));
   }
+  if (hint.empty() && !nearest.empty()) hint = fmt::format(" (did you mean \"{}\"?)", nearest);
   return fmt::format("{}: unknown config key \"{}\" ignored{}", path, key, hint);
 }
 

@@ -439,7 +439,7 @@ Action Api::Route(const Request& req, std::string_view path, std::string_view qu
 }
 
 Reply Api::CreateSession(const std::string& id, std::string_view body) {
-  if (!ValidClientId(id)) return ErrorReply(400, "invalid client ID");
+  if (!ValidClientId(id)) return ErrorReply(400, "invalid client ID (valid: 1 to 64 of A-Z a-z 0-9 _ -)");
   json j;
   if (auto e = ParseBody(body, &j)) return *e;
   int64_t timeout_us = 0;

@@ -189,9 +189,9 @@ Result<S3Target> ResolveS3Target(std::string_view url, const S3Settings& setting
     auto secret = FirstEnv(env, {"AWS_SECRET_ACCESS_KEY"});
     if (!id || !secret) {
       return Status::InvalidArgument(fmt::format(
-          "S3 archive target {}: no AWS credentials: {} is not set in the environment and the config has no access "
-          "key; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) "
-          "or the access key fields of the archive config",
+          "S3 archive target {}: no AWS credentials: {} is not set in the environment; set AWS_ACCESS_KEY_ID and "
+          "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) in the environment of the "
+          "process that archives",
           t.Describe(), !id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY"));
     }
     t.access_key_id = *id;

@@ -43,7 +43,11 @@ Result<int> OpenCanSocket(const std::string& iface, unsigned ifindex, bool rx) {
 bool SocketCanAvailable(std::string* why) {
   const int fd = ::socket(PF_CAN, SOCK_RAW | SOCK_CLOEXEC, CAN_RAW);
   if (fd < 0) {
-    if (why) *why = fmt::format("socket(PF_CAN, SOCK_RAW, CAN_RAW) failed: {}", std::strerror(errno));
+    if (why) {
+      *why = fmt::format("this kernel has no CAN sockets ({}); load the can and can-raw modules (modprobe can-raw) "
+                         "or use another source (replay:, sim:, ydraw+tcp://)",
+                         std::strerror(errno));
+    }
     return false;
   }
   ::close(fd);

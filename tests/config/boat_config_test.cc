@@ -488,6 +488,16 @@ TEST_F(BoatConfigTest, ZeroRotateDurationOrFlushIntervalIsRefusedSayingWhatIsVal
   EXPECT_THAT(r.status().message(), HasSubstr("PT0S is not valid (valid: at least PT1S)"));
 }
 
+TEST_F(BoatConfigTest, UnknownKeyOneTypoAwaySuggestsTheKey) {
+  auto r = LoadWithFile("prot = 8100\n");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->report.warnings.size(), 1u);
+  EXPECT_THAT(r->report.warnings[0], HasSubstr("unknown config key \"prot\" ignored (did you mean \"port\"?)"));
+  r = LoadWithFile("zzzzzz = 1\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(r->report.warnings[0], ::testing::Not(HasSubstr("did you mean")));
+}
+
 // The flag and the URI option (replay:...?speed=) take one range.
 TEST_F(BoatConfigTest, ReplaySpeedAboveTheUriOptionsRangeIsRefused) {
   auto r = LoadFlags({"-replay-speed", "5000"});

@@ -174,8 +174,8 @@ TEST_F(HttpTest, CreateSessionCursorAppearsAfterAck) {
 
 TEST_F(HttpTest, CreateSessionBadInputsAre400WithTheSpecMessages) {
   Launch();
-  ExpectError(Fetch(port_, "PUT", "/clients/bad%20client", "{}"), 400, "invalid client ID");
-  ExpectError(Fetch(port_, "PUT", "/clients/" + std::string(65, 'a'), "{}"), 400, "invalid client ID");
+  ExpectError(Fetch(port_, "PUT", "/clients/bad%20client", "{}"), 400, "invalid client ID (valid: 1 to 64 of A-Z a-z 0-9 _ -)");
+  ExpectError(Fetch(port_, "PUT", "/clients/" + std::string(65, 'a'), "{}"), 400, "invalid client ID (valid: 1 to 64 of A-Z a-z 0-9 _ -)");
   auto r = Fetch(port_, "PUT", "/clients/helm", R"({"buffer_timeout":"invalid"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, StartsWith("invalid buffer_timeout: "));
