@@ -205,7 +205,17 @@ Status ValidateBoatServerConfig(const BoatServerConfig& c) {
     if (!rules.ok()) return rules.status().WithContext("send-rules");
   }
   LPLEX_RETURN_IF_ERROR(ApiKey(c, FileSystem::Default()).status());
-  if (c.journal_dir.empty()) return Status::Ok();
+  if (c.journal_dir.empty()) {
+    // An archive set up for a journal that is not recorded would archive
+    // nothing, silently.
+    if (!c.journal_archive_target.empty() || !c.journal_archive_command.empty()) {
+      return Status::InvalidArgument(fmt::format(
+          "{} is set but -journal-dir is not: nothing is recorded, so nothing would be archived (set -journal-dir, "
+          "or drop the archive setting)",
+          !c.journal_archive_target.empty() ? "-journal-archive-target" : "-journal-archive-command"));
+    }
+    return Status::Ok();
+  }
   LPLEX_RETURN_IF_ERROR(journal::ParseCompression(c.journal_compression).status());
   LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, KeeperOptionsFor(c));
   if (Archiving(c)) {

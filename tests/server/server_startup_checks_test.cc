@@ -141,6 +141,14 @@ TEST(ServerStartupChecks, ReplayOfAMissingPathIsRefusedNamingIt) {
   EXPECT_THAT(child.Log(), ::testing::Not(HasSubstr("no journal (.lpj)")));
 }
 
+TEST(ServerStartupChecks, ArchiveTargetWithoutAJournalDirIsRefused) {
+  TempDir dir;
+  const Captured r =
+      RunServer({"-validate-config", "-source", "sim:", "-journal-archive-target", "file://" + dir.Sub("arch")});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_THAT(r.err, HasSubstr("-journal-archive-target is set but -journal-dir is not"));
+}
+
 // -validate-config passed these; only the real start refused them.
 TEST(ServerStartupChecks, ValidateConfigRefusesAReplayFileThatIsNoCaptureAndADirWithoutJournals) {
   TempDir dir;
