@@ -1,0 +1,617 @@
+#include "replication/replication_server.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "can/can_id.h"
+#include "can/frame.h"
+#include "cloud/instance_manager.h"
+#include "core/instance_id.h"
+#include "journal/block_decoder.h"
+#include "journal/block_writer.h"
+#include "journal/format.h"
+#include "journal/stored_blocks.h"
+#include "lplex/replication/v1/replication.grpc.pb.h"
+#include "lplex/replication/v1/replication.pb.h"
+#include "replication/instance_state.h"
+#include "replication/replica_progress.h"
+
+namespace lplex::replication {
+
+namespace {
+
+namespace pb = ::lplex::replication::v1;
+
+// state.json is rewritten at most this often by a stream (and at its end):
+// acks can be far more frequent (ack_interval_us 0) and each save fsyncs.
+constexpr int64_t kStateSaveIntervalUs = 5'000'000;
+// Backfill: state.json every this many blocks (the reference's 10).
+constexpr uint64_t kBackfillSaveEveryBlocks = 10;
+
+grpc::Status ToGrpc(const Status& s) {
+  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
+  switch (s.code()) {
+    case Status::Code::kOk:
+      return grpc::Status::OK;
+    case Status::Code::kInvalidArgument:
+      code = grpc::StatusCode::INVALID_ARGUMENT;
+      break;
+    case Status::Code::kNotFound:
+      code = grpc::StatusCode::FAILED_PRECONDITION;
+      break;
+    case Status::Code::kCorruption:  // a damaged state.json: out of service until repaired
+      code = grpc::StatusCode::FAILED_PRECONDITION;
+      break;
+    case Status::Code::kUnsupported:  // the manager is shut down
+      code = grpc::StatusCode::UNAVAILABLE;
+      break;
+    default:
+      code = grpc::StatusCode::INTERNAL;
+      break;
+  }
+  return grpc::Status(code, s.message());
+}
+
+Result<std::string> ReadPem(const std::string& what, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument(fmt::format("{} {}: cannot be read", what, path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (text.find("-----BEGIN ") == std::string::npos) {
+    return Status::InvalidArgument(fmt::format("{} {}: not a PEM file (no \"-----BEGIN\" line)", what, path));
+  }
+  return text;
+}
+
+// What one instance's streams share. Lock order: Replica::mu, then the
+// instance's own lock (UpdateState, SaveState); never the other way round.
+struct Replica {
+  std::mutex mu;
+  ReplicaProgress progress;  // restored from the instance's state once, then the source of truth
+  ReplicaRuntime rt;
+  int live_streams = 0;
+  grpc::ServerContext* live_ctx = nullptr;  // the newest Live stream (an older one is cancelled)
+};
+
+// Copies what the streams keep in memory into the persisted state.
+void PushProgress(cloud::Instance& instance, const ReplicaProgress& p, std::optional<int64_t> last_seen_us) {
+  instance.UpdateState([&](InstanceState& s) {
+    s.SetProgress(p);
+    if (last_seen_us) s.last_seen_us = last_seen_us;
+  });
+}
+
+}  // namespace
+
+class ReplicationServer::Impl final : public pb::Replication::Service {
+ public:
+  explicit Impl(ReplicationServerOptions options)
+      : opt_(std::move(options)),
+        clock_(opt_.clock ? opt_.clock : Clock::Real()),
+        log_(opt_.log ? opt_.log : Logger::Default()) {}
+
+  Status Start() {
+    std::shared_ptr<grpc::ServerCredentials> creds;
+    if (opt_.insecure_plaintext) {
+      creds = grpc::InsecureServerCredentials();
+    } else {
+      LPLEX_ASSIGN_OR_RETURN(std::string cert, ReadPem("replication TLS certificate", opt_.tls_cert_file));
+      LPLEX_ASSIGN_OR_RETURN(std::string key, ReadPem("replication TLS key", opt_.tls_key_file));
+      LPLEX_ASSIGN_OR_RETURN(std::string ca, ReadPem("replication TLS client CA", opt_.tls_client_ca_file));
+      grpc::SslServerCredentialsOptions o(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+      o.pem_root_certs = std::move(ca);
+      o.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+      creds = grpc::SslServerCredentials(o);
+    }
+    grpc::ServerBuilder b;
+    b.AddListeningPort(opt_.listen_address, creds, &port_);
+    b.RegisterService(this);
+    b.SetMaxReceiveMessageSize(opt_.max_receive_message_bytes);
+    // P8: ping every connection after keepalive_time of silence (with or
+    // without calls, and however long no data flowed); no answer within
+    // keepalive_timeout closes it, which ends its streams.
+    b.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(opt_.keepalive_time_ms));
+    b.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(opt_.keepalive_timeout_ms));
+    b.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    b.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    // Boats may ping too (ours does); accept one every 10 s without data.
+    b.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+    server_ = b.BuildAndStart();
+    if (server_ == nullptr || port_ == 0) {
+      server_.reset();
+      return Status::IOError(fmt::format(
+          "replication server: cannot listen on {} (address in use or invalid, or the TLS certificate, key "
+          "and client CA ({}, {}, {}) do not load)",
+          opt_.listen_address, opt_.tls_cert_file, opt_.tls_key_file, opt_.tls_client_ca_file));
+    }
+    if (opt_.insecure_plaintext) {
+      log_->Error(
+          "replication: INSECURE PLAINTEXT listener on {} (port {}): no TLS, and any client may claim any "
+          "instance id. Use only for tests or on a trusted network.",
+          opt_.listen_address, port_);
+    } else {
+      log_->Info("replication: mTLS listener on {} (port {}); instance id = client certificate CN", opt_.listen_address,
+                 port_);
+    }
+    return Status::Ok();
+  }
+
+  void Shutdown(int64_t grace_us) {
+    std::lock_guard<std::mutex> lock(shutdown_mu_);
+    if (server_ == nullptr) return;
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::microseconds(std::max<int64_t>(grace_us, 0)));
+    server_->Wait();
+    server_.reset();
+  }
+
+  int port() const { return port_; }
+
+  std::optional<ReplicaRuntime> Runtime(std::string_view id) const {
+    std::shared_ptr<Replica> r;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = replicas_.find(id);
+      if (it == replicas_.end()) return std::nullopt;
+      r = it->second;
+    }
+    std::lock_guard<std::mutex> lock(r->mu);
+    return r->rt;
+  }
+
+  // -------------------------------------------------------------------------
+  // Handshake (§1.4)
+
+  grpc::Status Handshake(grpc::ServerContext* ctx, const pb::HandshakeRequest* req,
+                         pb::HandshakeResponse* resp) override {
+    const std::string& id = req->instance_id();
+    std::string cn;
+    if (!opt_.insecure_plaintext) {
+      cn = ClientCn(ctx);
+      if (cn.empty()) {
+        return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no verified client certificate with a subject CN");
+      }
+    }
+    // Validated before anything builds a path from it (Register builds the
+    // instance directory only from a valid id, too).
+    if (Status v = ValidateInstanceId(id); !v.ok()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, v.message());
+    if (!opt_.insecure_plaintext && cn != id) {
+      log_->Warn("replication: handshake refused: instance_id \"{}\" but client certificate CN \"{}\"", id, cn);
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          fmt::format("instance_id \"{}\" does not match the client certificate's CN \"{}\"", id, cn));
+    }
+    Result<std::shared_ptr<cloud::Instance>> reg = opt_.instances->Register(id);
+    if (!reg.ok()) return ToGrpc(reg.status());
+    Result<std::shared_ptr<cloud::Instance>> ensured = opt_.instances->Ensure(id);
+    if (!ensured.ok()) return ToGrpc(ensured.status());
+    cloud::Instance& instance = **ensured;
+    std::shared_ptr<Replica> replica = ReplicaFor(instance);
+
+    ReplicaProgress::HandshakeReply reply;
+    {
+      std::lock_guard<std::mutex> lock(replica->mu);
+      reply = replica->progress.OnHandshake(req->head_seq());
+      const int64_t now = clock_->NowMicros();
+      instance.UpdateState([&](InstanceState& s) {
+        s.SetProgress(replica->progress);
+        s.boat_head_seq = req->head_seq();
+        s.boat_journal_bytes = req->journal_bytes();
+        s.last_seen_us = now;
+      });
+    }
+    if (Status s = instance.SaveState(); !s.ok()) {
+      log_->Warn("replication: [{}] handshake: saving state: {}", id, s.ToString());
+    }
+    resp->set_cursor(reply.cursor);
+    for (const SeqRange& h : reply.holes) {
+      pb::SeqRange* r = resp->add_holes();
+      r->set_start(h.start);
+      r->set_end(h.end);
+    }
+    resp->set_live_start_from(reply.live_start_from);
+    log_->Info("replication: [{}] handshake: boat head {}, cursor {}, {} hole(s), live from {}", id, req->head_seq(),
+               reply.cursor, reply.holes.size(), reply.live_start_from);
+    return grpc::Status::OK;
+  }
+
+  // -------------------------------------------------------------------------
+  // Live (§1.5)
+
+  grpc::Status Live(grpc::ServerContext* ctx,
+                    grpc::ServerReaderWriter<pb::LiveDownstream, pb::LiveUpstream>* stream) override {
+    std::shared_ptr<cloud::Instance> instance;
+    if (grpc::Status s = Resolve(ctx, "live stream", &instance); !s.ok()) return s;
+    const std::string& id = instance->id();
+    std::shared_ptr<Replica> replica = ReplicaFor(*instance);
+    uint64_t boat_head = 0;
+    {
+      std::lock_guard<std::mutex> lock(replica->mu);
+      // A boat that reconnects before its old connection timed out: the old
+      // stream is superseded (it would otherwise look connected).
+      if (replica->live_ctx != nullptr) replica->live_ctx->TryCancel();
+      replica->live_ctx = ctx;
+      ++replica->live_streams;
+      replica->rt.connected = true;
+      replica->rt.last_live_seq = 0;
+    }
+    boat_head = instance->state().boat_head_seq;
+    log_->Info("replication: [{}] live_start (boat head {})", id, boat_head);
+
+    const bool limited = opt_.rate_limit_per_s > 0;
+    double tokens = opt_.rate_burst;
+    int64_t last_refill = clock_->MonotonicMicros();
+    int64_t last_ack = last_refill;
+    int64_t last_save = last_refill;
+    uint64_t last_acked = std::numeric_limits<uint64_t>::max();
+    uint64_t frames = 0;
+    uint64_t last_live_seq = 0;
+    grpc::Status result = grpc::Status::OK;
+
+    pb::LiveUpstream up;
+    while (stream->Read(&up)) {
+      const int64_t now = clock_->MonotonicMicros();
+      if (up.has_frame()) {
+        if (limited) {
+          tokens = std::min(opt_.rate_burst, tokens + (now - last_refill) * opt_.rate_limit_per_s / 1e6);
+          last_refill = now;
+          if (tokens < 1) {
+            log_->Warn("replication: [{}] live_stop: rate_limit_exceeded ({} frames/s, burst {})", id,
+                       opt_.rate_limit_per_s, opt_.rate_burst);
+            result = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                  fmt::format("live stream of \"{}\": over the rate limit of {} frames/s (burst {})",
+                                              id, opt_.rate_limit_per_s, opt_.rate_burst));
+            break;
+          }
+          tokens -= 1;
+        }
+        const pb::LiveFrame& pf = up.frame();
+        can::Frame f;
+        f.timestamp_us = pf.timestamp_us();
+        f.header = can::ParseCanId(pf.can_id());
+        f.data = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(pf.data().data()), pf.data().size());
+        f.seq = pf.seq();
+        Result<bool> accepted = instance->Ingest(f);
+        if (!accepted.ok()) {
+          log_->Error("replication: [{}] live frame {}: {}", id, pf.seq(), accepted.status().ToString());
+          result = ToGrpc(accepted.status());
+          break;
+        }
+        ++frames;
+        last_live_seq = std::max(last_live_seq, pf.seq());
+        std::lock_guard<std::mutex> lock(replica->mu);
+        ++replica->rt.live_frames;
+        replica->rt.last_live_seq = last_live_seq;
+        // P4: only a frame the journal took moves the cursor; a dropped one
+        // is a hole that backfill fetches.
+        if (*accepted) {
+          replica->progress.OnLiveFrameAccepted(pf.seq());
+        } else {
+          ++replica->rt.live_dropped;
+          replica->progress.OnLiveFrameDropped(pf.seq());
+        }
+      } else if (up.has_status()) {
+        const uint64_t head = up.status().head_seq();
+        const uint64_t jbytes = up.status().journal_bytes();
+        instance->UpdateState([&](InstanceState& s) {
+          s.boat_head_seq = head;
+          s.boat_journal_bytes = jbytes;
+          s.last_seen_us = clock_->NowMicros();
+        });
+        const uint64_t lag = head > last_live_seq ? head - last_live_seq : 0;  // clamped at 0
+        if (opt_.max_live_lag > 0 && last_live_seq > 0 && lag > opt_.max_live_lag) {
+          log_->Warn("replication: [{}] live_stop: cloud_lag_exceeded (boat head {}, last live seq {}, lag {} > {})",
+                     id, head, last_live_seq, lag, opt_.max_live_lag);
+          result = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                fmt::format("live stream of \"{}\" lags the boat by {} seqs (limit {})", id, lag,
+                                            opt_.max_live_lag));
+          break;
+        }
+      } else {
+        continue;  // an empty oneof (a newer peer's message kind): nothing to do
+      }
+      if (opt_.ack_interval_us == 0 || now - last_ack >= opt_.ack_interval_us) {
+        last_ack = now;
+        const bool save = now - last_save >= kStateSaveIntervalUs;
+        if (save) last_save = now;
+        const uint64_t cursor = Checkpoint(*instance, *replica, save);
+        if (cursor != last_acked) {
+          pb::LiveDownstream down;
+          down.set_acked_through(cursor);
+          if (!stream->Write(down)) break;
+          last_acked = cursor;
+        }
+      }
+    }
+    // Whatever ended the stream, the progress is persisted and, if the boat
+    // still listens (a half-close), told once more.
+    const uint64_t cursor = Checkpoint(*instance, *replica, /*save=*/true);
+    if (result.ok() && cursor != last_acked && !ctx->IsCancelled()) {
+      pb::LiveDownstream down;
+      down.set_acked_through(cursor);
+      stream->Write(down);
+    }
+    {
+      std::lock_guard<std::mutex> lock(replica->mu);
+      if (replica->live_ctx == ctx) replica->live_ctx = nullptr;
+      --replica->live_streams;
+      // P8: an EOF disconnects too, not only an error.
+      replica->rt.connected = replica->live_streams > 0;
+    }
+    log_->Info("replication: [{}] live_stop: {} frames, cursor {}{}", id, frames, cursor,
+               result.ok() ? std::string() : ", " + result.error_message());
+    return result;
+  }
+
+  // -------------------------------------------------------------------------
+  // Backfill (§1.6, P6)
+
+  grpc::Status Backfill(grpc::ServerContext* ctx,
+                        grpc::ServerReaderWriter<pb::BackfillDownstream, pb::BackfillUpstream>* stream) override {
+    std::shared_ptr<cloud::Instance> instance;
+    if (grpc::Status s = Resolve(ctx, "backfill", &instance); !s.ok()) return s;
+    const std::string id = instance->id();
+    std::shared_ptr<Replica> replica = ReplicaFor(*instance);
+    Result<std::string> instance_dir = InstanceDirFor(opt_.data_dir, id);
+    if (!instance_dir.ok()) return ToGrpc(instance_dir.status());
+    const std::string dir = *instance_dir + "/journal";
+    {
+      std::lock_guard<std::mutex> lock(replica->mu);
+      log_->Info("replication: [{}] backfill_start ({} hole(s))", id, replica->progress.holes().Len());
+    }
+
+    std::unique_ptr<journal::BlockWriter> writer;
+    uint32_t writer_block_size = 0;
+    uint64_t blocks = 0;
+    uint64_t rejected = 0;
+    pb::BackfillUpstream up;
+    while (stream->Read(&up)) {
+      if (!up.has_block()) continue;
+      const pb::Block& b = up.block();
+      Status s = CheckBlock(b);
+      const uint32_t block_size = b.block_size() == 0 ? journal::kDefaultBlockSize : b.block_size();
+      // P6: one file per block size. (BlockWriter itself starts a new file
+      // when the compression changes.)
+      if (s.ok() && (writer == nullptr || writer_block_size != block_size)) {
+        if (writer != nullptr) (void)writer->Close();
+        writer.reset();
+        Result<std::unique_ptr<journal::BlockWriter>> w = journal::BlockWriter::Create(WriterOptions(id, dir, block_size));
+        if (w.ok()) {
+          writer = std::move(*w);
+          writer_block_size = block_size;
+        } else {
+          s = w.status();
+        }
+      }
+      const std::span<const uint8_t> data(reinterpret_cast<const uint8_t*>(b.data().data()), b.data().size());
+      if (s.ok() && !b.compressed()) {
+        // P6: the frame count must be the block's own (an uncompressed
+        // block's trailer can be read without decoding anything).
+        journal::BlockLayout layout;
+        if (data.size() == block_size) {
+          s = journal::VerifyBlock(data, journal::kVersion2, blocks, 0, &layout);
+          if (s.ok() && layout.frame_count != b.frame_count()) {
+            s = Status::InvalidArgument(fmt::format("block base seq {} was sent with frame_count {}, but its "
+                                                    "trailer says {}",
+                                                    b.base_seq(), b.frame_count(), layout.frame_count));
+          }
+        }
+      }
+      if (s.ok()) {
+        s = writer->AppendBlock(b.base_seq(), b.base_time_us(),
+                                b.compressed() ? journal::Compression::kZstd : journal::Compression::kNone, data);
+      }
+      if (!s.ok()) {
+        // As the reference: the block is not acknowledged; the hole stays.
+        ++rejected;
+        log_->Warn("replication: [{}] backfill block base seq {} ({} frames) rejected: {}", id, b.base_seq(),
+                   b.frame_count(), s.ToString());
+        std::lock_guard<std::mutex> lock(replica->mu);
+        ++replica->rt.backfill_rejected;
+        continue;
+      }
+      ++blocks;
+      pb::BackfillDownstream down;
+      {
+        std::lock_guard<std::mutex> lock(replica->mu);
+        ++replica->rt.backfill_blocks;
+        replica->progress.OnBackfillBlockWritten(b.base_seq(), b.base_seq() + b.frame_count());
+        PushProgress(*instance, replica->progress, clock_->NowMicros());
+        down.set_continuous_through(replica->progress.cursor());
+        for (const SeqRange& h : replica->progress.holes().ranges()) {
+          pb::SeqRange* r = down.add_remaining();
+          r->set_start(h.start);
+          r->set_end(h.end);
+        }
+      }
+      if (blocks % kBackfillSaveEveryBlocks == 0) SaveState(*instance);
+      if (!stream->Write(down)) break;
+    }
+    if (writer != nullptr) {
+      if (Status s = writer->Close(); !s.ok()) {
+        log_->Error("replication: [{}] backfill: finishing {}: {}", id, writer->current_path(), s.ToString());
+      }
+    }
+    SaveState(*instance);
+    log_->Info("replication: [{}] backfill_stop: {} block(s) written, {} rejected", id, blocks, rejected);
+    return grpc::Status::OK;
+  }
+
+ private:
+  // The CN of the verified client certificate ("" when there is none).
+  static std::string ClientCn(const grpc::ServerContext* ctx) {
+    std::shared_ptr<const grpc::AuthContext> auth = ctx->auth_context();
+    if (auth == nullptr || !auth->IsPeerAuthenticated()) return {};
+    std::vector<grpc::string_ref> cns = auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+    if (cns.empty()) return {};
+    return std::string(cns.front().data(), cns.front().size());
+  }
+
+  // The instance a Live or Backfill stream belongs to (§1.3, P7).
+  grpc::Status Resolve(grpc::ServerContext* ctx, std::string_view what, std::shared_ptr<cloud::Instance>* out) {
+    std::string header;
+    const auto& md = ctx->client_metadata();
+    if (auto it = md.find("x-instance-id"); it != md.end()) header.assign(it->second.data(), it->second.size());
+    std::string id;
+    if (!opt_.insecure_plaintext) {
+      id = ClientCn(ctx);
+      if (id.empty()) {
+        return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no verified client certificate with a subject CN");
+      }
+      // No header fallback on TLS; a header naming someone else is refused.
+      if (!header.empty() && header != id) {
+        return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                            fmt::format("x-instance-id \"{}\" does not match the client certificate's CN \"{}\"",
+                                        header, id));
+      }
+    } else {
+      id = header;
+      if (id.empty()) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no x-instance-id metadata");
+    }
+    if (Status v = ValidateInstanceId(id); !v.ok()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, v.message());
+    std::shared_ptr<cloud::Instance> instance = opt_.instances->Get(id);
+    if (instance == nullptr) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          fmt::format("instance \"{}\": handshake required before {}", id, what));
+    }
+    if (!instance->load_error().ok()) return ToGrpc(instance->load_error());
+    *out = std::move(instance);
+    return grpc::Status::OK;
+  }
+
+  Status CheckBlock(const pb::Block& b) const {
+    if (b.base_seq() == 0) return Status::InvalidArgument("block base_seq 0 (valid: 1 or more)");
+    if (b.frame_count() == 0) return Status::InvalidArgument(fmt::format("block base seq {}: frame_count 0", b.base_seq()));
+    if (b.base_seq() > std::numeric_limits<uint64_t>::max() - 1 - b.frame_count()) {
+      return Status::InvalidArgument(
+          fmt::format("block base seq {} + frame_count {} overflows the seq space", b.base_seq(), b.frame_count()));
+    }
+    const uint32_t block_size = b.block_size() == 0 ? journal::kDefaultBlockSize : b.block_size();
+    LPLEX_RETURN_IF_ERROR(journal::ValidateBlockSize(block_size));
+    if (b.frame_count() > journal::MaxFramesPerBlock(block_size)) {
+      return Status::InvalidArgument(fmt::format("block base seq {}: frame_count {} does not fit a {}-byte block (max {})",
+                                                 b.base_seq(), b.frame_count(), block_size,
+                                                 journal::MaxFramesPerBlock(block_size)));
+    }
+    return Status::Ok();
+  }
+
+  journal::BlockWriterOptions WriterOptions(const std::string& id, const std::string& dir, uint32_t block_size) const {
+    journal::BlockWriterOptions o;
+    o.dir = dir;
+    o.prefix = "backfill";
+    o.block_size = block_size;
+    if (opt_.on_backfill_rotate) {
+      o.on_rotate = [fn = opt_.on_backfill_rotate, id](const journal::RotatedFile& f) {
+        journal::RotatedFile named = f;
+        named.instance_id = id;
+        fn(named);
+      };
+    }
+    o.on_open_change = opt_.on_backfill_open_change;
+    return o;
+  }
+
+  // The shared runtime of `instance`, its progress restored from the
+  // persisted state the first time.
+  std::shared_ptr<Replica> ReplicaFor(cloud::Instance& instance) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = replicas_.find(instance.id());
+    if (it != replicas_.end()) return it->second;
+    auto r = std::make_shared<Replica>();
+    r->progress = instance.state().Progress();
+    replicas_.emplace(instance.id(), r);
+    return r;
+  }
+
+  // Copies the progress into the instance's state (and saves it when
+  // `save`); returns the cursor to acknowledge.
+  uint64_t Checkpoint(cloud::Instance& instance, Replica& replica, bool save) {
+    uint64_t cursor;
+    {
+      std::lock_guard<std::mutex> lock(replica.mu);
+      PushProgress(instance, replica.progress, clock_->NowMicros());
+      cursor = replica.progress.cursor();
+    }
+    if (save) SaveState(instance);
+    return cursor;
+  }
+
+  void SaveState(cloud::Instance& instance) {
+    if (Status s = instance.SaveState(); !s.ok()) {
+      log_->Warn("replication: [{}] saving state: {}", instance.id(), s.ToString());
+    }
+  }
+
+  const ReplicationServerOptions opt_;
+  Clock* const clock_;
+  Logger* const log_;
+  int port_ = 0;
+  std::mutex shutdown_mu_;
+  std::unique_ptr<grpc::Server> server_;
+
+  mutable std::mutex mu_;  // guards replicas_
+  std::map<std::string, std::shared_ptr<Replica>, std::less<>> replicas_;
+};
+
+Result<std::unique_ptr<ReplicationServer>> ReplicationServer::Start(ReplicationServerOptions options) {
+  if (options.instances == nullptr) return Status::InvalidArgument("replication server: no instance manager given");
+  if (options.data_dir.empty()) return Status::InvalidArgument("replication server: data-dir is empty");
+  if (options.listen_address.empty()) return Status::InvalidArgument("replication server: listen address is empty");
+  const bool any_tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty() ||
+                       !options.tls_client_ca_file.empty();
+  if (options.insecure_plaintext && any_tls) {
+    return Status::InvalidArgument(
+        "replication server: insecure plaintext and TLS files both given (choose one: TLS certificate, key and "
+        "client CA, or insecure plaintext)");
+  }
+  if (!options.insecure_plaintext &&
+      (options.tls_cert_file.empty() || options.tls_key_file.empty() || options.tls_client_ca_file.empty())) {
+    return Status::InvalidArgument(fmt::format(
+        "replication server: mTLS needs a certificate, a key and a client CA (got cert \"{}\", key \"{}\", client CA "
+        "\"{}\"); or set insecure plaintext for tests and trusted networks",
+        options.tls_cert_file, options.tls_key_file, options.tls_client_ca_file));
+  }
+  if (options.ack_interval_us < 0) {
+    return Status::InvalidArgument(
+        fmt::format("replication server: ack interval {} us out of range (valid: 0 or more)", options.ack_interval_us));
+  }
+  if (options.rate_limit_per_s < 0 || (options.rate_limit_per_s > 0 && options.rate_burst < 1)) {
+    return Status::InvalidArgument(fmt::format(
+        "replication server: rate limit {} frames/s with burst {} out of range (valid: limit 0 = off, or > 0 with "
+        "burst >= 1)",
+        options.rate_limit_per_s, options.rate_burst));
+  }
+  if (options.keepalive_time_ms <= 0 || options.keepalive_timeout_ms <= 0 ||
+      options.keepalive_time_ms > std::numeric_limits<int>::max() ||
+      options.keepalive_timeout_ms > std::numeric_limits<int>::max()) {
+    return Status::InvalidArgument(fmt::format(
+        "replication server: keepalive time {} ms / timeout {} ms out of range (valid: 1..2147483647)",
+        options.keepalive_time_ms, options.keepalive_timeout_ms));
+  }
+  auto impl = std::make_unique<Impl>(std::move(options));
+  LPLEX_RETURN_IF_ERROR(impl->Start());
+  return std::unique_ptr<ReplicationServer>(new ReplicationServer(std::move(impl)));
+}
+
+ReplicationServer::ReplicationServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ReplicationServer::~ReplicationServer() { Shutdown(0); }
+
+int ReplicationServer::port() const { return impl_->port(); }
+
+void ReplicationServer::Shutdown(int64_t grace_us) { impl_->Shutdown(grace_us); }
+
+std::optional<ReplicaRuntime> ReplicationServer::Runtime(std::string_view id) const { return impl_->Runtime(id); }
+
+}  // namespace lplex::replication

@@ -1,0 +1,444 @@
+// ReplicationServer over a real loopback port, with the generated stub as the
+// boat: handshake, live, backfill, and identity under mTLS (certificates made
+// by openssl here).
+#include "replication/replication_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "can/can_id.h"
+#include "cloud/cloud_test_util.h"
+#include "cloud/instance_manager.h"
+#include "core/log.h"
+#include "journal/stored_blocks.h"
+#include "journal/writer.h"
+#include "lplex/replication/v1/replication.grpc.pb.h"
+#include "replication/instance_state.h"
+#include "support/temp_dir.h"
+
+namespace lplex::replication {
+namespace {
+
+namespace pb = ::lplex::replication::v1;
+namespace fs = std::filesystem;
+using cloud::testing::kT0;
+using cloud::testing::LpjFiles;
+using cloud::testing::ReadJournal;
+
+std::chrono::system_clock::time_point Deadline() {
+  return std::chrono::system_clock::now() + std::chrono::seconds(20);
+}
+
+pb::LiveUpstream FrameMsg(uint64_t seq) {
+  can::CanHeader h;
+  h.priority = 2;
+  h.pgn = 127250;
+  h.source = 1;
+  h.destination = 255;
+  pb::LiveUpstream up;
+  pb::LiveFrame* f = up.mutable_frame();
+  f->set_seq(seq);
+  f->set_timestamp_us(kT0 + static_cast<int64_t>(seq) * 1000);
+  f->set_can_id(can::BuildCanId(h));
+  f->set_data(std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  return up;
+}
+
+class ReplicationServerTest : public ::testing::Test {
+ protected:
+  void OpenManager(bool journal_threads = true, size_t queue_bytes = 256 << 10) {
+    cloud::InstanceManagerOptions o;
+    o.data_dir = dir_.path();
+    o.start_journal_threads = journal_threads;
+    o.journal.queue_bytes = queue_bytes;
+    o.log = &log_;
+    auto m = cloud::InstanceManager::Open(std::move(o));
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    manager_ = std::move(*m);
+  }
+
+  void StartServer(ReplicationServerOptions o = {}) {
+    if (manager_ == nullptr) OpenManager();
+    o.listen_address = "127.0.0.1:0";
+    if (o.tls_cert_file.empty()) o.insecure_plaintext = true;
+    o.ack_interval_us = 0;
+    o.rate_limit_per_s = 0;
+    o.instances = manager_.get();
+    o.data_dir = dir_.path();
+    o.log = &log_;
+    o.on_backfill_rotate = [this](const journal::RotatedFile& f) { rotated_.push_back(f); };
+    auto s = ReplicationServer::Start(std::move(o));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+    stub_ = pb::Replication::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown(1'000'000);
+    if (manager_) (void)manager_->Shutdown();
+  }
+
+  grpc::Status Handshake(const std::string& id, uint64_t head, pb::HandshakeResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    pb::HandshakeRequest req;
+    req.set_instance_id(id);
+    req.set_head_seq(head);
+    return stub_->Handshake(&ctx, req, resp);
+  }
+
+  struct LiveResult {
+    grpc::Status status;
+    std::vector<uint64_t> acks;
+  };
+
+  // Sends `msgs` on one Live stream as boat `id`, half-closes, and collects
+  // every ack.
+  LiveResult Live(const std::string& id, const std::vector<pb::LiveUpstream>& msgs) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    ctx.AddMetadata("x-instance-id", id);
+    auto stream = stub_->Live(&ctx);
+    for (const auto& m : msgs) {
+      if (!stream->Write(m)) break;
+    }
+    stream->WritesDone();
+    LiveResult r;
+    pb::LiveDownstream down;
+    while (stream->Read(&down)) r.acks.push_back(down.acked_through());
+    r.status = stream->Finish();
+    return r;
+  }
+
+  std::string InstanceDir(const std::string& id) const { return dir_.path() + "/instances/" + id; }
+
+  lplex::testing::TempDir dir_;
+  RecordingLogger log_;
+  std::unique_ptr<cloud::InstanceManager> manager_;
+  std::unique_ptr<ReplicationServer> server_;
+  std::unique_ptr<pb::Replication::Stub> stub_;
+  std::vector<journal::RotatedFile> rotated_;
+};
+
+TEST_F(ReplicationServerTest, HandshakeRegistersTheInstanceAndAnswersItsCursor) {
+  // boat-2 is known from a previous run: the cloud holds 1..100.
+  fs::create_directories(InstanceDir("boat-2"));
+  InstanceState saved;
+  saved.id = "boat-2";
+  saved.cursor = 100;
+  saved.seen_through = 100;
+  ASSERT_TRUE(SaveInstanceState(InstanceDir("boat-2"), saved).ok());
+  StartServer();
+
+  pb::HandshakeResponse fresh;
+  grpc::Status s = Handshake("boat-1", 0, &fresh);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(fresh.cursor(), 0u);
+  EXPECT_EQ(fresh.holes_size(), 0);
+  EXPECT_EQ(fresh.live_start_from(), 1u);
+  EXPECT_NE(manager_->Get("boat-1"), nullptr);
+  EXPECT_TRUE(fs::exists(InstanceDir("boat-1") + "/state.json"));
+
+  pb::HandshakeResponse known;
+  s = Handshake("boat-2", 100, &known);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(known.cursor(), 100u);
+  EXPECT_EQ(known.holes_size(), 0);
+  EXPECT_EQ(known.live_start_from(), 100u);
+  EXPECT_EQ(manager_->Get("boat-2")->state().boat_head_seq, 100u);
+}
+
+TEST_F(ReplicationServerTest, HandshakeRefusesAnIdThatWouldLeaveTheInstancesDir) {
+  StartServer();
+  for (const std::string& id : {std::string("../x"), std::string("a/b"), std::string(".x"), std::string(),
+                                std::string(129, 'a')}) {
+    SCOPED_TRACE("id \"" + id + "\"");
+    pb::HandshakeResponse resp;
+    grpc::Status s = Handshake(id, 5, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_NE(s.error_message().find("instance id"), std::string::npos) << s.error_message();
+  }
+  // Nothing was created: not inside instances/, not beside it.
+  EXPECT_TRUE(fs::is_empty(dir_.path() + "/instances"));
+  std::vector<std::string> top;
+  for (const auto& e : fs::directory_iterator(dir_.path())) top.push_back(e.path().filename().string());
+  EXPECT_EQ(top, std::vector<std::string>{"instances"});
+  EXPECT_EQ(manager_->size(), 0u);
+}
+
+TEST_F(ReplicationServerTest, LiveFramesAreJournaledWithTheirOwnSeqAndAdvanceTheCursor) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 45, &resp).ok());
+  ASSERT_EQ(resp.live_start_from(), 1u);
+  // The boat no longer has 1..40: it starts at 41 (its oldest), after the
+  // seq-0 device snapshot.
+  std::vector<pb::LiveUpstream> msgs;
+  pb::LiveUpstream snapshot = FrameMsg(0);
+  msgs.push_back(snapshot);
+  for (uint64_t seq = 41; seq <= 45; ++seq) msgs.push_back(FrameMsg(seq));
+  LiveResult r = Live("boat-1", msgs);
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  ASSERT_FALSE(r.acks.empty());
+  EXPECT_EQ(r.acks.back(), 45u);
+  for (size_t i = 1; i < r.acks.size(); ++i) EXPECT_GE(r.acks[i], r.acks[i - 1]);
+  EXPECT_EQ(manager_->Get("boat-1")->state().cursor, 45u);
+  auto rt = server_->Runtime("boat-1");
+  ASSERT_TRUE(rt.has_value());
+  EXPECT_FALSE(rt->connected);  // P8: an EOF disconnects too
+  EXPECT_EQ(rt->live_frames, 6u);
+
+  ASSERT_TRUE(manager_->Shutdown().ok());  // finishes the live file
+  std::vector<uint64_t> seqs;
+  for (const auto& f : LpjFiles(InstanceDir("boat-1") + "/journal")) {
+    auto c = ReadJournal(f);
+    seqs.insert(seqs.end(), c.seqs.begin(), c.seqs.end());
+  }
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{41, 42, 43, 44, 45}));
+}
+
+TEST_F(ReplicationServerTest, LiveFrameTheJournalDroppedIsNotAcked) {
+  // No journal thread drains the 4 KiB queue: it fills, and later frames are
+  // dropped (P4).
+  OpenManager(/*journal_threads=*/false, /*queue_bytes=*/4096);
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 0, &resp).ok());
+  std::vector<pb::LiveUpstream> msgs;
+  const uint64_t n = 2000;
+  for (uint64_t seq = 1; seq <= n; ++seq) msgs.push_back(FrameMsg(seq));
+  LiveResult r = Live("boat-1", msgs);
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  // What the journal itself says it dropped (not the server's own count).
+  const uint64_t dropped = manager_->Get("boat-1")->journal_metrics().frames_dropped;
+  ASSERT_GT(dropped, 0u) << "the queue never filled; the test provokes nothing";
+  const uint64_t accepted = n - dropped;
+  auto rt = server_->Runtime("boat-1");
+  ASSERT_TRUE(rt.has_value());
+  EXPECT_EQ(rt->live_dropped, dropped);
+  ASSERT_FALSE(r.acks.empty());
+  // The cursor stops below the first dropped frame and never acks it.
+  EXPECT_EQ(r.acks.back(), accepted);
+  for (uint64_t a : r.acks) EXPECT_LT(a, accepted + 1);
+  InstanceState st = manager_->Get("boat-1")->state();
+  EXPECT_EQ(st.cursor, accepted);
+  ASSERT_EQ(st.holes.size(), 1u);
+  EXPECT_EQ(st.holes[0], (SeqRange{accepted + 1, n + 1}));
+}
+
+TEST_F(ReplicationServerTest, ReconnectWithAHigherHeadOpensAHole) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 3, &resp).ok());
+  LiveResult r = Live("boat-1", {FrameMsg(1), FrameMsg(2), FrameMsg(3)});
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  ASSERT_EQ(r.acks.back(), 3u);
+
+  // The boat was away while it recorded 4..9; 10 arrives on live.
+  ASSERT_TRUE(Handshake("boat-1", 10, &resp).ok());
+  EXPECT_EQ(resp.cursor(), 3u);
+  ASSERT_EQ(resp.holes_size(), 1);
+  EXPECT_EQ(resp.holes(0).start(), 4u);
+  EXPECT_EQ(resp.holes(0).end(), 10u);
+  EXPECT_EQ(resp.live_start_from(), 10u);
+  // While the hole is open the cursor stays below it.
+  r = Live("boat-1", {FrameMsg(10), FrameMsg(11)});
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  EXPECT_EQ(r.acks.back(), 3u);
+}
+
+TEST_F(ReplicationServerTest, LiveBeforeAnyHandshakeIsFailedPrecondition) {
+  StartServer();
+  LiveResult r = Live("boat-9", {FrameMsg(1)});
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << r.status.error_message();
+  EXPECT_FALSE(fs::exists(InstanceDir("boat-9")));
+}
+
+// Backfill: one block written by a boat journal (uncompressed, 4 KiB),
+// taken from it as the boat's client does.
+class BoatJournal {
+ public:
+  explicit BoatJournal(const std::string& dir, uint64_t first, uint64_t last) {
+    journal::WriterOptions o;
+    o.dir = dir;
+    o.block_size = 4096;
+    o.compression = journal::Compression::kNone;
+    auto w = journal::JournalWriter::Create(o);
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    for (uint64_t seq = first; seq <= last; ++seq) {
+      can::Frame f = cloud::testing::Replica(seq, kT0 + static_cast<int64_t>(seq) * 1000);
+      EXPECT_TRUE((*w)->Append(f).ok());
+    }
+    EXPECT_TRUE((*w)->Close().ok());
+    auto files = LpjFiles(dir);
+    EXPECT_EQ(files.size(), 1u);
+    auto r = journal::StoredBlockReader::OpenPath(files.at(0));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    auto b = (*r)->ReadBackfillBlock(0);
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    pb::Block* block = msg.mutable_block();
+    block->set_base_seq(b->base_seq);
+    block->set_base_time_us(b->base_time_us);
+    block->set_frame_count(b->frame_count);
+    block->set_data(std::string(reinterpret_cast<const char*>(b->data.data()), b->data.size()));
+    block->set_compressed(b->compressed);
+    block->set_block_size(b->block_size);
+  }
+  pb::BackfillUpstream msg;
+};
+
+TEST_F(ReplicationServerTest, BackfillClosesTheHoleAndTheCursorJumpsPastLive) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 3, &resp).ok());
+  ASSERT_TRUE(Live("boat-1", {FrameMsg(1), FrameMsg(2), FrameMsg(3)}).status.ok());
+  ASSERT_TRUE(Handshake("boat-1", 10, &resp).ok());
+  ASSERT_EQ(resp.holes_size(), 1);
+  ASSERT_EQ(Live("boat-1", {FrameMsg(10), FrameMsg(11), FrameMsg(12)}).acks.back(), 3u);
+
+  lplex::testing::TempDir boat;
+  BoatJournal good(boat.path(), 4, 9);
+  pb::BackfillUpstream bad = good.msg;
+  bad.mutable_block()->set_frame_count(7);  // P6: the trailer says 6
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  ctx.AddMetadata("x-instance-id", "boat-1");
+  auto stream = stub_->Backfill(&ctx);
+  ASSERT_TRUE(stream->Write(bad));
+  ASSERT_TRUE(stream->Write(good.msg));
+  pb::BackfillDownstream down;
+  ASSERT_TRUE(stream->Read(&down));
+  // P1: not stuck at the last reported head (10) but past every live frame.
+  EXPECT_EQ(down.continuous_through(), 12u);
+  EXPECT_EQ(down.remaining_size(), 0);
+  stream->WritesDone();
+  EXPECT_FALSE(stream->Read(&down));  // the bad block got no answer
+  grpc::Status s = stream->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  auto rt = server_->Runtime("boat-1");
+  ASSERT_TRUE(rt.has_value());
+  EXPECT_EQ(rt->backfill_blocks, 1u);
+  EXPECT_EQ(rt->backfill_rejected, 1u);
+  ASSERT_EQ(rotated_.size(), 1u);
+  EXPECT_EQ(rotated_[0].instance_id, "boat-1");
+  EXPECT_NE(rotated_[0].path.find("/instances/boat-1/journal/backfill-"), std::string::npos) << rotated_[0].path;
+  EXPECT_EQ(ReadJournal(rotated_[0].path).seqs, (std::vector<uint64_t>{4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(manager_->Get("boat-1")->state().cursor, 12u);
+}
+
+// --- mTLS ------------------------------------------------------------------
+
+bool HaveOpenssl() { return std::system("command -v openssl >/dev/null 2>&1") == 0; }
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A CA, a server certificate for localhost/127.0.0.1, and client
+// certificates with CN boat-1 and CN other, made by openssl in `dir`.
+bool MakeCertificates(const std::string& dir) {
+  const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  std::string script = "set -e; cd '" + dir + "'; exec >openssl.log 2>&1\n";
+  script += "openssl req -x509 " + key + " -keyout ca.key -out ca.crt -days 2 -subj /CN=lplex-test-ca\n";
+  script += "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > server.ext\n";
+  script += "printf 'extendedKeyUsage=clientAuth\\n' > client.ext\n";
+  for (const char* name : {"server", "boat-1", "other"}) {
+    const std::string n = name;
+    const std::string cn = n == "server" ? "localhost" : n;
+    script += "openssl req -new " + key + " -keyout " + n + ".key -out " + n + ".csr -subj /CN=" + cn + "\n";
+    script += "openssl x509 -req -in " + n + ".csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out " + n +
+              ".crt -extfile " + (n == "server" ? "server.ext" : "client.ext") + "\n";
+  }
+  std::ofstream(dir + "/make.sh") << script;
+  return std::system(("sh '" + dir + "/make.sh'").c_str()) == 0;
+}
+
+class ReplicationServerTlsTest : public ReplicationServerTest {
+ protected:
+  void SetUp() override {
+    if (!HaveOpenssl()) GTEST_SKIP() << "openssl not found";
+    ASSERT_TRUE(MakeCertificates(certs_.path())) << Slurp(certs_.Sub("openssl.log"));
+    ReplicationServerOptions o;
+    o.tls_cert_file = certs_.Sub("server.crt");
+    o.tls_key_file = certs_.Sub("server.key");
+    o.tls_client_ca_file = certs_.Sub("ca.crt");
+    StartServer(std::move(o));
+  }
+
+  // A boat stub presenting `client` ("" = no client certificate).
+  std::unique_ptr<pb::Replication::Stub> TlsStub(const std::string& client) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = Slurp(certs_.Sub("ca.crt"));
+    if (!client.empty()) {
+      o.pem_private_key = Slurp(certs_.Sub(client + ".key"));
+      o.pem_cert_chain = Slurp(certs_.Sub(client + ".crt"));
+    }
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    return pb::Replication::NewStub(grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                                              grpc::SslCredentials(o), args));
+  }
+
+  grpc::Status TlsHandshake(pb::Replication::Stub& stub, const std::string& id) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    pb::HandshakeRequest req;
+    req.set_instance_id(id);
+    pb::HandshakeResponse resp;
+    return stub.Handshake(&ctx, req, &resp);
+  }
+
+  lplex::testing::TempDir certs_;
+};
+
+TEST_F(ReplicationServerTlsTest, WrongCnIsPermissionDenied) {
+  auto other = TlsStub("other");
+  grpc::Status s = TlsHandshake(*other, "boat-1");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_NE(s.error_message().find("\"other\""), std::string::npos) << s.error_message();
+  EXPECT_FALSE(fs::exists(InstanceDir("boat-1")));
+
+  // The same boat with its own certificate is let in (so TLS itself works).
+  auto boat = TlsStub("boat-1");
+  s = TlsHandshake(*boat, "boat-1");
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  // No header fallback on TLS: "other" cannot stream into boat-1 by naming it.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  ctx.AddMetadata("x-instance-id", "boat-1");
+  auto stream = other->Live(&ctx);
+  stream->Write(FrameMsg(1));
+  stream->WritesDone();
+  pb::LiveDownstream down;
+  while (stream->Read(&down)) {
+  }
+  s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+}
+
+TEST_F(ReplicationServerTlsTest, NoClientCertificateIsRefused) {
+  auto anonymous = TlsStub("");
+  grpc::Status s = TlsHandshake(*anonymous, "boat-1");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.error_code(), grpc::StatusCode::OK);
+  EXPECT_FALSE(fs::exists(InstanceDir("boat-1")));
+  EXPECT_EQ(manager_->size(), 0u);
+}
+
+}  // namespace
+}  // namespace lplex::replication
