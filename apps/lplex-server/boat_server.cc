@@ -10,6 +10,7 @@
 
 #include "broker/broker.h"
 #include "broker_loop.h"
+#include "core/instance_id.h"
 #include "core/prometheus_text.h"
 #include "http/send_policy.h"
 #include "http/server.h"
@@ -21,6 +22,7 @@
 #include "keeper/keeper.h"
 #include "keeper/open_files.h"
 #include "keeper/policy.h"
+#include "replication/replication_client.h"
 #include "sources/source_factory.h"
 #include "sources/source_uri.h"
 #include "systemd_notify.h"
@@ -205,6 +207,14 @@ Status ValidateBoatServerConfig(const BoatServerConfig& c) {
     if (!rules.ok()) return rules.status().WithContext("send-rules");
   }
   LPLEX_RETURN_IF_ERROR(ApiKey(c, FileSystem::Default()).status());
+  if (!c.replication_target.empty()) {
+    LPLEX_RETURN_IF_ERROR(ValidateInstanceId(c.replication_instance_id).WithContext(
+        "-replication-instance-id (required with -replication-target)"));
+    if (c.replication_tls_cert.empty() != c.replication_tls_key.empty()) {
+      return Status::InvalidArgument(
+          "-replication-tls-cert and -replication-tls-key go together (give both for mTLS, or neither for plaintext)");
+    }
+  }
   if (c.journal_dir.empty()) {
     // An archive set up for a journal that is not recorded would archive
     // nothing, silently.
@@ -254,6 +264,7 @@ struct BoatServer::Parts {
 
   std::unique_ptr<http::Server> http;
   std::vector<std::unique_ptr<sources::FrameSource>> sources;
+  std::unique_ptr<replication::ReplicationClient> replication;  // -replication-target set
   std::unique_ptr<BrokerLoop> loop;
   // `loop` for the HTTP hooks, which may run (on io threads) before it exists.
   std::atomic<BrokerLoop*> live_loop{nullptr};
@@ -287,6 +298,7 @@ Status BoatServer::Start() {
   if (s.ok()) s = StartJournal();
   if (s.ok()) s = StartHttp();
   if (s.ok()) s = StartSources();
+  if (s.ok()) s = StartReplication();
   if (!s.ok()) {
     // The status goes back to the caller (lplex-server prints it as its last
     // line); logging it here too printed every startup error twice.
@@ -464,6 +476,34 @@ Status BoatServer::StartHttp() {
   return Status::Ok();
 }
 
+// §3.2 step 8: after the sources, so the first handshake reports a head
+// that is moving. Without -replication-tls-cert the transport is plaintext
+// (the reference's rule); -replication-tls-ca adds a trusted root (P7).
+Status BoatServer::StartReplication() {
+  if (config_.replication_target.empty()) return Status::Ok();
+  Parts& p = *parts_;
+  replication::ReplicationClientOptions o;
+  o.target = config_.replication_target;
+  o.instance_id = config_.replication_instance_id;
+  o.insecure = config_.replication_tls_cert.empty();
+  o.tls_ca_file = config_.replication_tls_ca;
+  o.tls_cert_file = config_.replication_tls_cert;
+  o.tls_key_file = config_.replication_tls_key;
+  o.broker = p.broker;
+  o.journal_dir = config_.journal_dir;
+  o.journal_prefix = config_.journal_prefix;
+  o.clock = clock_;
+  o.logger = log_;
+  o.fs = env_.fs;
+  auto client = replication::ReplicationClient::Create(std::move(o));
+  if (!client.ok()) return client.status().WithContext("replication");
+  p.replication = std::move(client).value();
+  p.replication->Start();
+  log_->Info("replication: to {} as instance {} ({})", config_.replication_target, config_.replication_instance_id,
+             config_.replication_tls_cert.empty() ? "plaintext: no -replication-tls-cert" : "mTLS");
+  return Status::Ok();
+}
+
 Status BoatServer::StartSources() {
   Parts& p = *parts_;
   LPLEX_ASSIGN_OR_RETURN(std::vector<sources::SourceSpec> specs, SourceSpecs(config_));
@@ -527,6 +567,13 @@ void BoatServer::Stop() {
                detail.empty() ? "" : ": " + detail);
   };
   log_->Info("shutdown: started");
+  if (p.replication) {
+    step("stopped replication", [&] {
+      p.replication->Stop();
+      const replication::ReplicationStatus r = p.replication->Status();
+      return fmt::format("cloud cursor {}, local head {}", r.cloud_cursor, r.local_head_seq);
+    });
+  }
   step("stopped HTTP", [&] {
     if (!p.http) return std::string();
     p.http->SetReady(false);
@@ -637,6 +684,23 @@ void BoatServer::AppendMetrics(std::string* out) const {
     counter("lplex_archive_files_total", "Journal files archived this run.", p.archiver->archived());
     counter("lplex_archive_failures_total", "Failed archive attempts this run.", p.archiver->failed());
   }
+  if (p.replication) {
+    const replication::ReplicationStatus r = p.replication->Status();
+    gauge("lplex_replication_connected", "1 while a replication session with the cloud is running.",
+          r.connected ? 1 : 0);
+    gauge("lplex_replication_live_lag_seqs", "Seqs the cloud has not acknowledged yet (0 when ahead).", r.live_lag);
+    gauge("lplex_replication_backfill_remaining_seqs", "Seqs in the holes the cloud reported.",
+          r.backfill_remaining_seqs);
+    AppendPrometheusMetric(out, "lplex_replication_last_ack_timestamp_seconds", "gauge",
+                           "Unix time of the cloud's latest acknowledgement (0 = never).",
+                           fmt::format("{:.3f}", static_cast<double>(r.last_ack_us) / 1e6));
+    counter("lplex_replication_live_frames_sent_total", "Live frames sent to the cloud.", r.live_frames_sent);
+    counter("lplex_replication_backfill_blocks_sent_total", "Journal blocks sent to fill holes.",
+            r.backfill_blocks_sent);
+    counter("lplex_replication_backfill_bytes_sent_total", "Bytes of journal blocks sent to fill holes.",
+            r.backfill_bytes_sent);
+    counter("lplex_replication_reconnects_total", "Replication sessions started after the first.", r.reconnects);
+  }
   if (p.keeper) {
     counter("lplex_keeper_dropped_notifications_total", "Rotation notices that found the keeper queue full (their directory swept at once).",
             p.keeper->dropped_notifications());
@@ -660,6 +724,15 @@ void BoatServer::AppendHealth(http::HealthReport* report) const {
     } else {
       c.status = "ok";
     }
+    report->components.push_back(std::move(c));
+  }
+  if (p.replication) {
+    const replication::ReplicationStatus r = p.replication->Status();
+    http::HealthComponent c;
+    c.name = "replication";
+    c.status = r.connected ? "ok" : "disconnected";
+    if (!r.connected && !r.last_error.empty()) c.message = r.last_error;
+    c.degraded = !r.connected;
     report->components.push_back(std::move(c));
   }
   const BrokerLoop* loop = p.live_loop.load();

@@ -133,6 +133,7 @@ class BoatServer {
   Status StartJournal();
   Status StartHttp();
   Status StartSources();
+  Status StartReplication();
   // The /metrics lines and /healthz components of the journal, the keeper
   // and the sources (the HTTP server adds the broker's and its own).
   void AppendMetrics(std::string* out) const;
