@@ -258,6 +258,12 @@ Api::Api(const ServerOptions& options, std::shared_ptr<broker::Broker> broker, S
   last_refill_us_ = clock_->MonotonicMicros();
 }
 
+Api::Api(const ServerOptions& options, std::shared_ptr<InstanceDirectory> directory)
+    : opt_(options), directory_(std::move(directory)), clock_(options.clock ? options.clock : Clock::Real()) {
+  tokens_ = opt_.send_rate_burst;
+  last_refill_us_ = clock_->MonotonicMicros();
+}
+
 void Api::SetMetricsHook(std::function<void(std::string*)> hook) {
   std::lock_guard lock(mu_);
   metrics_hook_ = std::move(hook);
@@ -292,133 +298,75 @@ Action Api::Handle(const Request& req) {
       return a;
     }
   }
-  a = Route(req, path, query);
+  if (!path.starts_with('/')) {
+    a.reply = ErrorReply(404, "404 page not found");
+  } else {
+    // Split into raw segments; each is percent-decoded on its own, so an
+    // escaped '/' stays inside its segment (Go matches on the escaped path).
+    Segments raw;
+    for (size_t s = 1;;) {
+      const size_t e = path.find('/', s);
+      raw.push_back(path.substr(s, e == path.npos ? path.npos : e - s));
+      if (e == path.npos) break;
+      s = e + 1;
+    }
+    a = directory_ ? RouteCloud(req, raw, query) : RouteBoat(req, raw, query);
+  }
   if (a.kind == ActionKind::kReply && a.reply.status >= 400 && a.reply.status < 500) {
     counters_.bad_requests.fetch_add(1, std::memory_order_relaxed);
   }
   return a;
 }
 
-Action Api::Route(const Request& req, std::string_view path, std::string_view query) {
-  Action a;
-  // Split into raw segments; each is percent-decoded on its own, so an
-  // escaped '/' stays inside its segment (Go matches on the escaped path).
-  std::vector<std::string_view> raw;
-  if (!path.starts_with('/')) {
-    a.reply = ErrorReply(404, "404 page not found");
-    return a;
-  }
-  for (size_t s = 1;;) {
-    const size_t e = path.find('/', s);
-    raw.push_back(path.substr(s, e == path.npos ? path.npos : e - s));
-    if (e == path.npos) break;
-    s = e + 1;
-  }
-  auto seg = [&](size_t i) { return raw[i]; };
-  enum Allowed { kGet, kPut, kPost };
-  Allowed allowed;
-  enum Route { kEvents, kCreate, kSessionEvents, kAck, kSend, kQuery, kDevices, kValues, kDecoded, kHealthz,
-               kMetrics, kLivez, kReadyz, kHistory } route;
-  std::string client_id;
-  auto one = [&](std::string_view name, Route r, Allowed m) {
-    if (raw.size() == 1 && seg(0) == name) {
-      route = r;
-      allowed = m;
-      return true;
-    }
+namespace {
+
+enum class Allowed { kGet, kPut, kPost };
+
+// 405 with Allow when `method` does not fit; GET routes answer HEAD too.
+std::optional<Reply> CheckMethod(std::string_view m, Allowed allowed) {
+  const bool ok = (allowed == Allowed::kGet && (m == "GET" || m == "HEAD")) ||
+                  (allowed == Allowed::kPut && m == "PUT") || (allowed == Allowed::kPost && m == "POST");
+  if (ok) return std::nullopt;
+  Reply r = ErrorReply(405, "Method Not Allowed");
+  r.headers.emplace_back("Allow", allowed == Allowed::kGet ? "GET, HEAD" : allowed == Allowed::kPut ? "PUT" : "POST");
+  return r;
+}
+
+// The query's filters (spec/boat.md §4.1) into *spec, or the 400 into *a.
+bool ParseFilters(std::string_view query, broker::FilterSpec* spec, Action* a) {
+  auto params = ParseQuery(query);
+  if (!params.ok()) {
+    a->reply = ErrorReply(400, params.status().message());
     return false;
-  };
-  bool found = one("events", kEvents, kGet) || one("send", kSend, kPost) || one("query", kQuery, kPost) ||
-               one("devices", kDevices, kGet) || one("values", kValues, kGet) || one("healthz", kHealthz, kGet) ||
-               one("metrics", kMetrics, kGet) || one("livez", kLivez, kGet) || one("readyz", kReadyz, kGet) ||
-               one("history", kHistory, kGet);
-  if (!found && raw.size() == 2 && seg(0) == "values" && seg(1) == "decoded") {
-    found = true;
-    route = kDecoded;
-    allowed = kGet;
   }
-  if (!found && (raw.size() == 2 || raw.size() == 3) && seg(0) == "clients" && !seg(1).empty()) {
-    auto id = DecodeSegment(seg(1));
-    if (id) {
-      client_id = std::move(*id);
-      if (raw.size() == 2) {
-        found = true, route = kCreate, allowed = kPut;
-      } else if (seg(2) == "events") {
-        found = true, route = kSessionEvents, allowed = kGet;
-      } else if (seg(2) == "ack") {
-        found = true, route = kAck, allowed = kPut;
-      }
-    }
+  auto f = broker::ParseFilterParams(*params);
+  if (!f.ok()) {
+    a->reply = ErrorReply(400, f.status().message());
+    return false;
+  }
+  *spec = std::move(f).value();
+  return true;
+}
+
+constexpr std::string_view kNoBroker = "instance not found or broker not running";
+
+}  // namespace
+
+Action Api::RouteBoat(const Request& req, const Segments& raw, std::string_view query) {
+  Action a;
+  enum Route { kHealthz, kMetrics, kLivez, kReadyz, kHistory } route = kHealthz;
+  static constexpr std::pair<std::string_view, Route> kTop[] = {
+      {"healthz", kHealthz}, {"metrics", kMetrics}, {"livez", kLivez}, {"readyz", kReadyz}, {"history", kHistory}};
+  bool found = false;
+  for (const auto& [name, r] : kTop) {
+    if (raw.size() == 1 && raw[0] == name) found = true, route = r;
   }
   if (!found) {
-    a.reply = ErrorReply(404, "404 page not found");
-    return a;
+    return RouteBroker(req, raw, 0, query, /*with_send=*/true, [this](bool) { return broker_; });
   }
-  const std::string_view m = req.method;
-  const bool ok = (allowed == kGet && (m == "GET" || m == "HEAD")) || (allowed == kPut && m == "PUT") ||
-                  (allowed == kPost && m == "POST");
-  if (!ok) {
-    a.reply = ErrorReply(405, "Method Not Allowed");
-    a.reply.headers.emplace_back("Allow", allowed == kGet ? "GET, HEAD" : allowed == kPut ? "PUT" : "POST");
-    return a;
-  }
-  a.head = m == "HEAD";
-
-  // Query filters, for the routes that take them.
-  auto filters = [&](broker::FilterSpec* spec) -> bool {
-    auto params = ParseQuery(query);
-    if (!params.ok()) {
-      a.reply = ErrorReply(400, params.status().message());
-      return false;
-    }
-    auto f = broker::ParseFilterParams(*params);
-    if (!f.ok()) {
-      a.reply = ErrorReply(400, f.status().message());
-      return false;
-    }
-    *spec = std::move(f).value();
-    return true;
-  };
-
+  if (auto e = CheckMethod(req.method, Allowed::kGet)) return a.reply = std::move(*e), std::move(a);
+  a.head = req.method == "HEAD";
   switch (route) {
-    case kEvents:
-      if (filters(&a.filter)) a.kind = ActionKind::kEvents;
-      return a;
-    case kSessionEvents: {
-      auto c = broker_->OpenSession(client_id);
-      if (!c.ok()) {
-        a.reply = ErrorReply(404, "session not found, create it first with PUT /clients/{id}");
-        return a;
-      }
-      a.kind = ActionKind::kSessionEvents;
-      a.consumer = std::move(c).value();
-      return a;
-    }
-    case kCreate:
-      a.reply = CreateSession(client_id, req.body);
-      return a;
-    case kAck:
-      a.reply = Ack(client_id, req.body);
-      return a;
-    case kSend:
-      a.reply = Send(req.body);
-      return a;
-    case kQuery:
-      return Query(req.body);
-    case kDevices:
-      a.reply.content_type = "application/json";
-      a.reply.body = broker_->DevicesJson();
-      return a;
-    case kValues:
-    case kDecoded: {
-      broker::FilterSpec f;
-      if (!filters(&f)) return a;
-      a.reply.content_type = "application/json";
-      // No PGN decoders exist yet: /values/decoded lists only PGNs that have
-      // one, so it is [] (docs/http.md).
-      a.reply.body = route == kValues ? broker_->ValuesJson(f) : "[]";
-      return a;
-    }
     case kHealthz:
       a.reply = Health(false);
       return a;
@@ -432,13 +380,180 @@ Action Api::Route(const Request& req, std::string_view path, std::string_view qu
     case kMetrics:
       a.reply = Metrics();
       return a;
-    case kHistory:
-      return History(query);
+    case kHistory: {
+      Action h = History(query);
+      h.head = a.head;
+      return h;
+    }
   }
   return a;
 }
 
-Reply Api::CreateSession(const std::string& id, std::string_view body) {
+Action Api::RouteCloud(const Request& req, const Segments& raw, std::string_view query) {
+  Action a;
+  enum Route { kInstances, kHealthz, kMetrics, kLivez, kReadyz, kStatus, kReplicationEvents } route = kInstances;
+  static constexpr std::pair<std::string_view, Route> kTop[] = {{"instances", kInstances},
+                                                                {"healthz", kHealthz},
+                                                                {"metrics", kMetrics},
+                                                                {"livez", kLivez},
+                                                                {"readyz", kReadyz}};
+  bool found = false;
+  for (const auto& [name, r] : kTop) {
+    if (raw.size() == 1 && raw[0] == name) found = true, route = r;
+  }
+  std::string id;
+  if (!found && raw.size() >= 3 && raw[0] == "instances" && !raw[1].empty()) {
+    auto decoded = DecodeSegment(raw[1]);
+    if (!decoded || decoded->empty()) {
+      a.reply = ErrorReply(404, "404 page not found");
+      return a;
+    }
+    id = std::move(*decoded);
+    if (raw.size() == 3 && raw[2] == "status") {
+      found = true, route = kStatus;
+    } else if (raw.size() == 4 && raw[2] == "replication" && raw[3] == "events") {
+      found = true, route = kReplicationEvents;
+    } else {
+      // The boat's routes on this instance's broker. Streams and sessions
+      // may start it; read-only requests never do (P9).
+      return RouteBroker(req, raw, 2, query, /*with_send=*/false,
+                         [this, &id](bool start) { return directory_->BrokerFor(id, start); });
+    }
+  }
+  if (!found) {
+    a.reply = ErrorReply(404, "404 page not found");
+    return a;
+  }
+  if (auto e = CheckMethod(req.method, Allowed::kGet)) return a.reply = std::move(*e), std::move(a);
+  a.head = req.method == "HEAD";
+  switch (route) {
+    case kInstances:
+      a.reply = Instances();
+      return a;
+    case kStatus:
+      a.reply = InstanceStatusReply(id);
+      return a;
+    case kReplicationEvents:
+      a.reply = ReplicationEventsReply(id, query);
+      return a;
+    case kHealthz:
+      a.reply = CloudHealth(false);
+      return a;
+    case kReadyz:
+      a.reply = CloudHealth(true);
+      return a;
+    case kLivez:
+      a.reply.content_type = "application/json";
+      a.reply.body = "{\"status\":\"ok\"}\n";
+      return a;
+    case kMetrics:
+      a.reply = Metrics();
+      return a;
+  }
+  return a;
+}
+
+Action Api::RouteBroker(const Request& req, const Segments& raw, size_t first, std::string_view query,
+                        bool with_send, const BrokerGetter& get) {
+  Action a;
+  const size_t n = raw.size() - first;
+  auto seg = [&](size_t i) { return raw[first + i]; };
+  enum Route { kEvents, kCreate, kSessionEvents, kAck, kSend, kQuery, kDevices, kValues, kDecoded } route = kEvents;
+  Allowed allowed = Allowed::kGet;
+  std::string client_id;
+  bool found = false;
+  auto one = [&](std::string_view name, Route r, Allowed m) {
+    if (!found && n == 1 && seg(0) == name) found = true, route = r, allowed = m;
+  };
+  one("events", kEvents, Allowed::kGet);
+  one("devices", kDevices, Allowed::kGet);
+  one("values", kValues, Allowed::kGet);
+  if (with_send) {
+    one("send", kSend, Allowed::kPost);
+    one("query", kQuery, Allowed::kPost);
+  }
+  if (!found && n == 2 && seg(0) == "values" && seg(1) == "decoded") {
+    found = true, route = kDecoded, allowed = Allowed::kGet;
+  }
+  if (!found && (n == 2 || n == 3) && seg(0) == "clients" && !seg(1).empty()) {
+    if (auto id = DecodeSegment(seg(1))) {
+      client_id = std::move(*id);
+      if (n == 2) {
+        found = true, route = kCreate, allowed = Allowed::kPut;
+      } else if (seg(2) == "events") {
+        found = true, route = kSessionEvents, allowed = Allowed::kGet;
+      } else if (seg(2) == "ack") {
+        found = true, route = kAck, allowed = Allowed::kPut;
+      }
+    }
+  }
+  if (!found) {
+    a.reply = ErrorReply(404, "404 page not found");
+    return a;
+  }
+  if (auto e = CheckMethod(req.method, allowed)) return a.reply = std::move(*e), std::move(a);
+  a.head = req.method == "HEAD";
+
+  // Streams and sessions hold the broker while the client stays; the rest
+  // only reads what it has.
+  const bool start = route == kEvents || route == kCreate || route == kSessionEvents || route == kAck;
+  std::shared_ptr<broker::Broker> b = get(start);
+  if (!b) {
+    a.reply = ErrorReply(404, kNoBroker);
+    return a;
+  }
+
+  switch (route) {
+    case kEvents:
+      if (ParseFilters(query, &a.filter, &a)) {
+        a.kind = ActionKind::kEvents;
+        a.broker = std::move(b);
+      }
+      return a;
+    case kSessionEvents: {
+      auto c = b->OpenSession(client_id);
+      if (!c.ok()) {
+        a.reply = ErrorReply(404, "session not found, create it first with PUT /clients/{id}");
+        return a;
+      }
+      a.kind = ActionKind::kSessionEvents;
+      a.consumer = std::move(c).value();
+      a.broker = std::move(b);
+      return a;
+    }
+    case kCreate:
+      a.reply = CreateSession(*b, client_id, req.body);
+      return a;
+    case kAck:
+      a.reply = Ack(*b, client_id, req.body);
+      return a;
+    case kSend:
+      a.reply = Send(*b, req.body);
+      return a;
+    case kQuery: {
+      Action q = Query(*b, req.body);
+      if (q.kind == ActionKind::kQuery) q.broker = std::move(b);
+      return q;
+    }
+    case kDevices:
+      a.reply.content_type = "application/json";
+      a.reply.body = b->DevicesJson();
+      return a;
+    case kValues:
+    case kDecoded: {
+      broker::FilterSpec f;
+      if (!ParseFilters(query, &f, &a)) return a;
+      a.reply.content_type = "application/json";
+      // No PGN decoders exist yet: /values/decoded lists only PGNs that have
+      // one, so it is [] (docs/http.md).
+      a.reply.body = route == kValues ? b->ValuesJson(f) : "[]";
+      return a;
+    }
+  }
+  return a;
+}
+
+Reply Api::CreateSession(broker::Broker& b, const std::string& id, std::string_view body) {
   if (!ValidClientId(id)) return ErrorReply(400, "invalid client ID (valid: 1 to 64 of A-Z a-z 0-9 _ -)");
   json j;
   if (auto e = ParseBody(body, &j)) return *e;
@@ -456,7 +571,7 @@ Reply Api::CreateSession(const std::string& id, std::string_view body) {
   if (auto it = j.find("filter"); it != j.end()) {
     if (auto e = ParseFilterObject(*it, &filter)) return *e;
   }
-  auto [session, seq] = broker_->CreateSession(id, timeout_us, std::move(filter));
+  auto [session, seq] = b.CreateSession(id, timeout_us, std::move(filter));
   Reply r;
   r.content_type = "application/json";
   r.body = "{\"client_id\":";
@@ -464,12 +579,12 @@ Reply Api::CreateSession(const std::string& id, std::string_view body) {
   fmt::format_to(std::back_inserter(r.body), ",\"seq\":{}", seq);
   if (session.cursor != 0) fmt::format_to(std::back_inserter(r.body), ",\"cursor\":{}", session.cursor);
   r.body += ",\"devices\":";
-  r.body += broker_->DevicesJson();
+  r.body += b.DevicesJson();
   r.body += "}\n";
   return r;
 }
 
-Reply Api::Ack(const std::string& id, std::string_view body) {
+Reply Api::Ack(broker::Broker& b, const std::string& id, std::string_view body) {
   json j;
   if (auto e = ParseBody(body, &j)) return *e;
   // Fixes of the reference, which takes any body: a missing "seq" would
@@ -483,11 +598,11 @@ Reply Api::Ack(const std::string& id, std::string_view body) {
   }
   uint64_t seq;
   if (auto e = GetUint(j, "seq", UINT64_MAX, 0, &seq)) return *e;
-  if (!broker_->GetSession(id)) return ErrorReply(404, fmt::format("session not found: {}", id));
-  if (const uint64_t newest = broker_->CurrentSeq(); seq > newest) {
+  if (!b.GetSession(id)) return ErrorReply(404, fmt::format("session not found: {}", id));
+  if (const uint64_t newest = b.CurrentSeq(); seq > newest) {
     return ErrorReply(400, fmt::format("\"seq\" {} is past the newest frame (valid: 0..{})", seq, newest));
   }
-  Status s = broker_->AckSession(id, seq);
+  Status s = b.AckSession(id, seq);
   if (!s.ok()) return ErrorReply(404, fmt::format("session not found: {}", id));
   Reply r;
   r.status = 204;
@@ -506,10 +621,10 @@ bool Api::TakeSendToken() {
   return true;
 }
 
-Reply* Api::CheckSend(uint32_t pgn, uint8_t bus, uint8_t dst, Reply* storage) {
+Reply* Api::CheckSend(broker::Broker& b, uint32_t pgn, uint8_t bus, uint8_t dst, Reply* storage) {
   std::optional<uint64_t> dst_name;
   if (dst != 255 && policy_.needs_name()) {
-    for (const auto& d : broker_->Devices()) {
+    for (const auto& d : b.Devices()) {
       if (d.bus == bus && d.device.source == dst) dst_name = d.device.name;
     }
   }
@@ -526,7 +641,7 @@ Reply* Api::CheckSend(uint32_t pgn, uint8_t bus, uint8_t dst, Reply* storage) {
   return nullptr;
 }
 
-Reply Api::Send(std::string_view body) {
+Reply Api::Send(broker::Broker& b, std::string_view body) {
   if (opt_.read_only) return ErrorReply(403, "send is disabled: the server runs with --read-only");
   json j;
   if (auto e = ParseBody(body, &j)) return *e;
@@ -539,7 +654,8 @@ Reply Api::Send(std::string_view body) {
   std::string data;
   if (auto e = GetString(j, "data", &data)) return *e;
   Reply storage;
-  if (Reply* e = CheckSend(static_cast<uint32_t>(pgn), static_cast<uint8_t>(bus), static_cast<uint8_t>(dst), &storage)) {
+  if (Reply* e = CheckSend(b, static_cast<uint32_t>(pgn), static_cast<uint8_t>(bus), static_cast<uint8_t>(dst),
+                           &storage)) {
     return *e;
   }
   auto bytes = hex::Decode(data);
@@ -549,7 +665,7 @@ Reply Api::Send(std::string_view body) {
   if (bytes->size() > kMaxPayload) {
     return ErrorReply(400, fmt::format("data too long: {} bytes (valid: 0..{})", bytes->size(), kMaxPayload));
   }
-  const unsigned buses = std::max<unsigned>(1, broker_->options().buses);
+  const unsigned buses = std::max<unsigned>(1, b.options().buses);
   if (bus >= buses) return ErrorReply(400, fmt::format("invalid bus {} (valid: 0..{})", bus, buses - 1));
   broker::TxFrame f;
   f.bus = static_cast<uint8_t>(bus);
@@ -558,13 +674,13 @@ Reply Api::Send(std::string_view body) {
   f.header.source = static_cast<uint8_t>(src);
   f.header.destination = static_cast<uint8_t>(dst);
   f.data = std::move(bytes).value();
-  if (!broker_->Send(std::move(f)).ok()) return ErrorReply(503, "tx queue full");
+  if (!b.Send(std::move(f)).ok()) return ErrorReply(503, "tx queue full");
   Reply r;
   r.status = 202;
   return r;
 }
 
-Action Api::Query(std::string_view body) {
+Action Api::Query(broker::Broker& b, std::string_view body) {
   Action a;
   if (opt_.read_only) {
     a.reply = ErrorReply(403, "query is disabled: the server runs with --read-only");
@@ -586,7 +702,7 @@ Action Api::Query(std::string_view body) {
   }
   if (dst == 0) dst = 255;  // as the reference: address 0 cannot be queried
   Reply storage;
-  if (Reply* e = CheckSend(static_cast<uint32_t>(pgn), 0, static_cast<uint8_t>(dst), &storage)) {
+  if (Reply* e = CheckSend(b, static_cast<uint32_t>(pgn), 0, static_cast<uint8_t>(dst), &storage)) {
     return a.reply = *e, std::move(a);
   }
   std::chrono::milliseconds t{2000};
@@ -607,6 +723,38 @@ Action Api::Query(std::string_view body) {
   return a;
 }
 
+bool Api::CollectHealth(HealthReport* report) {
+  {
+    std::lock_guard lock(mu_);
+    if (health_hook_) health_hook_(report);
+  }
+  bool degraded = false;
+  for (const auto& c : report->components) degraded = degraded || c.degraded;
+  return degraded;
+}
+
+namespace {
+
+void AppendComponents(const HealthReport& report, std::string* out) {
+  if (report.components.empty()) return;
+  *out += ",\"components\":{";
+  for (size_t i = 0; i < report.components.size(); ++i) {
+    const auto& c = report.components[i];
+    if (i > 0) *out += ',';
+    broker::AppendJsonString(c.name, out);
+    *out += ":{\"status\":";
+    broker::AppendJsonString(c.status, out);
+    if (!c.message.empty()) {
+      *out += ",\"message\":";
+      broker::AppendJsonString(c.message, out);
+    }
+    *out += '}';
+  }
+  *out += '}';
+}
+
+}  // namespace
+
 Reply Api::Health(bool readyz) {
   const broker::BrokerStats st = broker_->Stats();
   HealthReport report;
@@ -614,12 +762,7 @@ Reply Api::Health(bool readyz) {
     report.components.push_back(
         {"can_bus", "silent", "no frames received within silence threshold", /*degraded=*/true});
   }
-  {
-    std::lock_guard lock(mu_);
-    if (health_hook_) health_hook_(&report);
-  }
-  bool degraded = false;
-  for (const auto& c : report.components) degraded = degraded || c.degraded;
+  const bool degraded = CollectHealth(&report);
   const bool ready = ready_.load();
   Reply r;
   r.content_type = "application/json";
@@ -630,47 +773,221 @@ Reply Api::Health(bool readyz) {
                  "\"last_frame_time\":\"{}\",\"device_count\":{},\"ring_entries\":{},\"ring_capacity\":{}}}",
                  status, st.frames_total, st.head_seq, GoTime(st.last_frame_time_us), st.device_count,
                  st.ring_entries, st.ring_capacity);
-  if (!report.components.empty()) {
-    r.body += ",\"components\":{";
-    for (size_t i = 0; i < report.components.size(); ++i) {
-      const auto& c = report.components[i];
-      if (i > 0) r.body += ',';
-      broker::AppendJsonString(c.name, &r.body);
-      r.body += ":{\"status\":";
-      broker::AppendJsonString(c.status, &r.body);
-      if (!c.message.empty()) {
-        r.body += ",\"message\":";
-        broker::AppendJsonString(c.message, &r.body);
-      }
-      r.body += '}';
-    }
-    r.body += '}';
-  }
+  AppendComponents(report, &r.body);
   r.body += "}\n";
   return r;
 }
 
+void Api::AppendServerMetrics(std::string* out) {
+  auto& c = counters_;
+  AppendPrometheusMetric(out, "lplex_http_requests_total", "counter", "HTTP requests received.", c.requests.load());
+  AppendPrometheusMetric(out, "lplex_http_bad_requests_total", "counter", "Requests answered with a 4xx status.",
+               c.bad_requests.load());
+  AppendPrometheusMetric(out, "lplex_http_connections", "gauge", "Open HTTP connections.", c.connections.load());
+  AppendPrometheusMetric(out, "lplex_http_connections_rejected_total", "counter",
+               "Connections refused because max_connections was reached.", c.connections_rejected.load());
+  AppendPrometheusMetric(out, "lplex_http_streams", "gauge", "Open SSE and /history streams.", c.streams.load());
+  AppendPrometheusMetric(out, "lplex_http_sse_messages_total", "counter", "SSE messages written.", c.sse_messages.load());
+  AppendPrometheusMetric(out, "lplex_http_stalled_clients_total", "counter",
+               "Streams closed because the client stopped reading (a write made no progress within the write timeout).",
+               c.stalled_clients.load());
+  AppendPrometheusMetric(out, "lplex_http_sse_fallen_behind_total", "counter",
+               "Session streams ended because the client fell behind what the ring and journal hold.",
+               c.fallen_behind.load());
+}
+
+namespace {
+
+std::vector<InstanceSummary> SortedById(std::vector<InstanceSummary> list) {
+  std::sort(list.begin(), list.end(), [](const InstanceSummary& a, const InstanceSummary& b) { return a.id < b.id; });
+  return list;
+}
+
+// lag_seqs of spec/cloud.md §2.7, clamped at 0 (P10): a cursor ahead of the
+// last reported boat head (the boat reports its head every 5 s) is no lag.
+uint64_t LagSeqs(uint64_t boat_head_seq, uint64_t cursor) {
+  return boat_head_seq > cursor ? boat_head_seq - cursor : 0;
+}
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+void AppendLabelValue(std::string_view v, std::string* out) {
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (c == '\n') {
+      *out += "\\n";
+    } else {
+      out->push_back(c);
+    }
+  }
+}
+
+// One gauge with a line per instance: HELP and TYPE once, then
+// name{instance="<id>"} value.
+template <typename F>
+void AppendInstanceGauge(std::string* out, std::string_view name, std::string_view help,
+                         const std::vector<InstanceSummary>& list, F value) {
+  fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+  for (const auto& s : list) {
+    *out += name;
+    *out += "{instance=\"";
+    AppendLabelValue(s.id, out);
+    fmt::format_to(std::back_inserter(*out), "\"}} {}\n", value(s));
+  }
+}
+
+}  // namespace
+
 Reply Api::Metrics() {
   Reply r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  broker_->AppendMetrics(&r.body);
-  auto& c = counters_;
-  AppendPrometheusMetric(&r.body, "lplex_http_requests_total", "counter", "HTTP requests received.", c.requests.load());
-  AppendPrometheusMetric(&r.body, "lplex_http_bad_requests_total", "counter", "Requests answered with a 4xx status.",
-               c.bad_requests.load());
-  AppendPrometheusMetric(&r.body, "lplex_http_connections", "gauge", "Open HTTP connections.", c.connections.load());
-  AppendPrometheusMetric(&r.body, "lplex_http_connections_rejected_total", "counter",
-               "Connections refused because max_connections was reached.", c.connections_rejected.load());
-  AppendPrometheusMetric(&r.body, "lplex_http_streams", "gauge", "Open SSE and /history streams.", c.streams.load());
-  AppendPrometheusMetric(&r.body, "lplex_http_sse_messages_total", "counter", "SSE messages written.", c.sse_messages.load());
-  AppendPrometheusMetric(&r.body, "lplex_http_stalled_clients_total", "counter",
-               "Streams closed because the client stopped reading (a write made no progress within the write timeout).",
-               c.stalled_clients.load());
-  AppendPrometheusMetric(&r.body, "lplex_http_sse_fallen_behind_total", "counter",
-               "Session streams ended because the client fell behind what the ring and journal hold.",
-               c.fallen_behind.load());
+  if (directory_) {
+    const FleetCounts counts = directory_->Counts();
+    AppendPrometheusMetric(&r.body, "lplex_cloud_instances_total", "gauge", "Registered instances.",
+                           static_cast<uint64_t>(counts.total));
+    AppendPrometheusMetric(&r.body, "lplex_cloud_instances_connected", "gauge",
+                           "Instances whose boat is streaming now.", static_cast<uint64_t>(counts.connected));
+    const std::vector<InstanceSummary> list = SortedById(directory_->List());
+    AppendInstanceGauge(&r.body, "lplex_cloud_instance_connected", "1 while the instance's boat is streaming.", list,
+                        [](const InstanceSummary& s) { return s.connected ? 1 : 0; });
+    AppendInstanceGauge(&r.body, "lplex_cloud_instance_lag_seqs",
+                        "Seqs the cloud is behind the boat's last reported head (0 when ahead).", list,
+                        [](const InstanceSummary& s) { return LagSeqs(s.boat_head_seq, s.cursor); });
+    AppendInstanceGauge(&r.body, "lplex_cloud_instance_cursor", "The instance's replication cursor.", list,
+                        [](const InstanceSummary& s) { return s.cursor; });
+    AppendInstanceGauge(&r.body, "lplex_cloud_instance_holes", "Seq ranges the cloud is still missing.", list,
+                        [](const InstanceSummary& s) { return s.holes; });
+  } else {
+    broker_->AppendMetrics(&r.body);
+  }
+  AppendServerMetrics(&r.body);
   std::lock_guard lock(mu_);
   if (metrics_hook_) metrics_hook_(&r.body);
+  return r;
+}
+
+// ---- the cloud's endpoints (spec/cloud.md §2.7) -----------------------------
+
+Reply Api::Instances() {
+  const std::vector<InstanceSummary> list = SortedById(directory_->List());
+  Reply r;
+  r.content_type = "application/json";
+  if (list.empty()) {
+    r.body = "{\"instances\":null}\n";  // the reference's nil slice (P10: kept)
+    return r;
+  }
+  r.body = "{\"instances\":[";
+  for (size_t i = 0; i < list.size(); ++i) {
+    const InstanceSummary& s = list[i];
+    if (i > 0) r.body += ',';
+    r.body += "{\"id\":";
+    broker::AppendJsonString(s.id, &r.body);
+    fmt::format_to(std::back_inserter(r.body),
+                   ",\"connected\":{},\"cursor\":{},\"boat_head_seq\":{},\"holes\":{},\"lag_seqs\":{},"
+                   "\"last_seen\":\"{}\"}}",
+                   s.connected, s.cursor, s.boat_head_seq, s.holes, LagSeqs(s.boat_head_seq, s.cursor),
+                   GoTime(s.last_seen_us.value_or(0)));
+  }
+  r.body += "]}\n";
+  return r;
+}
+
+Reply Api::InstanceStatusReply(const std::string& id) {
+  const std::optional<InstanceStatus> st = directory_->Find(id);
+  if (!st) return ErrorReply(404, "instance not found");
+  Reply r;
+  r.content_type = "application/json";
+  r.body = "{\"id\":";
+  broker::AppendJsonString(st->id, &r.body);
+  fmt::format_to(std::back_inserter(r.body), ",\"connected\":{},\"cursor\":{},\"boat_head_seq\":{},\"boat_journal_bytes\":{}",
+                 st->connected, st->cursor, st->boat_head_seq, st->boat_journal_bytes);
+  if (!st->holes.empty()) {  // omitempty, with Go's field names (no JSON tags)
+    r.body += ",\"holes\":[";
+    for (size_t i = 0; i < st->holes.size(); ++i) {
+      if (i > 0) r.body += ',';
+      fmt::format_to(std::back_inserter(r.body), "{{\"Start\":{},\"End\":{}}}", st->holes[i].start,
+                     st->holes[i].end);
+    }
+    r.body += ']';
+  }
+  fmt::format_to(std::back_inserter(r.body), ",\"lag_seqs\":{},\"last_seen\":\"{}\"}}\n",
+                 LagSeqs(st->boat_head_seq, st->cursor), GoTime(st->last_seen_us.value_or(0)));
+  return r;
+}
+
+namespace {
+
+constexpr size_t kDefaultEventLimit = 100;
+constexpr size_t kMaxEventLimit = 1024;  // the event log's ring
+
+// ?limit=N of /instances/{id}/replication/events: default 100; anything
+// that is not a positive decimal number (a bad query included) is 100; above
+// 1024 (however many digits) is 1024.
+size_t EventLimit(std::string_view query) {
+  auto params = ParseQuery(query);
+  if (!params.ok()) return kDefaultEventLimit;
+  for (const auto& [k, v] : *params) {
+    if (k != "limit") continue;
+    std::string_view digits = v;
+    if (digits.starts_with('+')) digits.remove_prefix(1);  // Go's Atoi takes a sign
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return kDefaultEventLimit;
+    }
+    while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+    if (digits.size() > 4) return kMaxEventLimit;
+    size_t n = 0;
+    std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (n == 0) return kDefaultEventLimit;
+    return std::min(n, kMaxEventLimit);
+  }
+  return kDefaultEventLimit;
+}
+
+}  // namespace
+
+Reply Api::ReplicationEventsReply(const std::string& id, std::string_view query) {
+  const size_t limit = EventLimit(query);
+  auto events = directory_->ReplicationEvents(id, limit);
+  if (!events) return ErrorReply(404, "instance not found");
+  Reply r;
+  r.content_type = "application/json";
+  if (events->empty()) {
+    r.body = "null\n";  // the reference's nil slice
+    return r;
+  }
+  r.body = "[";
+  const size_t n = std::min(events->size(), limit);  // whatever the directory returned
+  for (size_t i = 0; i < n; ++i) {
+    const ReplicationEvent& e = (*events)[i];
+    if (i > 0) r.body += ',';
+    r.body += "{\"time\":\"";
+    r.body += timefmt::Rfc3339Nano(e.time_us);
+    r.body += "\",\"type\":";
+    broker::AppendJsonString(e.type, &r.body);
+    if (!e.detail_json.empty() && e.detail_json != "{}") {
+      r.body += ",\"detail\":";
+      r.body += e.detail_json;
+    }
+    r.body += '}';
+  }
+  r.body += "]\n";
+  return r;
+}
+
+Reply Api::CloudHealth(bool readyz) {
+  const FleetCounts counts = directory_->Counts();
+  HealthReport report;
+  const bool degraded = CollectHealth(&report);
+  const bool ready = ready_.load();
+  Reply r;
+  r.content_type = "application/json";
+  r.status = (readyz && !ready) ? 503 : 200;
+  const char* status = (readyz && !ready) ? "starting" : degraded ? "degraded" : "ok";
+  fmt::format_to(std::back_inserter(r.body), "{{\"status\":\"{}\",\"instances_total\":{},\"instances_connected\":{}",
+                 status, counts.total, counts.connected);
+  AppendComponents(report, &r.body);
+  r.body += "}\n";
   return r;
 }
 

@@ -2,6 +2,12 @@
 // in, an Action out (a complete reply, or which stream to start). Plain C++
 // (no Beast), so it compiles fast and server.cc stays the one Beast unit.
 // Internal to src/http.
+//
+// Two modes (docs/adr/008-http-serves-many-brokers.md): the boat serves one
+// broker at the root (/events, /devices, ...); the cloud serves an
+// InstanceDirectory: the fleet endpoints plus the same broker routes under
+// /instances/{id}/. The broker routes are one piece of code that takes the
+// broker per request, so the two modes cannot drift apart.
 #pragma once
 
 #include <atomic>
@@ -17,6 +23,7 @@
 
 #include "broker/broker.h"
 #include "http/history.h"
+#include "http/instance_directory.h"
 #include "http/send_policy.h"
 #include "http/server.h"
 
@@ -61,6 +68,9 @@ struct Action {
   ActionKind kind = ActionKind::kReply;
   Reply reply;
   bool head = false;  // a HEAD request: headers only
+  // The broker a stream or a query runs on (the boat's, or an instance's on
+  // the cloud); null for replies and /history.
+  std::shared_ptr<broker::Broker> broker;
   broker::FilterSpec filter;
   std::unique_ptr<broker::Consumer> consumer;
   uint32_t query_pgn = 0;
@@ -83,7 +93,11 @@ struct Counters {
 
 class Api {
  public:
+  // The boat: one broker at the root.
   Api(const ServerOptions& options, std::shared_ptr<broker::Broker> broker, SendPolicy policy);
+  // The cloud: the fleet endpoints and, per instance, the broker routes
+  // without /send and /query (a replica broker has no bus to send on).
+  Api(const ServerOptions& options, std::shared_ptr<InstanceDirectory> directory);
 
   // Routes and handles one request (OPTIONS, auth, 404/405 included).
   Action Handle(const Request& req);
@@ -92,23 +106,42 @@ class Api {
   void SetMetricsHook(std::function<void(std::string*)> hook);
   void SetHealthHook(std::function<void(HealthReport*)> hook);
   Counters& counters() { return counters_; }
-  broker::Broker& broker() { return *broker_; }
 
  private:
-  Action Route(const Request& req, std::string_view path, std::string_view query);
-  Reply CreateSession(const std::string& id, std::string_view body);
-  Reply Ack(const std::string& id, std::string_view body);
-  Reply Send(std::string_view body);
-  Action Query(std::string_view body);
+  using Segments = std::vector<std::string_view>;
+  // Resolves the broker of a broker route once the route and method are
+  // known; `start` is true for streams and sessions (InstanceDirectory).
+  using BrokerGetter = std::function<std::shared_ptr<broker::Broker>(bool start)>;
+
+  Action RouteBoat(const Request& req, const Segments& raw, std::string_view query);
+  Action RouteCloud(const Request& req, const Segments& raw, std::string_view query);
+  // The routes one broker serves, matched on raw[first..]: /events,
+  // /clients/{id}[/events|/ack], /devices, /values[/decoded], and with
+  // `with_send` /send and /query. An unknown path: 404 "404 page not found".
+  Action RouteBroker(const Request& req, const Segments& raw, size_t first, std::string_view query,
+                     bool with_send, const BrokerGetter& get);
+  Reply CreateSession(broker::Broker& b, const std::string& id, std::string_view body);
+  Reply Ack(broker::Broker& b, const std::string& id, std::string_view body);
+  Reply Send(broker::Broker& b, std::string_view body);
+  Action Query(broker::Broker& b, std::string_view body);
   Reply Health(bool readyz);
   Reply Metrics();
   Action History(std::string_view query);
+  // The cloud's own endpoints (spec/cloud.md §2.7).
+  Reply Instances();
+  Reply InstanceStatusReply(const std::string& id);
+  Reply ReplicationEventsReply(const std::string& id, std::string_view query);
+  Reply CloudHealth(bool readyz);
+  // The hook's components into `report`; true when one is degraded.
+  bool CollectHealth(HealthReport* report);
+  void AppendServerMetrics(std::string* out);
   // 403 for read-only, the policy and the rate limit; OK to go on.
-  Reply* CheckSend(uint32_t pgn, uint8_t bus, uint8_t dst, Reply* storage);
+  Reply* CheckSend(broker::Broker& b, uint32_t pgn, uint8_t bus, uint8_t dst, Reply* storage);
   bool TakeSendToken();
 
   const ServerOptions opt_;
-  const std::shared_ptr<broker::Broker> broker_;
+  const std::shared_ptr<broker::Broker> broker_;           // the boat's; null on the cloud
+  const std::shared_ptr<InstanceDirectory> directory_;     // the cloud's; null on the boat
   const SendPolicy policy_;
   Clock* const clock_;
   std::atomic<bool> ready_{false};

@@ -93,8 +93,12 @@ class Server::Impl {
  public:
   Impl(ServerOptions opt, std::shared_ptr<broker::Broker> broker, SendPolicy policy)
       : opt_(std::move(opt)),
-        broker_(std::move(broker)),
-        api_(opt_, broker_, std::move(policy)),
+        api_(opt_, std::move(broker), std::move(policy)),
+        log_(opt_.log ? opt_.log : Logger::Discard()),
+        acceptor_(ioc_) {}
+  Impl(ServerOptions opt, std::shared_ptr<InstanceDirectory> directory)
+      : opt_(std::move(opt)),
+        api_(opt_, std::move(directory)),
         log_(opt_.log ? opt_.log : Logger::Discard()),
         acceptor_(ioc_) {}
 
@@ -127,8 +131,7 @@ class Server::Impl {
   // handler that may hold a Connection) is destroyed first, while the
   // registry and the counters the Connection destructor touches still exist.
   const ServerOptions opt_;
-  const std::shared_ptr<broker::Broker> broker_;
-  internal::Api api_;
+  internal::Api api_;  // owns the broker (boat) or the instance directory (cloud)
   Logger* const log_;
   std::mutex conns_mu_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> conns_;
@@ -318,11 +321,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!head_) {
       // Subscribe before the headers go out, so nothing published after the
       // client saw them is missed.
+      // a.broker: the boat's, or the instance's on the cloud. Subscribers
+      // and consumers keep it alive; its Shutdown (the cloud stopping an
+      // idle instance) ends the stream.
       if (a.kind == ActionKind::kEvents) {
-        sub_ = srv_->broker_->Subscribe(std::move(a.filter), WakeCallback());
+        sub_ = a.broker->Subscribe(std::move(a.filter), WakeCallback());
       } else if (a.kind == ActionKind::kSessionEvents) {
         consumer_ = std::move(a.consumer);
-        wake_ = srv_->broker_->Subscribe({}, WakeCallback());
+        wake_ = a.broker->Subscribe({}, WakeCallback());
         wake_->SetWakeOnly();
       }
     }
@@ -509,8 +515,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     mode_ = Mode::kQuery;
     broker::FilterSpec f;
     f.pgn.push_back(a.query_pgn);
-    sub_ = srv_->broker_->Subscribe(std::move(f), WakeCallback());
-    if (!srv_->broker_->SendIsoRequest(0, a.query_pgn, a.query_dst).ok()) {
+    sub_ = a.broker->Subscribe(std::move(f), WakeCallback());
+    if (!a.broker->SendIsoRequest(0, a.query_pgn, a.query_dst).ok()) {
       sub_.reset();
       return WriteReply(internal::ErrorReply(503, "tx queue full"), false, version_);
     }
@@ -659,13 +665,32 @@ void Server::Impl::Stop(std::chrono::milliseconds grace) {
   log_->Info("http: stopped");
 }
 
-Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, std::shared_ptr<broker::Broker> broker) {
-  if (!broker) return Status::InvalidArgument("http server needs a broker");
+namespace {
+
+Status CheckOptions(const ServerOptions& options) {
   if (options.io_threads < 1 || options.io_threads > 64) {
     return Status::InvalidArgument(fmt::format("io_threads {} out of range (valid: 1..64)", options.io_threads));
   }
   if (options.max_body_bytes == 0) return Status::InvalidArgument("max_body_bytes 0 out of range (valid: >= 1)");
   if (options.max_connections == 0) return Status::InvalidArgument("max_connections 0 out of range (valid: >= 1)");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::CreateCloud(ServerOptions options,
+                                                    std::shared_ptr<InstanceDirectory> directory) {
+  if (!directory) return Status::InvalidArgument("http server needs an instance directory");
+  if (Status s = CheckOptions(options); !s.ok()) return s;
+  // The boat-only options have no effect here; refusing them would make one
+  // config file unusable for both apps, so they are ignored (docs/http.md).
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(directory));
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, std::shared_ptr<broker::Broker> broker) {
+  if (!broker) return Status::InvalidArgument("http server needs a broker");
+  if (Status s = CheckOptions(options); !s.ok()) return s;
   auto rules = ParseSendRules(options.send_rules);
   if (!rules.ok()) return Status::InvalidArgument(fmt::format("send rules: {}", rules.status().message()));
   SendPolicy policy(options.send_enabled, std::move(rules).value());

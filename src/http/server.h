@@ -1,5 +1,7 @@
 // The boat's HTTP/SSE API (spec/boat.md §2, §7; docs/http.md) on top of a
-// broker::Broker.
+// broker::Broker, or the cloud's (spec/cloud.md §2.7; docs/http.md "Cloud")
+// on top of an InstanceDirectory: the fleet endpoints and the boat's API per
+// instance under /instances/{id}/.
 //
 // This header is deliberately free of Boost: the server's networking (Beast
 // and Asio) lives in one translation unit behind a pimpl, so everything that
@@ -31,6 +33,8 @@ class Broker;
 }
 
 namespace lplex::http {
+
+class InstanceDirectory;  // http/instance_directory.h
 
 struct ServerOptions {
   std::string bind_address = "0.0.0.0";
@@ -87,6 +91,14 @@ class Server {
   // Checks the options (send rules, io_threads >= 1, max_body_bytes > 0);
   // InvalidArgument names the bad value. Binds nothing yet.
   static Result<std::unique_ptr<Server>> Create(ServerOptions options, std::shared_ptr<broker::Broker> broker);
+  // The cloud: /instances, /instances/{id}/status|replication/events, the
+  // boat's /events, /clients/... , /devices, /values[/decoded] per instance
+  // (no /send, /query, /history), /healthz, /readyz, /livez, /metrics.
+  // api_key, limits and timeouts apply as on the boat; read_only, the send
+  // options and journal_dir are boat-only and ignored. Same checks as
+  // Create otherwise.
+  static Result<std::unique_ptr<Server>> CreateCloud(ServerOptions options,
+                                                     std::shared_ptr<InstanceDirectory> directory);
   ~Server();  // Stop(1 s) if still running
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
