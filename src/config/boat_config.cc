@@ -2,10 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "config/checks.h"
 #include "core/instance_id.h"
 #include "journal/format.h"
-#include "keeper/archiver_factory.h"
-#include "keeper/s3_target.h"
 
 namespace lplex::config {
 namespace {
@@ -15,41 +14,9 @@ using C = BoatServerConfig;
 constexpr int64_t kMiB = int64_t{1} << 20;
 constexpr int64_t kGiB = int64_t{1} << 30;
 
-// journal.archive.target: "" or a URL the built-in archivers accept. The
-// keeper's parsers give the reasons, so the two never disagree.
-Status CheckArchiveTarget(const SettingValue& v) {
-  const std::string& url = v.text;
-  if (url.empty()) return Status::Ok();
-  if (url.rfind("s3://", 0) == 0) return keeper::ParseS3Url(url).status();
-  if (url.rfind("file://", 0) == 0) return keeper::ParseFileUrl(url).status();
-  return Status::InvalidArgument(fmt::format(
-      "\"{}\" is not valid (valid: s3://BUCKET/PREFIX/ or file:///ABSOLUTE/DIR; for a script use "
-      "journal.archive.command)",
-      url));
-}
-
 Status CheckInstanceId(const SettingValue& v) {
   if (v.text.empty()) return Status::Ok();
   return ValidateInstanceId(v.text);
-}
-
-// A period that must be longer than zero: PT0S would mean "every instant"
-// (rotate after every block, flush after every frame), which no one wants;
-// "" (when the setting allows it) is the way to say "never".
-ValueCheck PositiveDuration(bool empty_means_never) {
-  return [empty_means_never](const SettingValue& v) {
-    if (v.duration && v.duration->count() <= 0) {
-      return Status::InvalidArgument(fmt::format("PT0S is not valid (valid: at least PT1S{})",
-                                                 empty_means_never ? "; \"\" = never" : ""));
-    }
-    return Status::Ok();
-  };
-}
-
-// "config key "a" (flag -a)" or "flag -a", as the user set it.
-std::string Named(const LoadReport& report, const std::string& flag, const std::string& key) {
-  if (report.OriginOf(flag) == Origin::kFlag) return "flag -" + flag;
-  return fmt::format("config key \"{}\" (flag -{})", key, flag);
 }
 
 SettingTable<C> BuildTable() {
@@ -192,13 +159,14 @@ SettingTable<C> BuildTable() {
     if (c.journal_archive_command.empty() || c.journal_archive_target.empty()) return Status::Ok();
     return Status::InvalidArgument(fmt::format(
         "{} and {} are both set (valid: one of them: a script, or a built-in s3:// or file:// target)",
-        Named(r, "journal-archive-command", "journal.archive.command"),
-        Named(r, "journal-archive-target", "journal.archive.target")));
+        NamedSetting(r, "journal-archive-command", "journal.archive.command"),
+        NamedSetting(r, "journal-archive-target", "journal.archive.target")));
   });
   t.AddCheck([](const C& c, const LoadReport& r) {
     if (c.api_key.empty() || c.api_key_file.empty()) return Status::Ok();
     return Status::InvalidArgument(fmt::format("{} and {} are both set (valid: one of them)",
-                                               Named(r, "api-key", "api-key"), Named(r, "api-key-file", "api-key-file")));
+                                               NamedSetting(r, "api-key", "api-key"),
+                                               NamedSetting(r, "api-key-file", "api-key-file")));
   });
   return t;
 }
