@@ -12,6 +12,7 @@
 #include "broker_loop.h"
 #include "core/instance_id.h"
 #include "core/prometheus_text.h"
+#include "core/time.h"
 #include "http/send_policy.h"
 #include "http/server.h"
 #include "journal/journal_sink.h"
@@ -499,9 +500,34 @@ Status BoatServer::StartReplication() {
   if (!client.ok()) return client.status().WithContext("replication");
   p.replication = std::move(client).value();
   p.replication->Start();
+  p.http->SetReplicationStatusHook([this] { return ReplicationStatusJson(); });
   log_->Info("replication: to {} as instance {} ({})", config_.replication_target, config_.replication_instance_id,
              config_.replication_tls_cert.empty() ? "plaintext: no -replication-tls-cert" : "mTLS");
   return Status::Ok();
+}
+
+// GET /replication/status (spec/cloud.md §3.4, keys in the reference's
+// order, then HEAD's counters): holes as {"Start","End"} and left out when
+// none; last_ack as RFC 3339, the zero time when never acked.
+std::string BoatServer::ReplicationStatusJson() const {
+  const replication::ReplicationStatus r = parts_->replication->Status();
+  std::string out = fmt::format(R"({{"connected":{},"instance_id":"{}","local_head_seq":{},"cloud_cursor":{})",
+                                r.connected ? "true" : "false", r.instance_id, r.local_head_seq, r.cloud_cursor);
+  if (!r.holes.empty()) {
+    out += ",\"holes\":[";
+    for (size_t i = 0; i < r.holes.size(); ++i) {
+      out += fmt::format(R"({}{{"Start":{},"End":{}}})", i ? "," : "", r.holes[i].start, r.holes[i].end);
+    }
+    out += "]";
+  }
+  out += fmt::format(R"(,"live_lag":{},"backfill_remaining_seqs":{},"last_ack":")", r.live_lag,
+                     r.backfill_remaining_seqs);
+  out += r.last_ack_us == 0 ? "0001-01-01T00:00:00Z" : timefmt::Rfc3339Nano(r.last_ack_us);
+  out += fmt::format(
+      R"(","live_frames_sent":{},"backfill_blocks_sent":{},"backfill_bytes_sent":{},"reconnects":{}}})",
+      r.live_frames_sent, r.backfill_blocks_sent, r.backfill_bytes_sent, r.reconnects);
+  out += "\n";
+  return out;
 }
 
 Status BoatServer::StartSources() {

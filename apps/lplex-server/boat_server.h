@@ -134,6 +134,7 @@ class BoatServer {
   Status StartHttp();
   Status StartSources();
   Status StartReplication();
+  std::string ReplicationStatusJson() const;
   // The /metrics lines and /healthz components of the journal, the keeper
   // and the sources (the HTTP server adds the broker's and its own).
   void AppendMetrics(std::string* out) const;

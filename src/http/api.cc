@@ -269,6 +269,11 @@ void Api::SetMetricsHook(std::function<void(std::string*)> hook) {
   metrics_hook_ = std::move(hook);
 }
 
+void Api::SetReplicationStatusHook(std::function<std::string()> hook) {
+  std::lock_guard lock(mu_);
+  replication_status_hook_ = std::move(hook);
+}
+
 void Api::SetHealthHook(std::function<void(HealthReport*)> hook) {
   std::lock_guard lock(mu_);
   health_hook_ = std::move(hook);
@@ -360,6 +365,19 @@ Action Api::RouteBoat(const Request& req, const Segments& raw, std::string_view 
   bool found = false;
   for (const auto& [name, r] : kTop) {
     if (raw.size() == 1 && raw[0] == name) found = true, route = r;
+  }
+  if (!found && raw.size() == 2 && raw[0] == "replication" && raw[1] == "status") {
+    std::function<std::string()> hook;
+    {
+      std::lock_guard lock(mu_);
+      hook = replication_status_hook_;
+    }
+    if (!hook) return a.reply = ErrorReply(404, "replication is not configured"), std::move(a);
+    if (auto e = CheckMethod(req.method, Allowed::kGet)) return a.reply = std::move(*e), std::move(a);
+    a.head = req.method == "HEAD";
+    a.reply.content_type = "application/json";
+    a.reply.body = hook();
+    return a;
   }
   if (!found) {
     return RouteBroker(req, raw, 0, query, /*with_send=*/true, [this](bool) { return broker_; });

@@ -105,6 +105,9 @@ class Api {
   void SetReady(bool ready) { ready_.store(ready); }
   void SetMetricsHook(std::function<void(std::string*)> hook);
   void SetHealthHook(std::function<void(HealthReport*)> hook);
+  // The boat's GET /replication/status body (spec/cloud.md §3.4); unset =
+  // 404 (no replication configured).
+  void SetReplicationStatusHook(std::function<std::string()> hook);
   Counters& counters() { return counters_; }
 
  private:
@@ -149,6 +152,7 @@ class Api {
 
   std::mutex mu_;  // guards the hooks and the token bucket
   std::function<void(std::string*)> metrics_hook_;
+  std::function<std::string()> replication_status_hook_;
   std::function<void(HealthReport*)> health_hook_;
   double tokens_ = 0;
   int64_t last_refill_us_ = 0;

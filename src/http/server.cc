@@ -706,6 +706,9 @@ uint64_t Server::open_streams() const { return impl_->api_.counters().streams.lo
 void Server::SetReady(bool ready) { impl_->api_.SetReady(ready); }
 void Server::SetMetricsHook(std::function<void(std::string*)> hook) { impl_->api_.SetMetricsHook(std::move(hook)); }
 void Server::SetHealthHook(std::function<void(HealthReport*)> hook) { impl_->api_.SetHealthHook(std::move(hook)); }
+void Server::SetReplicationStatusHook(std::function<std::string()> hook) {
+  impl_->api_.SetReplicationStatusHook(std::move(hook));
+}
 void Server::Stop(std::chrono::milliseconds grace) { impl_->Stop(grace); }
 
 }  // namespace lplex::http

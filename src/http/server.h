@@ -117,6 +117,9 @@ class Server {
   // Extra /metrics lines (journal sink, keeper), appended after the
   // broker's and the server's own; called on an io thread per request.
   void SetMetricsHook(std::function<void(std::string* text)> hook);
+  // The body of GET /replication/status (boat with replication); without
+  // a hook that path is 404. Called on an io thread per request.
+  void SetReplicationStatusHook(std::function<std::string()> hook);
   // Extra /healthz components; called on an io thread per request.
   void SetHealthHook(std::function<void(HealthReport* report)> hook);
   // Stops accepting, ends every SSE and /history stream (chunked streams get

@@ -236,6 +236,16 @@ TEST_F(HttpTest, AckIs204WithEmptyBody) {
   EXPECT_EQ(broker_->GetSession("helm")->cursor, 42u);
 }
 
+TEST_F(HttpTest, ReplicationStatusIs404WithoutReplicationAndTheHooksBodyWithIt) {
+  Launch();
+  ExpectError(Get("/replication/status"), 404, "replication is not configured");
+  server_->SetReplicationStatusHook([] { return std::string("{\"connected\":false}\n"); });
+  auto r = Get("/replication/status");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  EXPECT_EQ(r.body, "{\"connected\":false}\n");
+}
+
 // A seq the server never assigned would leave the session's stream silent
 // until the bus reached it: refused, naming the valid range.
 TEST_F(HttpTest, AckPastTheNewestFrameIs400NamingTheValidRange) {

@@ -83,6 +83,11 @@ TEST(BoatToCloud, SimBoatReplicatesLiveFramesThatTheCloudJournalsSeqForSeq) {
   const auto metrics = http::testing::Fetch(port, "GET", "/metrics");
   EXPECT_THAT(metrics.body, HasSubstr("\nlplex_replication_connected 1\n"));
   EXPECT_THAT(metrics.body, HasSubstr("lplex_replication_live_frames_sent_total "));
+  const auto status = http::testing::Fetch(port, "GET", "/replication/status");
+  EXPECT_EQ(status.status, 200);
+  EXPECT_THAT(status.body, ::testing::StartsWith(R"({"connected":true,"instance_id":"boat-1","local_head_seq":)"));
+  EXPECT_THAT(status.body, HasSubstr(R"(,"live_lag":)"));
+  EXPECT_THAT(status.body, ::testing::Not(HasSubstr("\"last_ack\":\"0001-01-01T00:00:00Z\""))) << "the cloud acked";
   const auto health = http::testing::Fetch(port, "GET", "/healthz");
   EXPECT_THAT(health.body, HasSubstr("\"replication\""));
 
