@@ -26,16 +26,7 @@ using ::testing::HasSubstr;
 using lplex::testing::ReadJournalDir;
 using lplex::testing::StoredFrame;
 using lplex::testing::TempDir;
-
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
+using lplex::testing::WaitFor;
 
 TEST(BoatToCloud, SimBoatReplicatesLiveFramesThatTheCloudJournalsSeqForSeq) {
   TempDir dir;

@@ -34,6 +34,7 @@ using lplex::testing::ReassembleCapture;
 using lplex::testing::ReassembledFrame;
 using lplex::testing::StoredFrame;
 using lplex::testing::TempDir;
+using lplex::testing::WaitFor;
 
 // The config from flags alone (no config file is looked for).
 config::BoatServerConfig Config(const std::vector<std::string>& args) {
@@ -55,16 +56,6 @@ std::unique_ptr<BoatServer> StartServer(const std::vector<std::string>& args, Lo
   EXPECT_TRUE(started.ok()) << started.ToString();
   if (!started.ok()) return nullptr;
   return std::move(s).value();
-}
-
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
 }
 
 TEST(BoatServer, ServerStartsOnSimAndServesDevices) {

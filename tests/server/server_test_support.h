@@ -224,4 +224,16 @@ inline std::vector<StoredFrame> ReadJournalDir(const std::string& dir, std::stri
   return out;
 }
 
+// Polls `pred` every 20 ms until it holds or `timeout` passes; the last
+// answer. For state another process or thread reaches on its own time.
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
 }  // namespace lplex::testing
