@@ -14,9 +14,11 @@ namespace {
 
 using can::kPgnAddressClaim;
 // Within a block, time that goes backwards is stored as a zero delta (the
-// format has no negative deltas), which shifts every later frame of the block.
-// Jitter up to this much is clamped; a larger step (a clock being set) starts
-// a new block whose BaseTime holds the true time.
+// format has no negative deltas): that frame reads back at the time of the
+// one before it. The running time (last_ts_) stays at that stored time, so
+// the frames after it keep their own times. Jitter up to this much is
+// clamped; a larger step (a clock being set) starts a new block whose
+// BaseTime holds the true time.
 constexpr int64_t kMaxClampUs = 1000;
 
 DeviceEntry EntryFor(const can::Device& d, uint8_t source, uint64_t name, uint32_t active_from) {
@@ -147,7 +149,10 @@ Status JournalWriter::Append(const can::Frame& f) {
   data_offset_ += EncodeFrameRecord(block_.data() + data_offset_, delta, can::BuildCanId(h), f.data);
   registry_.Observe(f.timestamp_us, h.source, h.pgn, f.data);
   if (new_claim) claims_.push_back({h.source, claim_name, block_frames_});
-  last_ts_ = f.timestamp_us;
+  // The time the reader will compute for this frame (a clamped frame's is
+  // the previous one's): the next delta must be relative to it, or every
+  // later frame of the block would read back shifted by the clamp.
+  last_ts_ = std::max(last_ts_, f.timestamp_us);
   ++block_frames_;
   if (counts_toward_rotation) ++segment_frames_;
   ++stats_.frames_written;

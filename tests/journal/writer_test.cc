@@ -870,17 +870,21 @@ TEST_F(WriterTest, InvalidOptionsNameTheValue) {
   EXPECT_NE(JournalWriter::Create(o).status().message().find("40"), std::string::npos);
 }
 
-// Timestamps that go backwards are clamped, as the format requires.
-TEST_F(WriterTest, BackwardsTimestampsClampToPrevious) {
+// A timestamp that goes backwards is clamped (the format has no negative
+// deltas): 90 reads back as 100. The reference then wrote the next delta
+// from 90, so 110 read back as 120 and every later frame of the block was
+// shifted; here the deltas run from the stored time and 110 stays 110.
+TEST_F(WriterTest, ClampedBackwardFrameDoesNotShiftLaterFramesOfTheBlock) {
   auto w = Writer(Options());
   Write(*w, {{100, Id(129025, 1), 0, Bytes8(0)}, {90, Id(129025, 1), 0, Bytes8(1)},
-             {110, Id(129025, 1), 0, Bytes8(2)}});
+             {110, Id(129025, 1), 0, Bytes8(2)}, {111, Id(129025, 1), 0, Bytes8(3)}});
   ASSERT_TRUE(w->Close().ok());
   auto got = ReadAll(Files()[0]);
-  ASSERT_EQ(got.size(), 3u);
+  ASSERT_EQ(got.size(), 4u);
   EXPECT_EQ(got[0].ts, 100);
   EXPECT_EQ(got[1].ts, 100);
-  EXPECT_EQ(got[2].ts, 120);
+  EXPECT_EQ(got[2].ts, 110);
+  EXPECT_EQ(got[3].ts, 111);
 }
 
 }  // namespace
