@@ -10,6 +10,7 @@
 
 #include "broker/broker.h"
 #include "broker_loop.h"
+#include "config/keeper_config.h"
 #include "core/instance_id.h"
 #include "core/prometheus_text.h"
 #include "core/time.h"
@@ -100,41 +101,14 @@ Result<std::string> ApiKey(const BoatServerConfig& c, FileSystem* fs) {
   return text;
 }
 
-bool Archiving(const BoatServerConfig& c) {
-  return !c.journal_archive_command.empty() || !c.journal_archive_target.empty();
-}
+using config::Archiving;
+using config::ArchiverConfigFor;
 
-keeper::ArchiverConfig ArchiverConfigFor(const BoatServerConfig& c) {
-  keeper::ArchiverConfig a;
-  a.command = c.journal_archive_command;
-  a.target = c.journal_archive_target;
-  a.script_timeout = std::chrono::duration_cast<milliseconds>(c.journal_archive_timeout);
-  a.s3.endpoint = c.journal_archive_s3_endpoint;
-  a.s3.region = c.journal_archive_s3_region;
-  a.s3.part_size = c.journal_archive_s3_part_size;
-  a.s3.multipart_threshold = c.journal_archive_s3_multipart_threshold;
-  a.s3.verify_etag = c.journal_archive_s3_verify_etag;
-  return a;
-}
-
-// Everything of the keeper's options but the hooks into live objects.
-Result<keeper::KeeperOptions> KeeperOptionsFor(const BoatServerConfig& c) {
-  keeper::KeeperOptions k;
+// The keeper's options from the settings both servers share
+// (config/keeper_config.h), with the boat's one directory.
+Result<keeper::KeeperOptions> BoatKeeperOptions(const BoatServerConfig& c) {
+  LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, config::KeeperOptionsFor(c));
   k.dirs = {keeper::KeeperDir{c.journal_dir, c.replication_instance_id}};
-  k.retention.max_age_us = Us(c.journal_retention_max_age);
-  k.retention.min_keep_us = Us(c.journal_retention_min_keep);
-  k.retention.max_size = c.journal_retention_max_size;
-  k.retention.soft_pct = c.journal_retention_soft_pct;
-  LPLEX_ASSIGN_OR_RETURN(k.retention.overflow, keeper::ParseOverflowPolicy(c.journal_retention_overflow_policy));
-  std::string trigger = c.journal_archive_trigger;
-  // An archive target without a trigger archives every finished file: what
-  // someone who configured a target expects (the reference needs both).
-  if (trigger.empty() && Archiving(c)) trigger = "on-rotate";
-  LPLEX_ASSIGN_OR_RETURN(k.trigger, keeper::ParseArchiveTrigger(trigger));
-  k.archive_timeout = std::chrono::duration_cast<milliseconds>(c.journal_archive_timeout);
-  // Shutdown waits this long at most for the last files to reach the archive
-  // (what is left is swept at the next start).
-  k.drain_timeout = std::min<milliseconds>(k.archive_timeout, std::chrono::minutes(2));
   return k;
 }
 
@@ -228,7 +202,7 @@ Status ValidateBoatServerConfig(const BoatServerConfig& c) {
     return Status::Ok();
   }
   LPLEX_RETURN_IF_ERROR(journal::ParseCompression(c.journal_compression).status());
-  LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, KeeperOptionsFor(c));
+  LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, BoatKeeperOptions(c));
   if (Archiving(c)) {
     const keeper::ArchiverConfig ac = ArchiverConfigFor(c);
     LPLEX_ASSIGN_OR_RETURN(std::unique_ptr<keeper::Archiver> a, keeper::MakeArchiver(ac));
@@ -322,7 +296,7 @@ Status BoatServer::StartKeeper() {
   }
   Parts& p = *parts_;
   LPLEX_RETURN_IF_ERROR(CheckJournalDirWritable(config_.journal_dir, env_.fs, /*create=*/true));
-  LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, KeeperOptionsFor(config_));
+  LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, BoatKeeperOptions(config_));
   if (Archiving(config_)) {
     keeper::ArchiverConfig a = ArchiverConfigFor(config_);
     p.archiver_log = WithInstance(log_, config_.replication_instance_id);
