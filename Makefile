@@ -32,7 +32,7 @@ test-asan: deps
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLPLEX_SANITIZE=thread
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
-	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'slow|grpc'  # grpc: tests/CMakeLists.txt
 
 # Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS.
 fuzz-smoke: deps

@@ -9,3 +9,5 @@ foreach(t ServerEndToEnd.SigtermFinalizesJournalAndArchivesEveryFile
           ServerEndToEnd.DelayedReplayServesEveryCaptureFrameOverSseAndJournalsItsBytes)
   set_tests_properties(${t} PROPERTIES LABELS slow)
 endforeach()
+# A cloud in-process: gRPC, which TSan cannot see into (tests/CMakeLists.txt).
+set_tests_properties(BoatToCloud.SimBoatReplicatesLiveFramesThatTheCloudJournalsSeqForSeq PROPERTIES LABELS grpc)
