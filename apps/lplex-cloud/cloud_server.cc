@@ -6,7 +6,6 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -14,6 +13,7 @@
 
 #include "broker/broker.h"
 #include "cloud/instance_manager.h"
+#include "config/checks.h"
 #include "config/keeper_config.h"
 #include "http/instance_directory.h"
 #include "http/server.h"
@@ -31,22 +31,6 @@ int64_t Us(std::chrono::seconds s) { return std::chrono::duration_cast<std::chro
 
 std::string Seconds(std::chrono::steady_clock::duration d) {
   return fmt::format("{:.3f} s", std::chrono::duration<double>(d).count());
-}
-
-Result<std::string> ApiKey(const CloudServerConfig& c) {
-  if (c.api_key_file.empty()) return c.api_key;
-  std::ifstream in(c.api_key_file, std::ios::binary);
-  if (!in) {
-    return Status::InvalidArgument(
-        fmt::format("api-key-file {}: cannot be read (valid: a readable file holding the key)", c.api_key_file));
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), {});
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  if (text.empty()) {
-    return Status::InvalidArgument(
-        fmt::format("api-key-file {}: the file is empty (valid: a file holding the key)", c.api_key_file));
-  }
-  return text;
 }
 
 // The fleet as the HTTP API sees it: the InstanceManager's registry and
@@ -140,7 +124,7 @@ Result<ListenAddress> ParseListenAddress(const std::string& value, const std::st
 Status ValidateCloudServerConfig(const CloudServerConfig& c) {
   LPLEX_RETURN_IF_ERROR(ParseListenAddress(c.grpc_listen, "grpc-listen").status());
   LPLEX_RETURN_IF_ERROR(ParseListenAddress(c.http_listen, "http-listen").status());
-  LPLEX_RETURN_IF_ERROR(ApiKey(c).status());
+  LPLEX_RETURN_IF_ERROR(config::ResolveApiKey(c.api_key, c.api_key_file).status());
   LPLEX_RETURN_IF_ERROR(config::KeeperOptionsFor(c).status());
   if (config::Archiving(c)) {
     LPLEX_RETURN_IF_ERROR(
@@ -320,7 +304,7 @@ Status CloudServer::StartHttp() {
   http::ServerOptions h;
   h.bind_address = a.host;
   h.port = a.port;
-  LPLEX_ASSIGN_OR_RETURN(h.api_key, ApiKey(config_));
+  LPLEX_ASSIGN_OR_RETURN(h.api_key, config::ResolveApiKey(config_.api_key, config_.api_key_file));
   h.clock = clock_;
   h.log = log_;
   p.directory = std::make_shared<FleetDirectory>(p.instances.get(), p.replication.get());

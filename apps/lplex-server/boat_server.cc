@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "broker/broker.h"
+#include "config/checks.h"
 #include "broker_loop.h"
 #include "config/keeper_config.h"
 #include "core/instance_id.h"
@@ -81,24 +81,6 @@ Result<std::vector<sources::SourceSpec>> SourceSpecs(const BoatServerConfig& c) 
   }
   LPLEX_RETURN_IF_ERROR(sources::AssignBuses(&specs));
   return specs;
-}
-
-Result<std::string> ApiKey(const BoatServerConfig& c, FileSystem* fs) {
-  if (c.api_key_file.empty()) return c.api_key;
-  (void)fs;  // read directly: FileSystem has no whole-file read
-  std::ifstream in(c.api_key_file, std::ios::binary);
-  if (!in) {
-    return Status::InvalidArgument(
-        fmt::format("api-key-file {}: cannot be read (valid: a readable file holding the key)", c.api_key_file));
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), {});
-  // A key file usually ends with a newline; the key itself has no spaces.
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  if (text.empty()) {
-    return Status::InvalidArgument(fmt::format("api-key-file {}: the file is empty (valid: a file holding the key)",
-                                               c.api_key_file));
-  }
-  return text;
 }
 
 using config::Archiving;
@@ -181,7 +163,7 @@ Status ValidateBoatServerConfig(const BoatServerConfig& c) {
     auto rules = http::ParseSendRules(c.send_rules);
     if (!rules.ok()) return rules.status().WithContext("send-rules");
   }
-  LPLEX_RETURN_IF_ERROR(ApiKey(c, FileSystem::Default()).status());
+  LPLEX_RETURN_IF_ERROR(config::ResolveApiKey(c.api_key, c.api_key_file).status());
   if (!c.replication_target.empty()) {
     LPLEX_RETURN_IF_ERROR(ValidateInstanceId(c.replication_instance_id).WithContext(
         "-replication-instance-id (required with -replication-target)"));
@@ -435,7 +417,7 @@ Status BoatServer::StartHttp() {
   http::ServerOptions h;
   h.bind_address = env_.bind_address;
   h.port = static_cast<uint16_t>(config_.port);
-  LPLEX_ASSIGN_OR_RETURN(h.api_key, ApiKey(config_, env_.fs));
+  LPLEX_ASSIGN_OR_RETURN(h.api_key, config::ResolveApiKey(config_.api_key, config_.api_key_file));
   h.read_only = config_.read_only;
   h.send_enabled = config_.send_enabled;
   h.send_rules = config_.send_rules;

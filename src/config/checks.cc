@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string_view>
 
@@ -85,6 +87,23 @@ Status WithIsoDurationSuggestion(const Status& status) {
   if (!go || go->count() == 0) return status;
   return Status::InvalidArgument(
       fmt::format("{} (Go syntax \"{}\" is {} in ISO 8601)", msg, value, FormatIso8601Duration(*go)));
+}
+
+Result<std::string> ResolveApiKey(const std::string& api_key, const std::string& api_key_file) {
+  if (api_key_file.empty()) return api_key;
+  std::ifstream in(api_key_file, std::ios::binary);
+  if (!in) {
+    return Status::InvalidArgument(
+        fmt::format("api-key-file {}: cannot be read (valid: a readable file holding the key)", api_key_file));
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  // A key file usually ends with a newline; the key itself has no spaces.
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (text.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("api-key-file {}: the file is empty (valid: a file holding the key)", api_key_file));
+  }
+  return text;
 }
 
 }  // namespace lplex::config

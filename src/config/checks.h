@@ -32,4 +32,9 @@ std::string NamedSetting(const LoadReport& report, const std::string& flag, cons
 // `... (Go syntax "5m" is PT5M in ISO 8601)`, so the fix is in the message.
 Status WithIsoDurationSuggestion(const Status& status);
 
+// The HTTP API key of -api-key / -api-key-file (both programs): the key, or
+// the key file's text without its trailing newline and spaces. An unreadable
+// or empty file is an InvalidArgument naming it.
+Result<std::string> ResolveApiKey(const std::string& api_key, const std::string& api_key_file);
+
 }  // namespace lplex::config
