@@ -66,6 +66,10 @@ bool InstanceJournal::Offer(const can::Frame& frame) {
     KeepSnapshotFrame(frame);
     return true;
   }
+  // Paused by the keeper (pause-recording): the frame is not recorded, so
+  // it must not count as accepted either — refused, its seq stays a hole the
+  // boat backfills once recording resumes (it still has the frame).
+  if (refusing_.load(std::memory_order_relaxed)) return false;
   if (sink_ == nullptr) {
     std::lock_guard<std::mutex> lock(mu_);
     Status s = StartLocked();
@@ -128,6 +132,7 @@ void InstanceJournal::SetRotation(int64_t rotate_duration_us, uint64_t rotate_si
 void InstanceJournal::SetPaused(bool paused) {
   std::lock_guard<std::mutex> lock(mu_);
   paused_ = paused;
+  refusing_.store(paused, std::memory_order_relaxed);
   // SetPaused is the writer's one thread-safe setter.
   if (sink_ != nullptr) sink_->writer().SetPaused(paused);
 }

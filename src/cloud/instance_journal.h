@@ -121,8 +121,9 @@ class InstanceJournal {
   //    writer's device registry. Returns true (nothing was lost);
   //  - otherwise the first frame creates the writer and its sink and hands
   //    the sink to the runner; the frame is queued. False when it was not
-  //    queued (full queue, oversized payload, writer not creatable): the
-  //    caller must not count it as durably accepted (ReplicaProgress P4).
+  //    queued (full queue, oversized payload, writer not creatable, or
+  //    recording paused by the keeper): the caller must not count it as
+  //    durably accepted (ReplicaProgress P4), so it becomes a hole.
   // Never blocks on the disk.
   bool Offer(const can::Frame& frame);
 
@@ -163,6 +164,7 @@ class InstanceJournal {
   mutable std::mutex mu_;
   std::shared_ptr<journal::JournalSink> sink_;
   bool paused_ = false;
+  std::atomic<bool> refusing_{false};  // paused_, for Offer without the lock
 
   struct SnapshotFrame {
     int64_t timestamp_us;

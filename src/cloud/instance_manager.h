@@ -107,7 +107,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   // is idle (stopped by Tick, or never started). Returns whether the frame
   // is durably accepted (ReplicaProgress::OnLiveFrameAccepted may count it):
   // true for a seq-0 snapshot frame (nothing to keep) and for a frame the
-  // journal queued; false for one it dropped (full queue). Errors: the
+  // journal queued; false for one it dropped (full queue, recording paused
+  // by the keeper). Errors: the
   // instance is damaged (its load error), the manager is shut down
   // (Unsupported), the broker could not be created.
   Result<bool> Ingest(const can::Frame& frame);
