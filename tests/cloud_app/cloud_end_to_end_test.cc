@@ -28,6 +28,7 @@
 namespace lplex::cloud_app {
 namespace {
 
+using lplex::testing::ChildServer;
 using lplex::testing::FileText;
 using lplex::testing::JournalFiles;
 using lplex::testing::ReadJournalDir;
@@ -35,90 +36,8 @@ using lplex::testing::StoredFrame;
 using lplex::testing::TempDir;
 
 const std::string kCloudBinary = std::string(LPLEX_BINARY_DIR) + "/apps/lplex-cloud/lplex-cloud";
-const std::string kBoatBinary = std::string(LPLEX_BINARY_DIR) + "/apps/lplex-server/lplex-server";
+const std::string& kBoatBinary = lplex::testing::kServerBinary;
 
-// A program in its own process group, stderr and stdout into files; killed
-// (the whole group) when the object goes, whatever path the test took.
-class Child {
- public:
-  explicit Child(std::string binary) : binary_(std::move(binary)) {}
-  ~Child() { Kill(); }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  bool Start(const std::vector<std::string>& args, const std::string& log_path) {
-    Kill();
-    exited_ = false;
-    status_ = -1;
-    log_path_ = log_path;
-    pid_ = ::fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      const int e = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int o = ::open((log_path + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(e, 2);
-      ::dup2(o, 1);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(binary_.c_str()));
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(binary_.c_str(), argv.data());
-      ::_exit(127);
-    }
-    ::setpgid(pid_, pid_);
-    return true;
-  }
-
-  std::string Log() const { return FileText(log_path_); }
-
-  bool WaitForLog(const std::string& needle, std::chrono::milliseconds timeout) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      if (Log().find(needle) != std::string::npos) return true;
-      if (Exited()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return Log().find(needle) != std::string::npos;
-  }
-
-  // SIGTERM, then the exit code (128+n for a signal), or -1 after `timeout`.
-  int Terminate(std::chrono::milliseconds timeout) {
-    if (pid_ > 0 && !exited_) ::kill(pid_, SIGTERM);
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      if (Exited()) return status_;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-
-  void Kill() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(-pid_, SIGKILL);
-      int st = 0;
-      ::waitpid(pid_, &st, 0);
-      exited_ = true;
-    }
-  }
-
- private:
-  bool Exited() {
-    if (exited_) return true;
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-      exited_ = true;
-      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    }
-    return exited_;
-  }
-
-  std::string binary_;
-  std::string log_path_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int status_ = -1;
-};
 
 // A loopback port free right now (the cloud must come back on the same one).
 int FreePort() {
@@ -149,8 +68,8 @@ TEST(CloudEndToEnd, BoatToCloudAcrossCloudRestartArchivesEveryFileAndKeepsBoatBy
                                                "-journal-rotate-duration", "PT5S",
                                                "-journal-archive-target", "file://" + archive,
                                                "-journal-archive-trigger", "on-rotate"};
-  Child cloud(kCloudBinary);
-  Child boat(kBoatBinary);
+  ChildServer cloud(kCloudBinary);
+  ChildServer boat(kBoatBinary);
 
   ASSERT_TRUE(cloud.Start(cloud_args, dir.Sub("cloud-1.log")));
   ASSERT_TRUE(cloud.WaitForLog("lplex-cloud: ready", std::chrono::seconds(20))) << cloud.Log();

@@ -35,12 +35,26 @@ inline std::string FileText(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
-// lplex-server in its own process group, stdout and stderr into files.
+// A program (lplex-server unless told otherwise; the cloud tests run
+// lplex-cloud too) in its own process group, stdout and stderr into files;
+// the whole group is killed when the object goes, whatever path the test
+// took. Start may be called again after the child exited (a restart).
 class ChildServer {
  public:
+  ChildServer() : binary_(kServerBinary) {}
+  explicit ChildServer(std::string binary) : binary_(std::move(binary)) {}
   ~ChildServer() { Kill(); }
+  ChildServer(const ChildServer&) = delete;
+  ChildServer& operator=(const ChildServer&) = delete;
 
+  // stdout goes to log_path + ".out".
+  bool Start(const std::vector<std::string>& args, const std::string& log_path) {
+    return Start(args, log_path, log_path + ".out");
+  }
   bool Start(const std::vector<std::string>& args, const std::string& log_path, const std::string& out_path) {
+    Kill();
+    exited_ = false;
+    status_ = -1;
     log_path_ = log_path;
     pid_ = ::fork();
     if (pid_ < 0) return false;
@@ -51,10 +65,10 @@ class ChildServer {
       ::dup2(e, 2);
       ::dup2(o, 1);
       std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(kServerBinary.c_str()));
+      argv.push_back(const_cast<char*>(binary_.c_str()));
       for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
-      ::execv(kServerBinary.c_str(), argv.data());
+      ::execv(binary_.c_str(), argv.data());
       ::_exit(127);
     }
     ::setpgid(pid_, pid_);
@@ -75,7 +89,13 @@ class ChildServer {
   }
 
   void Signal(int sig) {
-    if (pid_ > 0) ::kill(pid_, sig);
+    if (pid_ > 0 && !exited_) ::kill(pid_, sig);  // never a reaped (maybe reused) pid
+  }
+
+  // SIGTERM, then Wait.
+  int Terminate(std::chrono::milliseconds timeout) {
+    Signal(SIGTERM);
+    return Wait(timeout);
   }
 
   // The exit code (128+n for a signal), or -1 on timeout.
@@ -108,6 +128,7 @@ class ChildServer {
     return exited_;
   }
 
+  const std::string binary_;
   pid_t pid_ = -1;
   bool exited_ = false;
   int status_ = -1;
