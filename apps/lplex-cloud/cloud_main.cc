@@ -1,20 +1,17 @@
 #include "cloud_main.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <thread>
 
 #include "cloud_server.h"
 #include "config/cloud_config.h"
 #include "core/log.h"
+#include "core/signal_pipe.h"
 
 #ifndef LPLEX_CLOUD_VERSION
 #define LPLEX_CLOUD_VERSION "0.0.0"
@@ -27,78 +24,13 @@
 #endif
 
 namespace lplex::cloud_app {
-namespace {
-
-// Self-pipe: the handler only writes the signal's number (async-signal-safe);
-// the main loop does the rest. RequestShutdown writes SIGTERM the same way.
-std::atomic<int> g_pipe_write{-1};
-
-bool Notify(int sig) {
-  const int fd = g_pipe_write.load();
-  if (fd < 0) return false;
-  const unsigned char b = static_cast<unsigned char>(sig);
-  return ::write(fd, &b, 1) == 1;
-}
-
-extern "C" void OnCloudSignal(int sig) {
-  const int saved = errno;
-  Notify(sig);
-  errno = saved;
-}
-
-// SIGINT/SIGTERM caught for the life of the object (SIGPIPE ignored); the
-// previous handlers are restored (tests run CloudMain in-process).
-class Signals {
- public:
-  Signals() {
-    if (::pipe2(fds_, O_CLOEXEC | O_NONBLOCK) != 0) fds_[0] = fds_[1] = -1;
-    g_pipe_write.store(fds_[1]);
-    struct sigaction sa {};
-    sa.sa_handler = OnCloudSignal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGINT, &sa, &old_int_);
-    ::sigaction(SIGTERM, &sa, &old_term_);
-    struct sigaction ign {};
-    ign.sa_handler = SIG_IGN;
-    ::sigaction(SIGPIPE, &ign, &old_pipe_);
-  }
-  ~Signals() {
-    ::sigaction(SIGINT, &old_int_, nullptr);
-    ::sigaction(SIGTERM, &old_term_, nullptr);
-    ::sigaction(SIGPIPE, &old_pipe_, nullptr);
-    g_pipe_write.store(-1);
-    if (fds_[0] >= 0) ::close(fds_[0]);
-    if (fds_[1] >= 0) ::close(fds_[1]);
-  }
-  Signals(const Signals&) = delete;
-  Signals& operator=(const Signals&) = delete;
-
-  // Waits up to `timeout` for a signal; its number, or 0.
-  int Wait(std::chrono::milliseconds timeout) {
-    pollfd p{fds_[0], POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return 0;
-    unsigned char b = 0;
-    return ::read(fds_[0], &b, 1) == 1 ? b : 0;
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-  struct sigaction old_pipe_ {};
-};
-
-const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
-
-}  // namespace
 
 std::string VersionLine() {
   return fmt::format("lplex-cloud {} (commit {}, built {})", LPLEX_CLOUD_VERSION, LPLEX_CLOUD_COMMIT,
                      LPLEX_CLOUD_BUILD_DATE);
 }
 
-bool RequestShutdown() { return Notify(SIGTERM); }
+bool RequestShutdown() { return SignalPipe::Wake(SIGTERM); }
 
 int CloudMain(const std::vector<std::string>& args, std::FILE* out, std::FILE* err) {
   // 1. Configuration: flags > file > defaults.
@@ -134,7 +66,7 @@ int CloudMain(const std::vector<std::string>& args, std::FILE* out, std::FILE* e
 
   // Caught before anything starts: a SIGTERM during startup still shuts
   // down in order.
-  Signals signals;
+  SignalPipe signals;
   CloudServerEnv env;
   env.log = log;
   auto server = CloudServer::Create(cfg, env);
@@ -162,7 +94,7 @@ int CloudMain(const std::vector<std::string>& args, std::FILE* out, std::FILE* e
   std::thread stopper([&] {
     (*server)->Stop();
     done.store(true);
-    Notify(0xFE);  // wakes the wait below
+    SignalPipe::Wake(0xFE);  // wakes the wait below
   });
   while (!done.load()) {
     const int sig = signals.Wait(std::chrono::milliseconds(200));

@@ -1,9 +1,6 @@
 #include "server_main.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -17,6 +14,7 @@
 #include "boat_server.h"
 #include "config/boat_config.h"
 #include "core/log.h"
+#include "core/signal_pipe.h"
 #include "systemd_notify.h"
 
 #ifndef LPLEX_SERVER_VERSION
@@ -31,67 +29,6 @@
 
 namespace lplex::server {
 namespace {
-
-// Self-pipe: the handler only counts the signal and writes its number to a
-// pipe (both async-signal-safe); the main loop does the rest.
-std::atomic<int> g_signal_count{0};
-int g_signal_pipe_write = -1;
-
-extern "C" void OnSignal(int sig) {
-  const int saved = errno;
-  g_signal_count.fetch_add(1);
-  const unsigned char b = static_cast<unsigned char>(sig);
-  if (g_signal_pipe_write >= 0) {
-    [[maybe_unused]] ssize_t n = ::write(g_signal_pipe_write, &b, 1);
-  }
-  errno = saved;
-}
-
-// SIGINT/SIGTERM handling for the life of the object; restores the previous
-// handlers (tests run ServerMain in-process).
-class SignalPipe {
- public:
-  SignalPipe() {
-    if (::pipe2(fds_, O_CLOEXEC | O_NONBLOCK) != 0) fds_[0] = fds_[1] = -1;
-    g_signal_count.store(0);
-    g_signal_pipe_write = fds_[1];
-    struct sigaction sa {};
-    sa.sa_handler = OnSignal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGINT, &sa, &old_int_);
-    ::sigaction(SIGTERM, &sa, &old_term_);
-    // A broken pipe (a client gone) must not kill a daemon.
-    struct sigaction ign {};
-    ign.sa_handler = SIG_IGN;
-    ::sigaction(SIGPIPE, &ign, &old_pipe_);
-  }
-  ~SignalPipe() {
-    ::sigaction(SIGINT, &old_int_, nullptr);
-    ::sigaction(SIGTERM, &old_term_, nullptr);
-    ::sigaction(SIGPIPE, &old_pipe_, nullptr);
-    g_signal_pipe_write = -1;
-    if (fds_[0] >= 0) ::close(fds_[0]);
-    if (fds_[1] >= 0) ::close(fds_[1]);
-  }
-  SignalPipe(const SignalPipe&) = delete;
-  SignalPipe& operator=(const SignalPipe&) = delete;
-
-  // Waits up to `timeout` for a signal; returns its number, or 0.
-  int Wait(std::chrono::milliseconds timeout) {
-    pollfd p{fds_[0], POLLIN, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    if (r <= 0) return 0;
-    unsigned char b = 0;
-    return ::read(fds_[0], &b, 1) == 1 ? b : 0;
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-  struct sigaction old_pipe_ {};
-};
 
 // -status-line is the program's own flag (the settings table is shared with
 // the docs and the config file, where it has no meaning).
@@ -150,7 +87,6 @@ class StatusLine {
   uint64_t last_frames_ = 0;
 };
 
-const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal"; }
 
 }  // namespace
 
@@ -207,10 +143,7 @@ int ServerMain(const std::vector<std::string>& in_args, std::FILE* out, std::FIL
   env.notifier = &notifier;
   env.on_fatal = [&fatal](const Status&) {
     fatal.store(true);
-    if (g_signal_pipe_write >= 0) {
-      const unsigned char b = 0xFF;  // wakes the main loop
-      [[maybe_unused]] ssize_t n = ::write(g_signal_pipe_write, &b, 1);
-    }
+    SignalPipe::Wake(0xFF);  // wakes the main loop
   };
   auto server = BoatServer::Create(cfg, env);
   if (!server.ok()) {
@@ -251,10 +184,7 @@ int ServerMain(const std::vector<std::string>& in_args, std::FILE* out, std::FIL
   std::thread stopper([&] {
     (*server)->Stop();
     done.store(true);
-    if (g_signal_pipe_write >= 0) {
-      const unsigned char b = 0xFE;
-      [[maybe_unused]] ssize_t n = ::write(g_signal_pipe_write, &b, 1);
-    }
+    SignalPipe::Wake(0xFE);  // wakes the wait below
   });
   while (!done.load()) {
     const int sig = signals.Wait(std::chrono::milliseconds(200));
