@@ -15,6 +15,7 @@
 #include "cloud/instance_manager.h"
 #include "config/checks.h"
 #include "config/keeper_config.h"
+#include "core/shutdown_steps.h"
 #include "http/instance_directory.h"
 #include "http/server.h"
 #include "keeper/archiver_factory.h"
@@ -28,10 +29,6 @@ namespace {
 using config::CloudServerConfig;
 
 int64_t Us(std::chrono::seconds s) { return std::chrono::duration_cast<std::chrono::microseconds>(s).count(); }
-
-std::string Seconds(std::chrono::steady_clock::duration d) {
-  return fmt::format("{:.3f} s", std::chrono::duration<double>(d).count());
-}
 
 // The fleet as the HTTP API sees it: the InstanceManager's registry and
 // persisted state, with `connected` from the replication server. Reads
@@ -189,7 +186,7 @@ Status CloudServer::Start() {
   StartTicker();
   parts_->http->SetReady(true);
   log_->Info("lplex-cloud: ready in {}: replication on port {}, HTTP on port {}, {} instance(s) registered",
-             Seconds(std::chrono::steady_clock::now() - t0), grpc_port(), http_port(), parts_->instances->size());
+             FormatSeconds(std::chrono::steady_clock::now() - t0), grpc_port(), http_port(), parts_->instances->size());
   return Status::Ok();
 }
 
@@ -240,7 +237,7 @@ Status CloudServer::StartKeeper() {
   p.keeper->ScanAll();
   if (on_rotate) p.keeper->SweepUnarchived();
   log_->Info("keeper: startup scan{} of {}/instances done in {}{}", on_rotate ? " and archive sweep" : "",
-             config_.data_dir, Seconds(std::chrono::steady_clock::now() - t0),
+             config_.data_dir, FormatSeconds(std::chrono::steady_clock::now() - t0),
              describe.empty() ? "" : fmt::format(" (archive: {})", describe));
   p.keeper->Start();
   return Status::Ok();
@@ -337,29 +334,22 @@ void CloudServer::Stop() {
   }
   stopped_ = true;
   Parts& p = *parts_;
-  const auto all = std::chrono::steady_clock::now();
-  auto step = [this](const char* what, const std::function<std::string()>& body) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::string detail = body();
-    log_->Info("shutdown: {} in {}{}", what, Seconds(std::chrono::steady_clock::now() - t0),
-               detail.empty() ? "" : ": " + detail);
-  };
-  log_->Info("shutdown: started");
+  ShutdownSteps steps(log_);
   if (p.http) p.http->SetReady(false);
   if (p.replication) {
-    step("stopped replication", [&] {
+    steps.Step("stopped replication", [&] {
       p.replication->Shutdown(env_.grpc_grace_us);
       return std::string();
     });
   }
   if (p.http) {
-    step("stopped HTTP", [&] {
+    steps.Step("stopped HTTP", [&] {
       p.http->Stop(std::chrono::seconds(2));
       return std::string();
     });
   }
   if (p.ticker.joinable()) {
-    step("stopped the idle timer", [&] {
+    steps.Step("stopped the idle timer", [&] {
       {
         std::lock_guard<std::mutex> lock(p.tick_mu);
         p.tick_stop = true;
@@ -370,7 +360,7 @@ void CloudServer::Stop() {
     });
   }
   if (p.instances) {
-    step("stopped instances", [&] {
+    steps.Step("stopped instances", [&] {
       const size_t active = p.instances->active_count();
       const Status s = p.instances->Shutdown();
       {
@@ -386,14 +376,14 @@ void CloudServer::Stop() {
     });
   }
   if (p.keeper) {
-    step("keeper drained", [&] {
+    steps.Step("keeper drained", [&] {
       p.keeper->Stop();
       const keeper::KeeperStats& ks = p.keeper->stats();
       return fmt::format("{} archived, {} failed, {} still pending (swept at next start)", ks.archived,
                          ks.archive_failures, p.keeper->pending_count());
     });
   }
-  log_->Info("shutdown: done in {}", Seconds(std::chrono::steady_clock::now() - all));
+  steps.Done();
 }
 
 void CloudServer::CancelArchiving() { parts_->cancel_archiving.store(true); }

@@ -13,6 +13,7 @@
 #include "config/keeper_config.h"
 #include "core/instance_id.h"
 #include "core/prometheus_text.h"
+#include "core/shutdown_steps.h"
 #include "core/time.h"
 #include "http/send_policy.h"
 #include "http/server.h"
@@ -92,10 +93,6 @@ Result<keeper::KeeperOptions> BoatKeeperOptions(const BoatServerConfig& c) {
   LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, config::KeeperOptionsFor(c));
   k.dirs = {keeper::KeeperDir{c.journal_dir, c.replication_instance_id}};
   return k;
-}
-
-std::string Seconds(std::chrono::steady_clock::duration d) {
-  return fmt::format("{:.3f} s", std::chrono::duration<double>(d).count());
 }
 
 // Proves the journal directory takes a file (create, fsync, remove a probe),
@@ -267,7 +264,7 @@ Status BoatServer::Start() {
   const std::string ready = fmt::format("serving on port {}, {} source(s), seq from {}", http_port(),
                                         parts_->sources.size(), parts_->first_seq);
   if (env_.notifier != nullptr) env_.notifier->Ready(ready);
-  log_->Info("lplex-server: ready in {}: {}", Seconds(std::chrono::steady_clock::now() - t0), ready);
+  log_->Info("lplex-server: ready in {}: {}", FormatSeconds(std::chrono::steady_clock::now() - t0), ready);
   return Status::Ok();
 }
 
@@ -309,7 +306,7 @@ Status BoatServer::StartKeeper() {
   p.keeper->ScanAll();
   if (on_rotate) p.keeper->SweepUnarchived();
   log_->Info("keeper: startup scan{} of {} done in {}{}", on_rotate ? " and archive sweep" : "",
-             config_.journal_dir, Seconds(std::chrono::steady_clock::now() - t0),
+             config_.journal_dir, FormatSeconds(std::chrono::steady_clock::now() - t0),
              p.archiver ? fmt::format(" (archive: {})", p.archiver->Describe()) : "");
   p.keeper->Start();
   return Status::Ok();
@@ -541,32 +538,25 @@ void BoatServer::Stop() {
   stopped_ = true;
   Parts& p = *parts_;
   if (env_.notifier != nullptr) env_.notifier->Stopping("shutting down");
-  const auto all = std::chrono::steady_clock::now();
-  auto step = [this](const char* what, const std::function<std::string()>& body) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::string detail = body();
-    log_->Info("shutdown: {} in {}{}", what, Seconds(std::chrono::steady_clock::now() - t0),
-               detail.empty() ? "" : ": " + detail);
-  };
-  log_->Info("shutdown: started");
+  ShutdownSteps steps(log_);
   if (p.replication) {
-    step("stopped replication", [&] {
+    steps.Step("stopped replication", [&] {
       p.replication->Stop();
       const replication::ReplicationStatus r = p.replication->Status();
       return fmt::format("cloud cursor {}, local head {}", r.cloud_cursor, r.local_head_seq);
     });
   }
-  step("stopped HTTP", [&] {
+  steps.Step("stopped HTTP", [&] {
     if (!p.http) return std::string();
     p.http->SetReady(false);
     p.http->Stop(std::chrono::seconds(2));
     return std::string();
   });
-  step("stopped sources", [&] {
+  steps.Step("stopped sources", [&] {
     for (auto& s : p.sources) s->Stop();
     return fmt::format("{} source(s)", p.sources.size());
   });
-  step("drained the broker", [&] {
+  steps.Step("drained the broker", [&] {
     uint64_t drained = p.loop ? p.loop->DrainAndStop() : 0;
     if (p.broker) p.broker->Shutdown();
     std::string lease;
@@ -580,7 +570,7 @@ void BoatServer::Stop() {
     return fmt::format("{} queued frame(s) ingested, last seq {}{}", drained,
                        p.broker ? p.broker->CurrentSeq() : 0, lease);
   });
-  step("finalized the journal", [&] {
+  steps.Step("finalized the journal", [&] {
     if (!p.sink) return std::string("no journal");
     if (p.runner) p.runner->Stop();
     const journal::SinkCloseReport r = p.sink->Close();
@@ -596,14 +586,14 @@ void BoatServer::Stop() {
     p.writer.store(nullptr);
     return out;
   });
-  step("keeper drained", [&] {
+  steps.Step("keeper drained", [&] {
     if (!p.keeper) return std::string("no keeper");
     p.keeper->Stop();
     const keeper::KeeperStats& ks = p.keeper->stats();
     return fmt::format("{} archived, {} failed, {} still pending (swept at next start)", ks.archived,
                        ks.archive_failures, p.keeper->pending_count());
   });
-  log_->Info("shutdown: done in {}", Seconds(std::chrono::steady_clock::now() - all));
+  steps.Done();
 }
 
 void BoatServer::CancelArchiving() { parts_->cancel_archiving.store(true); }
