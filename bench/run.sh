@@ -12,3 +12,5 @@ echo "load: $(uptime | sed 's/.*load average/load average/') (the machine may be
 for b in broker_bench fanout_bench server_bench; do
   if [ -x "$build/bench/$b" ]; then "$build/bench/$b"; else echo "$b: not built, skipped"; fi
 done
+# The cloud (issue 8): built once apps/lplex-cloud and the gRPC code exist.
+if [ -x "$build/bench/cloud_bench" ]; then "$build/bench/cloud_bench"; else echo "cloud_bench: not built, skipped"; fi

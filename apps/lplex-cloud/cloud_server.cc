@@ -77,11 +77,15 @@ class FleetDirectory final : public http::InstanceDirectory {
     return ensured.ok() ? (*ensured)->broker() : nullptr;
   }
 
-  // The cloud keeps no replication event log yet (spec/cloud.md §1.11):
-  // a registered instance has none.
-  std::optional<std::vector<http::ReplicationEvent>> ReplicationEvents(std::string_view id, size_t) override {
+  // The replication server's event log of the instance (spec/cloud.md
+  // §1.11; memory only, empty until a stream touched it since start).
+  std::optional<std::vector<http::ReplicationEvent>> ReplicationEvents(std::string_view id, size_t limit) override {
     if (!instances_->Get(id)) return std::nullopt;
-    return std::vector<http::ReplicationEvent>{};
+    std::vector<http::ReplicationEvent> out;
+    for (replication::EventLogEntry& e : replication_->Events(id, limit)) {
+      out.push_back(http::ReplicationEvent{e.time_us, std::move(e.type), std::move(e.detail_json)});
+    }
+    return out;
   }
 
  private:

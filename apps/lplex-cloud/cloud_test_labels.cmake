@@ -5,3 +5,9 @@
 foreach(t CloudEndToEnd.BoatToCloudAcrossCloudRestartArchivesEveryFileAndKeepsBoatBytes)
   set_tests_properties(${t} PROPERTIES LABELS slow)
 endforeach()
+# The chaos test (tests/cloud_app/cloud_chaos_test.cc): about two minutes of
+# proxy drops and restarts of both binaries.
+set_tests_properties(CloudChaos.ProxyDropsAndRestartsLeaveEveryBoatSeqAtTheCloudExactlyOnce PROPERTIES LABELS slow)
+foreach(t CloudSeedScenario.MtlsBoatToCloudAcrossSigtermArchivesEveryFileToS3ByteIdentical)
+  set_tests_properties(${t} PROPERTIES LABELS slow)
+endforeach()

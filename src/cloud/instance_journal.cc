@@ -85,6 +85,12 @@ bool InstanceJournal::Offer(const can::Frame& frame) {
   return sink_->Offer(frame);
 }
 
+Status InstanceJournal::WriteOut() {
+  // sink_ changes only on the producer side, which the caller is.
+  if (sink_ == nullptr) return Status::Ok();
+  return sink_->WriteOut();
+}
+
 void InstanceJournal::KeepSnapshotFrame(const can::Frame& frame) {
   const uint32_t pgn = frame.header.pgn;
   if (pgn != can::kPgnAddressClaim && pgn != can::kPgnProductInfo) return;
@@ -100,6 +106,7 @@ Status InstanceJournal::StartLocked() {
   journal::WriterOptions w = WriterOptionsFor(opt_.settings);
   w.dir = opt_.dir;
   w.on_open_change = opt_.on_open_change;
+  w.on_block_written = opt_.on_block_written;
   if (opt_.on_rotate) {
     w.on_rotate = [fn = opt_.on_rotate, id = opt_.instance_id](const journal::RotatedFile& f) {
       journal::RotatedFile named = f;

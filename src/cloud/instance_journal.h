@@ -64,7 +64,11 @@ struct JournalSettings {
   int zstd_level = 3;
   int64_t rotate_duration_us = 0;  // 0 = no time rotation
   uint64_t rotate_size = 0;        // 0 = no size rotation
-  int64_t flush_interval_us = 60'000'000;
+  // A block is written at least this often. The cloud acknowledges a
+  // boat's seqs only once they are in a file, so this bounds how far acks
+  // trail live (the boat's 60 s would leave a quiet boat a minute behind),
+  // at the price of smaller blocks for quiet boats.
+  int64_t flush_interval_us = 10'000'000;
   // Per instance while it streams (FrameQueue: ~6,500 8-byte frames for
   // 256 KiB, over 3 s of a full bus while its runner is busy elsewhere).
   size_t queue_bytes = 256 << 10;
@@ -87,6 +91,10 @@ struct InstanceJournalOptions {
   // The keeper's hook: each finished file, with instance_id filled in.
   std::function<void(const journal::RotatedFile&)> on_rotate;
   std::function<void(const std::string& path, bool open)> on_open_change;
+  // Each block written to a file: seqs [base_seq, base_seq + frame_count)
+  // are in the journal (JournalWriter's on_block_written; runner thread or
+  // the caller of WriteOut/Close). What the cloud may acknowledge.
+  std::function<void(uint64_t base_seq, uint64_t frame_count)> on_block_written;
   FileSystem* fs = nullptr;  // null = FileSystem::Default()
   Clock* clock = nullptr;    // null = Clock::Real()
   Logger* log = nullptr;     // null = no logging
@@ -134,6 +142,12 @@ class InstanceJournal {
   // Any thread. The keeper's pause-recording policy: frames are discarded
   // (counted by the writer) while paused. Sticks across writers.
   void SetPaused(bool paused);
+
+  // Producer side. Writes every frame queued so far and the open block to
+  // the file now (JournalSink::WriteOut): when it returns, each frame Offer
+  // accepted before is in the file (on_block_written has told) or was lost
+  // (counted). OK while no writer exists.
+  Status WriteOut();
 
   // Producer side. Writes what is queued (within the close budget), finishes
   // the open file (on_rotate fires before Close returns) and frees the

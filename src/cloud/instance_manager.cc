@@ -41,6 +41,7 @@ Status Instance::StartLocked() {
   Status s = [&]() -> Status {
     if (log_ == nullptr) log_ = WithInstance(owner_->log_, id_);
     jo.log = log_.get();
+    jo.on_block_written = [this](uint64_t base_seq, uint64_t n) { NoteWritten(base_seq, n); };
     LPLEX_ASSIGN_OR_RETURN(journal_, InstanceJournal::Create(std::move(jo)));
     journal_->SetPaused(paused_);
 
@@ -101,6 +102,33 @@ Status Instance::SaveLocked() {
   LPLEX_RETURN_IF_ERROR(replication::SaveInstanceState(dir_, state_, owner_->fs_));
   dirty_ = false;
   return Status::Ok();
+}
+
+Status Instance::WriteOutJournal() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (journal_ == nullptr) return Status::Ok();
+  return journal_->WriteOut();
+}
+
+void Instance::NoteWritten(uint64_t base_seq, uint64_t frame_count) {
+  // Seq 0 blocks cannot come from a replica journal (seq-0 frames are not
+  // journaled); an empty block names no seq.
+  if (base_seq == 0 || frame_count == 0 || base_seq > std::numeric_limits<uint64_t>::max() - frame_count) return;
+  const replication::SeqRange run{base_seq, base_seq + frame_count};
+  std::lock_guard<std::mutex> lock(written_mu_);
+  if (!written_.empty() && written_.back().end == run.start) {
+    written_.back().end = run.end;
+    return;
+  }
+  if (written_.size() >= kMaxWrittenRuns) written_.erase(written_.begin());
+  written_.push_back(run);
+}
+
+std::vector<replication::SeqRange> Instance::TakeWrittenSeqs() {
+  std::vector<replication::SeqRange> runs;
+  std::lock_guard<std::mutex> lock(written_mu_);
+  runs.swap(written_);
+  return runs;
 }
 
 Result<bool> Instance::Ingest(const can::Frame& frame) {

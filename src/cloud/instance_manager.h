@@ -41,6 +41,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "journal/rotated_file.h"
+#include "replication/hole_tracker.h"
 #include "replication/instance_state.h"
 
 namespace lplex::broker {
@@ -53,7 +54,7 @@ struct InstanceManagerOptions {
   std::string data_dir;  // instances live in {data_dir}/instances/{id}
   JournalSettings journal;
   // The replica broker of an active instance (spec/cloud.md §2.2).
-  size_t ring_capacity = 65536;
+  size_t ring_capacity = 8192;  // the cloud's -ring-size default
   int64_t device_idle_timeout_us = 5 * 60 * 1'000'000LL;
   // An active instance with no frame and no Ensure for this long is stopped
   // by Tick (P9: the reference never stops a broker). Must be positive.
@@ -104,11 +105,11 @@ class Instance : public std::enable_shared_from_this<Instance> {
   // serialize; the instance lock also serializes it with Tick and Shutdown).
   // Passes a replica frame (its own seq) to the broker — registry, ring,
   // subscribers — and to the journal, starting both first if the instance
-  // is idle (stopped by Tick, or never started). Returns whether the frame
-  // is durably accepted (ReplicaProgress::OnLiveFrameAccepted may count it):
-  // true for a seq-0 snapshot frame (nothing to keep) and for a frame the
-  // journal queued; false for one it dropped (full queue, recording paused
-  // by the keeper). Errors: the
+  // is idle (stopped by Tick, or never started). Returns whether the journal
+  // took the frame: true for a seq-0 snapshot frame (nothing to keep) and
+  // for a frame it queued; false for one it dropped (full queue, recording
+  // paused by the keeper). A queued frame is not yet durable: it counts
+  // only once TakeWrittenSeqs lists it. Errors: the
   // instance is damaged (its load error), the manager is shut down
   // (Unsupported), the broker could not be created.
   Result<bool> Ingest(const can::Frame& frame);
@@ -120,6 +121,22 @@ class Instance : public std::enable_shared_from_this<Instance> {
   bool active() const;
   // Any thread. A copy of the persisted state.
   replication::InstanceState state() const;
+  // Any thread. Writes what the journal has queued and its open block to
+  // the file now (InstanceJournal::WriteOut). Afterwards every frame Ingest
+  // queued before the call is listed by TakeWrittenSeqs — or was lost and
+  // never will be. The replication server calls it before it tells a boat
+  // what the cloud holds (handshake, end of a live stream). OK while idle.
+  Status WriteOutJournal();
+  // Any thread. The seq runs the live journal wrote into its files since
+  // the last call, in the order written, adjacent runs merged. A seq that
+  // Ingest queued but that never appears here did not reach a file
+  // (dropped, paused, refused, lost to a disk error, abandoned at close):
+  // the replication server leaves it a hole. At most kMaxWrittenRuns are
+  // kept between calls (the oldest go first; their seqs are then fetched
+  // again by backfill, never lost).
+  std::vector<replication::SeqRange> TakeWrittenSeqs();
+  static constexpr size_t kMaxWrittenRuns = 4096;
+
   // Any thread. Changes the persisted state under the instance lock; it is
   // saved by SaveState, when Tick stops the instance, and at Shutdown.
   // `update` must not call back into this instance or the manager.
@@ -145,10 +162,18 @@ class Instance : public std::enable_shared_from_this<Instance> {
   Status StopLocked();
   Status SaveLocked();
 
+  // Journal thread (on_block_written): appends [base_seq, base_seq + n).
+  void NoteWritten(uint64_t base_seq, uint64_t frame_count);
+
   InstanceManager* const owner_;
   const std::string id_;
   const std::string dir_;
   const Status load_error_;
+
+  // Declared before journal_: a journal closing in the destructor still
+  // reports its last block here.
+  std::mutex written_mu_;
+  std::vector<replication::SeqRange> written_;  // since the last TakeWrittenSeqs
 
   mutable std::mutex mu_;
   replication::InstanceState state_;

@@ -174,10 +174,11 @@ SettingTable<Row> BuildTable() {
       .Help("Stop the broker and journal of an instance that had no frame this long (its file is finished and "
             "archived); the next frame starts them again.");
   t.Add("ring-size", "ring-size", &Row::ring_size)
-      .Default("65536")
+      .Default("8192")
       .Range(1, 16777216)
       .PowerOfTwo()
-      .Help("Frames in the replica ring of each streaming instance.");
+      .Help("Frames in the replica ring of each streaming instance (about 180 bytes each; older frames are read "
+            "from its journal).");
   t.Add("device-idle-timeout", "device.idle-timeout", &Row::device_idle_timeout)
       .Default("PT5M")
       .Help("Forget a device silent this long (device_removed event); PT0S = never.");

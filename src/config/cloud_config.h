@@ -55,7 +55,7 @@ struct CloudServerConfig {
   // Instances.
   std::string data_dir;                          // -data-dir / data-dir ("/data/lplex")
   std::chrono::seconds instance_idle_timeout{0};  // -instance-idle-timeout / instance.idle-timeout (PT5M)
-  int ring_size = 0;                             // -ring-size / ring-size (65536, a power of two)
+  int ring_size = 0;                             // -ring-size / ring-size (8192, a power of two)
   std::chrono::seconds device_idle_timeout{0};   // -device-idle-timeout / device.idle-timeout (PT5M; 0 = never)
 
   // Replication limits (§6.1).

@@ -4,6 +4,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "can/can_id.h"
 #include "core/crc32c.h"
 #include "core/endian.h"
 #include "journal/format.h"
@@ -123,6 +124,41 @@ Status ZstdBlockDecompressor::Decompress(std::span<const uint8_t> payload, std::
   }
   if (n != dst.size()) {
     return BlockCorruption(index, offset, fmt::format("decompressed to {} bytes, expected {}", n, dst.size()));
+  }
+  return Status::Ok();
+}
+
+Status ForEachBlockFrame(std::span<const uint8_t> block, const BlockLayout& layout,
+                         const std::function<void(const can::Frame&)>& fn) {
+  if (layout.data_start > layout.device_table_offset || layout.device_table_offset > block.size()) {
+    return Status::InvalidArgument(fmt::format("block layout (frames {}..{}) does not fit a block of {} bytes",
+                                               layout.data_start, layout.device_table_offset, block.size()));
+  }
+  const uint8_t* p = block.data() + layout.data_start;
+  const uint8_t* const end = block.data() + layout.device_table_offset;
+  int64_t time_us = layout.base_time_us;
+  can::Frame f;
+  for (uint32_t i = 0; i < layout.frame_count; ++i) {
+    FrameRecord rec;
+    const size_t used = DecodeFrameRecord(p, end, &rec);
+    if (used == 0) {
+      return Status::Corruption(fmt::format("frame record {} of {} (block offset {}) is cut off or malformed", i,
+                                            layout.frame_count, p - block.data()));
+    }
+    if (i > 0) {
+      Status t = CheckFrameTime(time_us, rec.delta_us, &time_us);
+      if (!t.ok()) return t.WithContext(fmt::format("frame record {} of {}", i, layout.frame_count));
+    }
+    if (layout.base_seq > UINT64_MAX - i) {
+      return Status::Corruption(
+          fmt::format("frame record {}: its seq would wrap past 2^64-1 (base seq {})", i, layout.base_seq));
+    }
+    p += used;
+    f.timestamp_us = time_us;
+    f.header = can::ParseCanId(rec.can_id);
+    f.seq = layout.base_seq + i;
+    f.data = rec.data;
+    fn(f);
   }
   return Status::Ok();
 }

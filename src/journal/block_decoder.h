@@ -13,8 +13,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 
+#include "can/frame.h"
 #include "core/status.h"
 
 struct ZSTD_DCtx_s;
@@ -94,5 +96,15 @@ class ZstdBlockDecompressor {
  private:
   ZSTD_DCtx_s* dctx_ = nullptr;
 };
+
+// Calls `fn` for each frame of a v2 block that VerifyBlock passed (`layout`
+// is its output), in order: time (the first frame at the base time, each
+// later one its delta after the previous), header, seq (base_seq + index)
+// and data (pointing into `block`, valid during the call). A record that is
+// cut off or malformed, or whose time or seq would overflow, ends the walk
+// with Corruption naming it: the frames before it were delivered, the
+// block's later ones are not (a reader skips them the same way).
+Status ForEachBlockFrame(std::span<const uint8_t> block, const BlockLayout& layout,
+                         const std::function<void(const can::Frame&)>& fn);
 
 }  // namespace lplex::journal

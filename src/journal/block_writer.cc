@@ -47,8 +47,9 @@ BlockWriter::BlockWriter(BlockWriterOptions options)
 
 BlockWriter::~BlockWriter() { (void)Close(); }
 
-Status BlockWriter::Check(uint64_t base_seq, int64_t base_time_us, Compression kind, std::span<const uint8_t> data,
-                          std::span<const uint8_t> dictionary) {
+Status BlockWriter::CheckBlock(uint64_t base_seq, int64_t base_time_us, Compression kind,
+                               std::span<const uint8_t> data, std::span<const uint8_t> dictionary,
+                               CheckedBlock* out) {
   if (kind != Compression::kNone && kind != Compression::kZstd && kind != Compression::kZstdDict) {
     return Status::InvalidArgument(
         fmt::format("unknown block compression {} (valid: 0 none, 1 zstd, 2 zstd-dict)", static_cast<int>(kind)));
@@ -95,12 +96,21 @@ Status BlockWriter::Check(uint64_t base_seq, int64_t base_time_us, Compression k
         "block says base time {} and base seq {}, but it was sent as base time {} and base seq {}",
         layout.base_time_us, layout.base_seq, base_time_us, base_seq));
   }
+  if (out != nullptr) {
+    out->layout = layout;
+    out->block = block;
+  }
   return Status::Ok();
 }
 
 Status BlockWriter::AppendBlock(uint64_t base_seq, int64_t base_time_us, Compression kind,
                                 std::span<const uint8_t> data, std::span<const uint8_t> dictionary) {
-  LPLEX_RETURN_IF_ERROR(Check(base_seq, base_time_us, kind, data, dictionary));
+  LPLEX_RETURN_IF_ERROR(CheckBlock(base_seq, base_time_us, kind, data, dictionary, nullptr));
+  return AppendCheckedBlock(base_seq, base_time_us, kind, data, dictionary);
+}
+
+Status BlockWriter::AppendCheckedBlock(uint64_t base_seq, int64_t base_time_us, Compression kind,
+                                       std::span<const uint8_t> data, std::span<const uint8_t> dictionary) {
   if (file_.is_open() && file_.compression() != kind) LPLEX_RETURN_IF_ERROR(file_.Finish());
   if (!file_.is_open()) {
     LPLEX_RETURN_IF_ERROR(file_.Open(base_time_us, kind));

@@ -81,19 +81,34 @@ class BlockWriter {
   Status AppendBlock(uint64_t base_seq, int64_t base_time_us, Compression kind, std::span<const uint8_t> data,
                      std::span<const uint8_t> dictionary = {});
 
+  // AppendBlock in two steps, for a caller that must look inside a block
+  // before deciding to keep it whole (the cloud keeps only the frames a
+  // backfill block adds). CheckBlock runs AppendBlock's checks and writes
+  // nothing; on OK, *out holds the block's layout and its uncompressed
+  // bytes (valid until the next CheckBlock/AppendBlock).
+  struct CheckedBlock {
+    BlockLayout layout;
+    std::span<const uint8_t> block;
+  };
+  Status CheckBlock(uint64_t base_seq, int64_t base_time_us, Compression kind, std::span<const uint8_t> data,
+                    std::span<const uint8_t> dictionary, CheckedBlock* out);
+  // Writes the block CheckBlock just passed with exactly these arguments
+  // (not checked again). Errors and rotation as AppendBlock.
+  Status AppendCheckedBlock(uint64_t base_seq, int64_t base_time_us, Compression kind, std::span<const uint8_t> data,
+                            std::span<const uint8_t> dictionary = {});
+
   // Finishes the open file, if any (on_open_change(path, false), then
   // on_rotate). Safe to call twice.
   Status Close();
 
   // Path of the file being written, or "" when none is open.
   const std::string& current_path() const { return file_.path(); }
+
   // Files finished so far (rotations, kind changes, Close).
   uint64_t files_finished() const { return file_.files_finished(); }
 
  private:
   explicit BlockWriter(BlockWriterOptions options);
-  Status Check(uint64_t base_seq, int64_t base_time_us, Compression kind, std::span<const uint8_t> data,
-               std::span<const uint8_t> dictionary);
 
   BlockWriterOptions opt_;
   ZstdBlockDecompressor decompressor_;

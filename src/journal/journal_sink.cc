@@ -143,6 +143,28 @@ bool JournalSink::Service() {
   return queue_.size() > 0;
 }
 
+Status JournalSink::WriteOut() {
+  std::lock_guard<std::mutex> lock(service_mu_);
+  if (close_done_) return Status::Ok();
+  Status result;
+  can::Frame f;
+  // Only what was queued before the call: a producer that keeps offering
+  // cannot hold the caller here.
+  for (size_t n = queue_.size(); n > 0 && queue_.Peek(&f); --n) {
+    const uint64_t lost_before = frames_lost_.load(std::memory_order_relaxed);
+    AppendLocked(f);
+    queue_.Pop();
+    if (result.ok() && frames_lost_.load(std::memory_order_relaxed) != lost_before) result = last_error();
+  }
+  Status s = writer_->WriteOpenBlock();
+  if (!s.ok()) {
+    NoteError(s);
+    if (result.ok()) result = s;
+  }
+  CopyWriterStats();
+  return result;
+}
+
 SinkCloseReport JournalSink::Close() {
   SinkCloseReport report;
   std::lock_guard<std::mutex> lock(service_mu_);

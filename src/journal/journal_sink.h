@@ -107,6 +107,14 @@ class JournalSink {
   // Serialized with Close(); never run by two threads at once.
   bool Service();
 
+  // Consumer side, from any thread: writes every frame queued so far and the
+  // writer's open block to the file now (the file stays open), so that
+  // everything offered before the call is in the file — or lost and counted
+  // — when it returns. A cloud calls it before it tells a boat what it holds.
+  // Serialized with Service and Close (waits for a pass in progress). OK
+  // after Close (nothing to write); else the first write error.
+  Status WriteOut();
+
   // Stops accepting frames, writes what is queued (within close_budget_us;
   // the rest is abandoned and counted), and closes the writer: the open file
   // is finished and on_rotate fires before Close returns. Idempotent (a

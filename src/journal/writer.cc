@@ -262,6 +262,7 @@ Status JournalWriter::WriteSealedBlock() {
   }
   ++stats_.blocks_written;
   stats_.frames_on_disk += block_frames_;
+  if (opt_.on_block_written) opt_.on_block_written(base_seq_, block_frames_);
   sealed_ = false;
   block_frames_ = 0;
   data_offset_ = kBlockDataOffsetV2;

@@ -69,6 +69,14 @@ struct WriterOptions {
   // finished (just before on_rotate) or could not be created. A keeper uses
   // it to know which files it must not touch yet. May be empty.
   std::function<void(const std::string& path, bool open)> on_open_change;
+  // Hears every block the file system accepted: its frames carry seqs
+  // [base_seq, base_seq + frame_count) (base_seq 0 = a stream without seqs).
+  // Runs on the thread that wrote the block, right after the write returned:
+  // from then on a crash of this process no longer loses those frames (the
+  // bytes are the kernel's; fsync follows when the file is finished). The
+  // cloud acknowledges a boat's seqs only once they were heard here. May be
+  // empty; must not call back into the writer.
+  std::function<void(uint64_t base_seq, uint64_t frame_count)> on_block_written;
   FileSystem* fs = nullptr;              // null = FileSystem::Default()
   Clock* clock = nullptr;                // null = Clock::Real(); used by Tick bookkeeping
 };
@@ -118,6 +126,11 @@ class JournalWriter {
   // flush_interval, and finishes the file when rotate_duration has passed
   // since it was started.
   Status Tick(int64_t now_us);
+
+  // Writes the open block to the file now, however few frames it holds (the
+  // file stays open; the next frame starts a new block). OK when no block is
+  // open. Errors as Append's IOError (the block stays pending).
+  Status WriteOpenBlock() { return FlushBlock(); }
 
   // Writes what is pending and finishes the current file (on_rotate fires).
   // The writer can be used again afterwards; a new frame starts a new file.

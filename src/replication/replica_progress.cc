@@ -24,13 +24,14 @@ ReplicaProgress ReplicaProgress::Restore(uint64_t cursor, uint64_t seen_through,
   p.seen_through_ = std::max(seen_through, cursor);
   if (!p.holes_.empty()) p.seen_through_ = std::max(p.seen_through_, p.holes_.ranges().back().end - 1);
   p.cursor_ = cursor;
+  p.started_ = p.seen_through_ > 0;
   p.Advance();
   return p;
 }
 
 ReplicaProgress::HandshakeReply ReplicaProgress::OnHandshake(uint64_t boat_head_seq) {
   HandshakeReply reply;
-  if (seen_through_ == 0) {
+  if (!started_) {
     reply.live_start_from = 1;
   } else {
     if (boat_head_seq > seen_through_ + 1) {
@@ -45,26 +46,32 @@ ReplicaProgress::HandshakeReply ReplicaProgress::OnHandshake(uint64_t boat_head_
   return reply;
 }
 
-bool ReplicaProgress::OnLiveFrameAccepted(uint64_t seq) {
-  if (seq == 0 || seq > kMaxSeq) return false;
-  if (seq <= seen_through_) {
-    holes_.Fill(seq, seq + 1);
-  } else {
-    // On an instance that has seen nothing, seq is its origin: nothing below is owed.
-    if (seen_through_ != 0 && seq > seen_through_ + 1) AddHole(seen_through_ + 1, seq);
-    seen_through_ = seq;
+void ReplicaProgress::OnFirstLiveFrame(uint64_t seq) {
+  if (started_ || seq == 0 || seq > kMaxSeq) return;
+  started_ = true;
+  seen_through_ = seq - 1;
+  // Nothing from the origin is held yet: the cursor stands just below it.
+  Advance();
+}
+
+bool ReplicaProgress::OnLiveSeqsWritten(uint64_t start, uint64_t end) {
+  start = std::max<uint64_t>(start, 1);
+  end = std::min(end, kMaxSeq + 1);
+  if (start >= end) return false;
+  if (start <= seen_through_) holes_.Fill(start, std::min(end, seen_through_ + 1));
+  if (end - 1 > seen_through_) {
+    const uint64_t from = std::max(start, seen_through_ + 1);
+    // On an instance that has seen nothing, `from` is its origin: nothing below is owed.
+    if (started_ && from > seen_through_ + 1) AddHole(seen_through_ + 1, from);
+    seen_through_ = end - 1;
+    started_ = true;
   }
   return Advance();
 }
 
-void ReplicaProgress::OnLiveFrameDropped(uint64_t seq) {
-  if (seq == 0 || seq > kMaxSeq || seq <= seen_through_) return;
-  const uint64_t from = seen_through_ == 0 ? seq : seen_through_ + 1;
-  AddHole(from, seq + 1);
-  seen_through_ = seq;
-  // The first frame of an instance was dropped: the origin is seq, so the
-  // cursor may stand just below it (nothing from the origin is held yet).
-  Advance();
+bool ReplicaProgress::OnLiveFrameAccepted(uint64_t seq) {
+  if (seq > kMaxSeq) return false;
+  return OnLiveSeqsWritten(seq, seq + 1);
 }
 
 bool ReplicaProgress::OnBackfillBlockWritten(uint64_t start, uint64_t end) {

@@ -75,25 +75,28 @@ class ReplicaProgress {
   // changes nothing.
   HandshakeReply OnHandshake(uint64_t boat_head_seq);
 
-  // The live frame `seq` was durably accepted: handed to the replica broker
-  // and a journal path that will not drop it. Call it for nothing else.
-  //  - seq 0 (the device snapshot frames) and UINT64_MAX: ignored;
-  //  - seq <= seen_through: fills that seq if it was a hole, else a duplicate;
-  //  - seq > seen_through + 1: the seqs in between were never accepted
-  //    (dropped or never sent) and become a hole — except on an instance
-  //    that has seen nothing, where they are below its origin;
-  //  - seen_through becomes seq.
-  // Returns true when the cursor moved.
-  bool OnLiveFrameAccepted(uint64_t seq);
+  // The first live frame of a stream arrived with `seq` — before it is
+  // durable. On an instance that has seen nothing this fixes its origin:
+  // seqs below `seq` are not owed (the boat no longer had them when it
+  // started streaming), seqs from `seq` on are, even if this very frame
+  // never reaches the journal. The cursor stands at seq - 1. No effect once
+  // anything was seen, or for seq 0 / UINT64_MAX.
+  void OnFirstLiveFrame(uint64_t seq);
 
-  // The live frame `seq` arrived but was dropped (a full broker queue, a
-  // journal that refused it). It becomes a hole if it is above seen_through;
-  // at or below, it is already a hole or was accepted before, and nothing
-  // changes. seq 0 and UINT64_MAX are ignored. Reporting drops is optional
-  // for correctness (an unreported drop shows up as a gap at the next
-  // accepted frame) but keeps the very first frame of an instance, and the
-  // frames before a stream ends, from being missed.
-  void OnLiveFrameDropped(uint64_t seq);
+  // Live seqs [start, end) are durably in the instance's journal (the
+  // journal wrote the block holding them). Call it for nothing else: a live
+  // frame that was merely queued, or was dropped, is not reported, and
+  // shows up as a gap instead.
+  //  - seqs at or below seen_through fill holes (or are duplicates);
+  //  - seqs above seen_through + 1 leave the gap in between a hole — except
+  //    on an instance that has seen nothing (and had no OnFirstLiveFrame),
+  //    where start is its origin;
+  //  - seen_through becomes end - 1.
+  // Seq 0 and UINT64_MAX are not seqs of the boat and are ignored.
+  // Returns true when the cursor moved.
+  bool OnLiveSeqsWritten(uint64_t start, uint64_t end);
+  // OnLiveSeqsWritten(seq, seq + 1).
+  bool OnLiveFrameAccepted(uint64_t seq);
 
   // A backfill block holding seqs [start, end) was durably written. Fills
   // the holes it overlaps; seqs outside the holes (blocks are sent whole,
@@ -116,6 +119,9 @@ class ReplicaProgress {
   HoleTracker holes_;
   uint64_t seen_through_ = 0;
   uint64_t cursor_ = 0;
+  // Something was seen (or an origin fixed): a gap above seen_through is
+  // owed from now on. seen_through alone cannot say so when the origin is 1.
+  bool started_ = false;
 };
 
 }  // namespace lplex::replication

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string_view>
@@ -91,6 +92,41 @@ uint64_t Missing(const std::vector<SeqRange>& holes) {
   return n;
 }
 
+// "1085..1135, 2000..2009 (61 seqs)" for a log line: seqs inclusive, the
+// first few ranges only.
+std::string DescribeSeqs(const std::vector<SeqRange>& ranges) {
+  constexpr size_t kShown = 4;
+  std::string out;
+  for (size_t i = 0; i < ranges.size() && i < kShown; ++i) {
+    if (i > 0) out += ", ";
+    out += fmt::format("{}..{}", ranges[i].start, ranges[i].end - 1);
+  }
+  if (ranges.size() > kShown) out += fmt::format(" and {} more range(s)", ranges.size() - kShown);
+  return fmt::format("{} ({} seqs)", out, Missing(ranges));
+}
+
+// `range` minus the ranges in `covered` (any order, may overlap), ascending.
+std::vector<SeqRange> Uncovered(SeqRange range, std::vector<SeqRange> covered) {
+  std::sort(covered.begin(), covered.end(), [](const SeqRange& a, const SeqRange& b) { return a.start < b.start; });
+  std::vector<SeqRange> out;
+  uint64_t at = range.start;
+  for (const SeqRange& c : covered) {
+    if (at >= range.end) break;
+    if (c.end <= at) continue;
+    if (c.start > at) out.push_back({at, std::min(c.start, range.end)});
+    at = std::max(at, c.end);
+  }
+  if (at < range.end) out.push_back({at, range.end});
+  return out;
+}
+
+// The part of [start, end) inside [lo, hi), appended to *out when not empty.
+void AppendClipped(uint64_t start, uint64_t end, uint64_t lo, uint64_t hi, std::vector<SeqRange>* out) {
+  const uint64_t s = std::max(start, lo);
+  const uint64_t e = std::min(end, hi);
+  if (s < e) out->push_back({s, e});
+}
+
 }  // namespace
 
 class ReplicationClient::Impl {
@@ -141,7 +177,17 @@ class ReplicationClient::Impl {
   struct SessionEnd {
     bool handshake_ok = false;
     bool lag = false;
+    bool acked = false;  // the cloud acknowledged something during the session
   };
+
+  // What the two streams of one session know of each other (guarded by mu_).
+  struct Session {
+    bool live_over = false;             // RunLive returned: the boat ends the backfill too
+    bool backfill_failed = false;       // the backfill failed first: the boat cancelled Live
+    bool backfill_stream_over = false;  // the backfill stream's reader saw the stream end
+  };
+
+  using BackfillStream = grpc::ClientReaderWriter<pb::BackfillUpstream, pb::BackfillDownstream>;
 
   void Run() {
     SetCurrentThreadName("replication");
@@ -154,7 +200,9 @@ class ReplicationClient::Impl {
         if (!first) ++status_.reconnects;
       }
       SessionEnd end;
+      const uint64_t acks_before = AcksReceived();
       const lplex::Status st = RunSession(&end);
+      end.acked = AcksReceived() != acks_before;
       int64_t wait = 0;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -162,7 +210,11 @@ class ReplicationClient::Impl {
         status_.last_error = st.ok() ? "" : st.message();
         if (stop_) return;
       }
-      if (end.handshake_ok) backoff = opt_.backoff_min_us;  // P11: a good session resets the backoff
+      // P11: a good session resets the backoff. Good = the cloud took frames
+      // (acknowledged something), not merely answered the handshake: a cloud
+      // that shakes hands and then fails every stream would otherwise be
+      // retried at the minimum backoff forever.
+      if (end.handshake_ok && end.acked) backoff = opt_.backoff_min_us;
       if (end.lag) {
         // §6.1: a lagging stream is restarted at once (the cloud then lists
         // the skipped seqs as a hole), but not more often than the interval.
@@ -199,8 +251,32 @@ class ReplicationClient::Impl {
     return stop_;
   }
 
+  uint64_t CloudCursor() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_.cloud_cursor;
+  }
+
+  // True when the seq after the cloud's cursor lies in a hole the cloud has
+  // listed (handshake, or its latest backfill answer): the cursor waits
+  // there for backfill, or for ever when the boat no longer has those seqs
+  // (the protocol cannot say "gone"). A new handshake would list the same
+  // hole, so a cursor parked there is no reason to reconnect.
+  bool CursorAtKnownHole(uint64_t cursor) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const SeqRange& h : status_.holes) {
+      if (h.start <= cursor + 1 && cursor + 1 < h.end) return true;
+    }
+    return false;
+  }
+
+  uint64_t AcksReceived() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return acks_received_;
+  }
+
   void OnAck(uint64_t cursor, const pb::BackfillDownstream* backfill) {
     std::lock_guard<std::mutex> lock(mu_);
+    ++acks_received_;
     status_.cloud_cursor = cursor;
     status_.last_ack_us = clock_->NowMicros();
     if (backfill) {
@@ -269,6 +345,7 @@ class ReplicationClient::Impl {
       return lplex::Status::Ok();
     }
 
+    Session session;
     lplex::Status backfill_status;
     std::thread backfill;
     if (!holes.empty()) {
@@ -277,18 +354,41 @@ class ReplicationClient::Impl {
       } else {
         backfill = std::thread([&] {
           SetCurrentThreadName("repl-backfill");
-          backfill_status = RunBackfill(stub.get(), &backfill_ctx, holes);
-          if (!backfill_status.ok()) live_ctx.TryCancel();  // either stream failing ends the session
+          backfill_status = RunBackfill(stub.get(), &backfill_ctx, holes, &session);
+          if (backfill_status.ok()) return;
+          bool first = false;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            first = !session.live_over;
+            session.backfill_failed = first;
+          }
+          if (first) live_ctx.TryCancel();  // either stream failing ends the session
         });
       }
     }
-    lplex::Status live_status = RunLive(stub.get(), &live_ctx, resp.live_start_from(), &end->lag);
+    lplex::Status live_status = RunLive(stub.get(), &live_ctx, resp.live_start_from(), &end->lag, &session);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      session.live_over = true;
+    }
+    cond_.NotifyAll();  // a backfill waiting for the journal ends now
     backfill_ctx.TryCancel();
     if (backfill.joinable()) backfill.join();
     Unregister(&live_ctx);
     Unregister(&backfill_ctx);
-    if (!backfill_status.ok()) return backfill_status;
+    // The stream that failed first tells why the session ended: a failed
+    // live stream cancels the backfill, whose error then only says so.
+    if (session.backfill_failed) return backfill_status;
     return live_status;
+  }
+
+  bool LiveOver(const Session& session) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return session.live_over;
+  }
+  bool BackfillFailed(const Session& session) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return session.backfill_failed;
   }
 
   // The first seq the boat can still serve: the ring's tail, or the first
@@ -335,7 +435,8 @@ class ReplicationClient::Impl {
     return true;
   }
 
-  lplex::Status RunLive(pb::Replication::Stub* stub, grpc::ClientContext* ctx, uint64_t live_start_from, bool* lag) {
+  lplex::Status RunLive(pb::Replication::Stub* stub, grpc::ClientContext* ctx, uint64_t live_start_from, bool* lag,
+                        const Session* session) {
     auto stream = stub->Live(ctx);
     // The cloud ends a stream by its status, which only a read sees: the
     // sender, idle while the bus is quiet, looks at this between waits.
@@ -348,20 +449,26 @@ class ReplicationClient::Impl {
     });
 
     bool gone = false;  // the stream is over: the cloud's status is on its way, do not cancel it
-    lplex::Status result = RunLiveFrames(stream.get(), live_start_from, ended, &gone, lag);
+    lplex::Status result = RunLiveFrames(stream.get(), live_start_from, ended, *session, &gone, lag);
     if (!gone) ctx->TryCancel();
     reader.join();
     const grpc::Status fin = stream->Finish();
-    if (!*lag && !stopping() && !fin.ok() && fin.error_code() != grpc::StatusCode::CANCELLED) {
+    if (!*lag && !stopping() && !BackfillFailed(*session) && !fin.ok() &&
+        fin.error_code() != grpc::StatusCode::CANCELLED) {
       result = lplex::Status::IOError(fmt::format("live stream to {} closed: {}", opt_.target, GrpcError(fin)));
     }
     return result;
   }
 
   lplex::Status RunLiveFrames(grpc::ClientReaderWriter<pb::LiveUpstream, pb::LiveDownstream>* stream,
-                              uint64_t live_start_from, const std::atomic<bool>& ended, bool* gone, bool* lag) {
+                              uint64_t live_start_from, const std::atomic<bool>& ended, const Session& session,
+                              bool* gone, bool* lag) {
     const auto closed = [&] {
       *gone = true;
+      if (BackfillFailed(session)) {
+        return lplex::Status::IOError(
+            fmt::format("live stream to {} cancelled by this boat: its backfill stream failed", opt_.target));
+      }
       return lplex::Status::IOError(fmt::format("live stream to {} closed by the cloud", opt_.target));
     };
     if (!SendDeviceSnapshot(stream)) return closed();
@@ -396,9 +503,24 @@ class ReplicationClient::Impl {
     broker::ConsumerItem item;
     int64_t next_status = clock_->MonotonicMicros() + opt_.status_interval_us;
     uint64_t since_lag_check = 0;
+    // The cloud cursor as last seen moving, and since when (monotonic).
+    uint64_t watched_cursor = CloudCursor();
+    int64_t watched_since = clock_->MonotonicMicros();
     for (;;) {
       if (clock_->MonotonicMicros() >= next_status) {
-        next_status = clock_->MonotonicMicros() + opt_.status_interval_us;
+        const int64_t now = clock_->MonotonicMicros();
+        next_status = now + opt_.status_interval_us;
+        const uint64_t cursor = CloudCursor();
+        if (cursor != watched_cursor) {
+          watched_cursor = cursor;
+          watched_since = now;
+        } else if (opt_.ack_stall_reconnect_us > 0 && now - watched_since >= opt_.ack_stall_reconnect_us &&
+                   consumer->cursor() > cursor + 1 && !CursorAtKnownHole(cursor)) {
+          return lplex::Status::IOError(fmt::format(
+              "the cloud has acknowledged nothing past seq {} for {} s while this boat sent up to seq {} (it is "
+              "missing a seq); reconnecting so that it lists the hole for backfill",
+              cursor, (now - watched_since) / 1'000'000, consumer->cursor() - 1));
+        }
         pb::LiveStatus* st = status_msg.mutable_status();
         st->set_head_seq(opt_.broker->CurrentSeq());
         st->set_journal_bytes(JournalBytes());
@@ -440,14 +562,20 @@ class ReplicationClient::Impl {
     }
   }
 
-  lplex::Status RunBackfill(pb::Replication::Stub* stub, grpc::ClientContext* ctx, std::vector<SeqRange> holes) {
+  lplex::Status RunBackfill(pb::Replication::Stub* stub, grpc::ClientContext* ctx, std::vector<SeqRange> holes,
+                            Session* session) {
     auto stream = stub->Backfill(ctx);
     std::thread reader([&] {
       SetCurrentThreadName("repl-bf-ack");
       pb::BackfillDownstream down;
       while (stream->Read(&down)) OnAck(down.continuous_through(), &down);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        session->backfill_stream_over = true;
+      }
+      cond_.NotifyAll();  // a backfill waiting for the journal learns the stream is gone
     });
-    lplex::Status result = SendHoles(stream.get(), std::move(holes));
+    lplex::Status result = SendHoles(stream.get(), std::move(holes), session);
     if (result.ok()) {
       stream->WritesDone();  // the cloud answers the last blocks, then ends the stream
     } else {
@@ -455,23 +583,103 @@ class ReplicationClient::Impl {
     }
     reader.join();
     const grpc::Status fin = stream->Finish();
-    if (result.ok() && !stopping() && !fin.ok() && fin.error_code() != grpc::StatusCode::CANCELLED) {
-      result = lplex::Status::IOError(fmt::format("backfill stream to {} failed: {}", opt_.target, GrpcError(fin)));
+    if (!stopping() && !LiveOver(*session) && !fin.ok() && fin.error_code() != grpc::StatusCode::CANCELLED) {
+      // The cloud's own words, when it ended the stream with an error.
+      result = lplex::Status::IOError(
+          result.ok() ? fmt::format("backfill stream to {} failed: {}", opt_.target, GrpcError(fin))
+                      : fmt::format("{}: {}", result.message(), GrpcError(fin)));
     }
     return result;
   }
 
-  lplex::Status SendHoles(grpc::ClientReaderWriter<pb::BackfillUpstream, pb::BackfillDownstream>* stream,
-                          std::vector<SeqRange> holes) {
-    std::vector<std::string> skipped;
-    auto spans = journal::ListJournalSpans(opt_.journal_dir, opt_.journal_prefix, fs_, &skipped);
-    if (!spans.ok()) return spans.status();
-    for (const std::string& s : skipped) log_->Debug("backfill skips {}", s);
+  // Why a write on the backfill stream failed: the boat cancels it when the
+  // live stream ended; otherwise the cloud closed it.
+  lplex::Status BackfillClosed(const Session& session) const {
+    if (LiveOver(session)) {
+      return lplex::Status::IOError(
+          fmt::format("backfill stream to {} cancelled by this boat: the live stream ended", opt_.target));
+    }
+    return lplex::Status::IOError(fmt::format("backfill stream to {} closed by the cloud", opt_.target));
+  }
+
+  // Sends the journal blocks that hold the holes' seqs, newest hole first,
+  // each block once. Seqs not journaled yet (still in the journal's open
+  // block) are waited for: every backfill_recheck interval the journal files
+  // are looked at, and when they grew, another pass sends what they now
+  // hold. Ends when nothing the boat can serve is left (Ok), on Stop (Ok),
+  // or when a stream ends (an error saying which).
+  lplex::Status SendHoles(BackfillStream* stream, std::vector<SeqRange> holes, Session* session) {
     // Newest first: the recent past is what the cloud's users look at.
     std::sort(holes.begin(), holes.end(), [](const SeqRange& a, const SeqRange& b) { return a.start > b.start; });
+    std::map<uint64_t, uint64_t> sent;  // base seq → end seq of every block sent in this session
+    bool told_wait = false;
+    for (;;) {
+      // Read before listing: a block written during the pass changes it.
+      const uint64_t journal_bytes = JournalBytes();
+      PassResult pass;
+      lplex::Status st = SendPass(stream, holes, *session, &sent, &pass);
+      if (!st.ok() || stopping()) return st;
+      if (pass.unjournaled.empty()) return lplex::Status::Ok();
+      holes = std::move(pass.unjournaled);
+      if (!told_wait) {
+        told_wait = true;
+        log_->Info(
+            "backfill: seqs {} are not in this boat's journal files yet (they end before seq {}; the head is {}): "
+            "they are sent once the journal writes its open block",
+            DescribeSeqs(holes), pass.journal_end, pass.head);
+      }
+      for (;;) {
+        std::unique_lock<std::mutex> lock(mu_);
+        cond_.WaitUntil(lock, clock_->Monotonic() + std::chrono::microseconds(opt_.backfill_recheck_interval_us),
+                        [&] { return stop_ || session->live_over || session->backfill_stream_over; });
+        if (stop_) return lplex::Status::Ok();
+        if (session->live_over) {
+          return lplex::Status::IOError(fmt::format(
+              "backfill stream to {} cancelled by this boat while seqs {} waited for its journal: the live "
+              "stream ended",
+              opt_.target, DescribeSeqs(holes)));
+        }
+        if (session->backfill_stream_over) {
+          return lplex::Status::IOError(
+              fmt::format("backfill stream to {} closed by the cloud while seqs {} waited for this boat's journal",
+                          opt_.target, DescribeSeqs(holes)));
+        }
+        lock.unlock();
+        if (JournalBytes() != journal_bytes) break;  // the journal grew: another pass
+      }
+    }
+  }
+
+  struct PassResult {
+    std::vector<SeqRange> unjournaled;  // not in the journal yet, at or before the head (newest first)
+    uint64_t journal_end = 0;           // one past the journal's last seq
+    uint64_t head = 0;
+  };
+
+  // One pass over the journal files as they are now: sends every block that
+  // holds seqs of `holes` (in their order; a hole's blocks in seq order) and
+  // is not in *sent yet. What no block covers goes to pass->unjournaled when
+  // the journal may still get it (past its last seq, at or before the head);
+  // the rest the boat can never send, and the log says so, once.
+  lplex::Status SendPass(BackfillStream* stream, const std::vector<SeqRange>& holes, const Session& session,
+                         std::map<uint64_t, uint64_t>* sent, PassResult* pass) {
+    std::vector<std::string> skipped;
+    auto listed = journal::ListJournalSpans(opt_.journal_dir, opt_.journal_prefix, fs_, &skipped);
+    if (!listed.ok()) return listed.status();
+    for (const std::string& s : skipped) log_->Debug("backfill skips {}", s);
+    const std::vector<journal::JournalSpan>& spans = listed.value();
+    // With no journal file yet, every seq up to the head may still come.
+    const uint64_t journal_first = spans.empty() ? 1 : spans.front().first_seq;
+    pass->journal_end = spans.empty() ? 1 : JournalEnd(spans);
+    pass->head = opt_.broker->CurrentSeq();
+
+    std::vector<SeqRange> older;   // before the journal's first seq: gone
+    std::vector<SeqRange> gaps;    // inside the journal's span, in no block it can send
+    std::vector<SeqRange> beyond;  // past the head
     pb::BackfillUpstream up;
     for (const SeqRange& hole : holes) {
-      for (const journal::JournalSpan& span : journal::SelectSpansForSeqRange(spans.value(), hole.start, hole.end)) {
+      std::vector<SeqRange> covered;
+      for (const journal::JournalSpan& span : journal::SelectSpansForSeqRange(spans, hole.start, hole.end)) {
         if (stopping()) return lplex::Status::Ok();
         auto reader = journal::StoredBlockReader::OpenPath(span.path, fs_);
         if (!reader.ok()) {
@@ -486,6 +694,14 @@ class ReplicationClient::Impl {
         }
         for (uint64_t n = range.value().first; n < range.value().end; ++n) {
           if (stopping()) return lplex::Status::Ok();
+          // A block already sent (it held an earlier hole too) is not read
+          // or sent again: its outer header names it.
+          if (auto meta = r.BlockMeta(n); meta.ok()) {
+            if (auto it = sent->find(meta.value().base_seq); it != sent->end()) {
+              covered.push_back({it->first, it->second});
+              continue;
+            }
+          }
           auto block = r.ReadBackfillBlock(n);
           if (!block.ok()) {
             log_->Warn("backfill skips a block: {}", block.status().message());
@@ -505,16 +721,51 @@ class ReplicationClient::Impl {
           m->set_data(b.data.data(), b.data.size());
           m->set_compressed(b.compressed);
           m->set_block_size(b.block_size);
-          if (!stream->Write(up)) {
-            return lplex::Status::IOError(fmt::format("backfill stream to {} closed by the cloud", opt_.target));
-          }
+          if (!stream->Write(up)) return BackfillClosed(session);
+          (*sent)[b.base_seq] = b.base_seq + b.frame_count;
+          covered.push_back({b.base_seq, b.base_seq + b.frame_count});
           std::lock_guard<std::mutex> lock(mu_);
           ++status_.backfill_blocks_sent;
           status_.backfill_bytes_sent += b.data.size();
         }
       }
+      for (const SeqRange& part : Uncovered(hole, std::move(covered))) {
+        AppendClipped(part.start, part.end, 0, journal_first, &older);
+        AppendClipped(part.start, part.end, journal_first, pass->journal_end, &gaps);
+        AppendClipped(part.start, part.end, pass->journal_end, pass->head + 1, &pass->unjournaled);
+        AppendClipped(part.start, part.end, std::max(pass->journal_end, pass->head + 1), UINT64_MAX, &beyond);
+      }
+    }
+    if (!older.empty()) {
+      log_->Warn("backfill: seqs {} are older than this boat's journal (it starts at seq {}): not sent",
+                 DescribeSeqs(older), journal_first);
+    }
+    if (!gaps.empty()) {
+      log_->Warn("backfill: seqs {} are not in this boat's journal (never journaled, or in blocks it cannot read or "
+                 "send): not sent",
+                 DescribeSeqs(gaps));
+    }
+    if (!beyond.empty()) {
+      log_->Warn("backfill: seqs {} are past this boat's head (seq {}): not sent", DescribeSeqs(beyond), pass->head);
     }
     return lplex::Status::Ok();
+  }
+
+  // One past the last seq the journal files hold: the end of the last block
+  // of the file whose blocks reach furthest (one block decompressed). When
+  // that block cannot be read, one past its base seq.
+  uint64_t JournalEnd(const std::vector<journal::JournalSpan>& spans) const {
+    const journal::JournalSpan& last = *std::max_element(
+        spans.begin(), spans.end(),
+        [](const journal::JournalSpan& a, const journal::JournalSpan& b) { return a.last_base_seq < b.last_base_seq; });
+    const uint64_t fallback = last.last_base_seq + 1;
+    auto reader = journal::StoredBlockReader::OpenPath(last.path, fs_);
+    if (!reader.ok()) return fallback;
+    auto n = reader.value()->FindBlockForSeq(last.last_base_seq);
+    if (!n.ok()) return fallback;
+    auto block = reader.value()->ReadVerifiedBlock(n.value());
+    if (!block.ok()) return fallback;
+    return std::max(fallback, block.value().meta.base_seq + block.value().frame_count);
   }
 
   const ReplicationClientOptions opt_;
@@ -530,6 +781,7 @@ class ReplicationClient::Impl {
   std::vector<grpc::ClientContext*> contexts_;  // calls in flight, for Stop()
   broker::Consumer* consumer_ = nullptr;       // the live consumer, for Stop()
   ReplicationStatus status_;
+  uint64_t acks_received_ = 0;  // acknowledgements over every session (mu_)
   std::thread thread_;
 };
 
@@ -548,9 +800,17 @@ Result<std::unique_ptr<ReplicationClient>> ReplicationClient::Create(Replication
     return lplex::Status::InvalidArgument(fmt::format(
         "replication: backoff {}..{} us is not valid (want 0 < min <= max)", o.backoff_min_us, o.backoff_max_us));
   }
+  if (o.ack_stall_reconnect_us < 0) {
+    return lplex::Status::InvalidArgument(fmt::format(
+        "replication: ack stall reconnect {} us is not valid (want 0 = never, or > 0)", o.ack_stall_reconnect_us));
+  }
   if (o.status_interval_us <= 0) {
     return lplex::Status::InvalidArgument(
         fmt::format("replication: status interval {} us is not valid (want > 0)", o.status_interval_us));
+  }
+  if (o.backfill_recheck_interval_us <= 0) {
+    return lplex::Status::InvalidArgument(fmt::format(
+        "replication: backfill recheck interval {} us is not valid (want > 0)", o.backfill_recheck_interval_us));
   }
 
   std::shared_ptr<grpc::ChannelCredentials> creds;

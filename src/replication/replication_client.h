@@ -21,8 +21,17 @@
 //     in each hole the blocks in seq order, read as stored from the journal
 //     files whose seq span can hold it (ListJournalSpans /
 //     SelectSpansForSeqRange, blocks by binary search: P12; dictionary
-//     blocks re-encoded as plain zstd by StoredBlockReader: P6). A finished
-//     backfill leaves Live running; a failed one ends the session.
+//     blocks re-encoded as plain zstd by StoredBlockReader: P6). A block is
+//     sent once per session, however many holes it holds. Seqs past the
+//     journal's last one but at or before the head are still in the
+//     journal's open block (not on disk before its flush interval): the
+//     backfill waits for them, looking again every backfill_recheck
+//     interval, and sends them once journaled. Seqs the boat can never
+//     serve (older than its journal, a gap in it, past its head) are logged
+//     once and left to the cloud. A finished backfill leaves Live running;
+//     a failed one ends the session.
+//     A session that ends reports the stream that failed first: a live
+//     stream's failure is not hidden behind the backfill it cancelled.
 //  4. Any error ends both streams; the client waits the backoff (min,
 //     doubling up to max, on the Clock's monotonic time) and starts again.
 //
@@ -90,8 +99,22 @@ struct ReplicationClientOptions {
   uint64_t max_live_lag = 10'000;
   uint64_t lag_check_frames = 1'000;
   int64_t min_lag_reconnect_interval_us = 30'000'000;
+  // A live session whose cloud cursor has not moved for this long while the
+  // boat sent frames past it is restarted: the cloud is missing a seq (a
+  // frame it dropped mid-session becomes a hole), and only a new handshake
+  // lists it for backfill. Well above the cloud's ack delay (acks follow
+  // journal blocks: up to its flush interval, 60 s by default). Not while
+  // the cursor waits at a hole the cloud already listed: a new handshake
+  // would list it again (and a hole the boat cannot fill parks the cursor
+  // for good). 0 = never.
+  int64_t ack_stall_reconnect_us = 180'000'000;
   // How long a Handshake may take (real time; gRPC deadlines are real).
   int64_t handshake_timeout_us = 10'000'000;
+  // While backfill waits for holes still in the journal's open block: how
+  // often it looks whether the journal files grew (a few stats; the files
+  // are only listed again when they did). The boat's journal flushes every
+  // 60 s by default.
+  int64_t backfill_recheck_interval_us = 5'000'000;
 };
 
 // What GET /replication/status, /healthz and /metrics show (spec/cloud.md
@@ -116,7 +139,8 @@ class ReplicationClient {
  public:
   // Checks the options and reads the TLS files. InvalidArgument names the
   // bad value (an empty target, an invalid instance id, no broker, a
-  // certificate without its key, a backoff min above its max); IOError
+  // certificate without its key, a backoff min above its max, an interval
+  // that is not positive); IOError
   // names a TLS file that cannot be read.
   static Result<std::unique_ptr<ReplicationClient>> Create(ReplicationClientOptions options);
   ~ReplicationClient();  // Stop()s

@@ -22,6 +22,7 @@
 #include "journal/block_writer.h"
 #include "journal/format.h"
 #include "journal/stored_blocks.h"
+#include "journal/writer.h"
 #include "lplex/replication/v1/replication.grpc.pb.h"
 #include "lplex/replication/v1/replication.pb.h"
 #include "replication/instance_state.h"
@@ -38,6 +39,8 @@ namespace pb = ::lplex::replication::v1;
 constexpr int64_t kStateSaveIntervalUs = 5'000'000;
 // Backfill: state.json every this many blocks (the reference's 10).
 constexpr uint64_t kBackfillSaveEveryBlocks = 10;
+// A `checkpoint` event every this many live frames (§1.11).
+constexpr uint64_t kCheckpointEveryFrames = 50'000;
 
 grpc::Status ToGrpc(const Status& s) {
   grpc::StatusCode code = grpc::StatusCode::INTERNAL;
@@ -81,6 +84,7 @@ struct Replica {
   std::mutex mu;
   ReplicaProgress progress;  // restored from the instance's state once, then the source of truth
   ReplicaRuntime rt;
+  EventLog events;  // its own lock; no entry costs anything until a stream records one
   int live_streams = 0;
   grpc::ServerContext* live_ctx = nullptr;  // the newest Live stream (an older one is cancelled)
 };
@@ -170,6 +174,17 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     return r->rt;
   }
 
+  std::vector<EventLogEntry> Events(std::string_view id, size_t limit) const {
+    std::shared_ptr<Replica> r;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = replicas_.find(id);
+      if (it == replicas_.end()) return {};
+      r = it->second;
+    }
+    return r->events.Recent(limit);
+  }
+
   // -------------------------------------------------------------------------
   // Handshake (§1.4)
 
@@ -198,9 +213,14 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     cloud::Instance& instance = **ensured;
     std::shared_ptr<Replica> replica = ReplicaFor(instance);
 
+    // What the instance holds is what is in its journal files: frames a
+    // previous stream left queued are written out first, so they are
+    // neither asked for again (a hole) nor acknowledged unwritten.
+    WriteOut(instance);
     ReplicaProgress::HandshakeReply reply;
     {
       std::lock_guard<std::mutex> lock(replica->mu);
+      ApplyWrittenLocked(instance, *replica);
       reply = replica->progress.OnHandshake(req->head_seq());
       const int64_t now = clock_->NowMicros();
       instance.UpdateState([&](InstanceState& s) {
@@ -247,11 +267,29 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     }
     boat_head = instance->state().boat_head_seq;
     log_->Info("replication: [{}] live_start (boat head {})", id, boat_head);
+    replica->events.RecordLiveStart(clock_->NowMicros(), boat_head);
+    uint64_t reported_head = boat_head;
+    LiveStopReason stop_reason = LiveStopReason::kEnded;
+    uint64_t stop_lag = 0;
+    // Seqs up to here the instance holds already (its handshake wrote out and
+    // counted everything before): a frame among them that is not a hole is
+    // not journaled again. A clean reconnect re-sends the boat's head frame
+    // (live_start_from = head, §1.4). A Go boat that restarted its seqs at 1
+    // (P2) sends seqs below this ceiling only up to its new head's first
+    // frame, which the boat's own new numbering then passes.
+    uint64_t duplicate_ceiling = 0;
+    {
+      std::lock_guard<std::mutex> lock(replica->mu);
+      duplicate_ceiling = std::min(boat_head, replica->progress.seen_through());
+    }
+    bool first_frame = true;
 
     const bool limited = opt_.rate_limit_per_s > 0;
     double tokens = opt_.rate_burst;
     int64_t last_refill = clock_->MonotonicMicros();
-    int64_t last_ack = last_refill;
+    // The first frame is answered at once (the boat learns the cloud takes
+    // its stream), later ones every ack interval.
+    int64_t last_ack = last_refill - opt_.ack_interval_us;
     int64_t last_save = last_refill;
     uint64_t last_acked = std::numeric_limits<uint64_t>::max();
     uint64_t frames = 0;
@@ -268,6 +306,7 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
           if (tokens < 1) {
             log_->Warn("replication: [{}] live_stop: rate_limit_exceeded ({} frames/s, burst {})", id,
                        opt_.rate_limit_per_s, opt_.rate_burst);
+            stop_reason = LiveStopReason::kRateLimitExceeded;
             result = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                   fmt::format("live stream of \"{}\": over the rate limit of {} frames/s (burst {})",
                                               id, opt_.rate_limit_per_s, opt_.rate_burst));
@@ -276,6 +315,20 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
           tokens -= 1;
         }
         const pb::LiveFrame& pf = up.frame();
+        if (pf.seq() != 0) {
+          std::lock_guard<std::mutex> lock(replica->mu);
+          if (first_frame) {
+            first_frame = false;
+            // A new instance's origin is where its first live frame starts,
+            // written or not (a first frame dropped is still owed).
+            replica->progress.OnFirstLiveFrame(pf.seq());
+          }
+          if (pf.seq() <= duplicate_ceiling && !replica->progress.holes().Contains(pf.seq())) {
+            ++replica->rt.live_duplicates;
+            ++frames;
+            continue;
+          }
+        }
         can::Frame f;
         f.timestamp_us = pf.timestamp_us();
         f.header = can::ParseCanId(pf.can_id());
@@ -292,17 +345,18 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
         std::lock_guard<std::mutex> lock(replica->mu);
         ++replica->rt.live_frames;
         replica->rt.last_live_seq = last_live_seq;
-        // P4: only a frame the journal took moves the cursor; a dropped one
-        // is a hole that backfill fetches.
-        if (*accepted) {
-          replica->progress.OnLiveFrameAccepted(pf.seq());
-        } else {
-          ++replica->rt.live_dropped;
-          replica->progress.OnLiveFrameDropped(pf.seq());
+        // P4 and crash safety: a frame moves the cursor only once the
+        // journal has written it to a file (Checkpoint applies what the
+        // journal reports); a dropped one never is, and stays a hole that
+        // backfill fetches.
+        if (!*accepted) ++replica->rt.live_dropped;
+        if (frames % kCheckpointEveryFrames == 0) {
+          replica->events.RecordCheckpoint(clock_->NowMicros(), frames, replica->progress.cursor(), reported_head);
         }
       } else if (up.has_status()) {
         const uint64_t head = up.status().head_seq();
         const uint64_t jbytes = up.status().journal_bytes();
+        reported_head = head;
         instance->UpdateState([&](InstanceState& s) {
           s.boat_head_seq = head;
           s.boat_journal_bytes = jbytes;
@@ -312,6 +366,8 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
         if (opt_.max_live_lag > 0 && last_live_seq > 0 && lag > opt_.max_live_lag) {
           log_->Warn("replication: [{}] live_stop: cloud_lag_exceeded (boat head {}, last live seq {}, lag {} > {})",
                      id, head, last_live_seq, lag, opt_.max_live_lag);
+          stop_reason = LiveStopReason::kCloudLagExceeded;
+          stop_lag = lag;
           result = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                 fmt::format("live stream of \"{}\" lags the boat by {} seqs (limit {})", id, lag,
                                             opt_.max_live_lag));
@@ -333,8 +389,10 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
         }
       }
     }
-    // Whatever ended the stream, the progress is persisted and, if the boat
-    // still listens (a half-close), told once more.
+    // Whatever ended the stream, what it delivered is written out, the
+    // progress persisted and, if the boat still listens (a half-close),
+    // told once more.
+    WriteOut(*instance);
     const uint64_t cursor = Checkpoint(*instance, *replica, /*save=*/true);
     if (result.ok() && cursor != last_acked && !ctx->IsCancelled()) {
       pb::LiveDownstream down;
@@ -350,6 +408,7 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     }
     log_->Info("replication: [{}] live_stop: {} frames, cursor {}{}", id, frames, cursor,
                result.ok() ? std::string() : ", " + result.error_message());
+    replica->events.RecordLiveStop(clock_->NowMicros(), frames, stop_reason, stop_lag);
     return result;
   }
 
@@ -368,12 +427,21 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     {
       std::lock_guard<std::mutex> lock(replica->mu);
       log_->Info("replication: [{}] backfill_start ({} hole(s))", id, replica->progress.holes().Len());
+      replica->events.RecordBackfillStart(clock_->NowMicros(), replica->progress.holes().Len());
     }
 
-    std::unique_ptr<journal::BlockWriter> writer;
+    std::unique_ptr<journal::BlockWriter> writer;  // whole blocks, copied as stored
     uint32_t writer_block_size = 0;
+    // The frames of blocks the instance holds only in part, re-encoded (a
+    // block is never trimmed by the boat, §1.6; journaled whole it would
+    // hold seqs twice). Runs it wrote land in `trimmed_runs`.
+    std::unique_ptr<journal::JournalWriter> trimmed;
+    uint32_t trimmed_block_size = 0;
+    std::vector<SeqRange> trimmed_runs;
     uint64_t blocks = 0;
     uint64_t rejected = 0;
+    uint64_t duplicates = 0;
+    uint64_t trims = 0;
     pb::BackfillUpstream up;
     while (stream->Read(&up)) {
       if (!up.has_block()) continue;
@@ -394,22 +462,60 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
         }
       }
       const std::span<const uint8_t> data(reinterpret_cast<const uint8_t*>(b.data().data()), b.data().size());
-      if (s.ok() && !b.compressed()) {
-        // P6: the frame count must be the block's own (an uncompressed
-        // block's trailer can be read without decoding anything).
-        journal::BlockLayout layout;
-        if (data.size() == block_size) {
-          s = journal::VerifyBlock(data, journal::kVersion2, blocks, 0, &layout);
-          if (s.ok() && layout.frame_count != b.frame_count()) {
-            s = Status::InvalidArgument(fmt::format("block base seq {} was sent with frame_count {}, but its "
-                                                    "trailer says {}",
-                                                    b.base_seq(), b.frame_count(), layout.frame_count));
-          }
+      const journal::Compression kind = b.compressed() ? journal::Compression::kZstd : journal::Compression::kNone;
+      journal::BlockWriter::CheckedBlock checked;
+      if (s.ok()) s = writer->CheckBlock(b.base_seq(), b.base_time_us(), kind, data, {}, &checked);
+      if (s.ok() && checked.layout.frame_count != b.frame_count()) {
+        // P6: the seqs a block covers are its own trailer's, never the
+        // sender's word (which the reference trusted for compressed blocks).
+        s = Status::InvalidArgument(fmt::format("block base seq {} was sent with frame_count {}, but its trailer "
+                                                "says {}",
+                                                b.base_seq(), b.frame_count(), checked.layout.frame_count));
+      }
+      // The parts of the block the instance is missing (its holes).
+      std::vector<SeqRange> missing;
+      uint64_t missing_len = 0;
+      const uint64_t start = b.base_seq();
+      const uint64_t end = start + b.frame_count();
+      if (s.ok()) {
+        std::lock_guard<std::mutex> lock(replica->mu);
+        for (const SeqRange& h : replica->progress.holes().ranges()) {
+          if (h.end <= start) continue;
+          if (h.start >= end) break;
+          missing.push_back({std::max(h.start, start), std::min(h.end, end)});
+          missing_len += missing.back().end - missing.back().start;
         }
       }
-      if (s.ok()) {
-        s = writer->AppendBlock(b.base_seq(), b.base_time_us(),
-                                b.compressed() ? journal::Compression::kZstd : journal::Compression::kNone, data);
+      std::vector<SeqRange> written;
+      if (s.ok() && missing_len == end - start) {
+        s = writer->AppendCheckedBlock(b.base_seq(), b.base_time_us(), kind, data);
+        if (s.ok()) written.push_back({start, end});
+      } else if (s.ok() && missing_len == 0) {
+        ++duplicates;  // every seq is held already: nothing to write
+      } else if (s.ok()) {
+        ++trims;
+        if (trimmed == nullptr || trimmed_block_size != block_size) {
+          if (trimmed != nullptr) (void)trimmed->Close();
+          trimmed.reset();
+          Result<std::unique_ptr<journal::JournalWriter>> w =
+              journal::JournalWriter::Create(TrimmedWriterOptions(id, dir, block_size, &trimmed_runs));
+          if (w.ok()) {
+            trimmed = std::move(*w);
+            trimmed_block_size = block_size;
+          } else {
+            s = w.status();
+          }
+        }
+        size_t next = 0;  // missing is sorted: walk it with the frames
+        if (s.ok()) {
+          s = journal::ForEachBlockFrame(checked.block, checked.layout, [&](const can::Frame& f) {
+            while (next < missing.size() && missing[next].end <= f.seq) ++next;
+            if (next < missing.size() && missing[next].start <= f.seq) (void)trimmed->Append(f);
+          });
+        }
+        // Written now: the seqs count once they are in the file.
+        if (s.ok()) s = trimmed->WriteOpenBlock();
+        written.swap(trimmed_runs);
       }
       if (!s.ok()) {
         // As the reference: the block is not acknowledged; the hole stays.
@@ -425,7 +531,9 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
       {
         std::lock_guard<std::mutex> lock(replica->mu);
         ++replica->rt.backfill_blocks;
-        replica->progress.OnBackfillBlockWritten(b.base_seq(), b.base_seq() + b.frame_count());
+        replica->events.RecordBlockReceived(clock_->NowMicros(), b.base_seq(), b.frame_count(), b.data().size(),
+                                            b.compressed());
+        for (const SeqRange& r : written) replica->progress.OnBackfillBlockWritten(r.start, r.end);
         PushProgress(*instance, replica->progress, clock_->NowMicros());
         down.set_continuous_through(replica->progress.cursor());
         for (const SeqRange& h : replica->progress.holes().ranges()) {
@@ -442,8 +550,15 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
         log_->Error("replication: [{}] backfill: finishing {}: {}", id, writer->current_path(), s.ToString());
       }
     }
+    if (trimmed != nullptr) {
+      if (Status s = trimmed->Close(); !s.ok()) {
+        log_->Error("replication: [{}] backfill: finishing the trimmed blocks' file: {}", id, s.ToString());
+      }
+    }
     SaveState(*instance);
-    log_->Info("replication: [{}] backfill_stop: {} block(s) written, {} rejected", id, blocks, rejected);
+    replica->events.RecordBackfillStop(clock_->NowMicros(), blocks);
+    log_->Info("replication: [{}] backfill_stop: {} block(s) taken ({} held already, {} in part), {} rejected", id,
+               blocks, duplicates, trims, rejected);
     return grpc::Status::OK;
   }
 
@@ -522,6 +637,27 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     return o;
   }
 
+  // The writer of a backfill stream's trimmed blocks: the frames a block
+  // adds, re-encoded as zstd blocks of the boat's block size into their own
+  // backfill-*.lpj file. Blocks are written only when asked (WriteOpenBlock),
+  // and each written run of seqs is appended to *runs.
+  journal::WriterOptions TrimmedWriterOptions(const std::string& id, const std::string& dir, uint32_t block_size,
+                                              std::vector<SeqRange>* runs) const {
+    journal::BlockWriterOptions whole = WriterOptions(id, dir, block_size);
+    journal::WriterOptions o;
+    o.dir = whole.dir;
+    o.prefix = whole.prefix;
+    o.block_size = block_size;
+    o.compression = journal::Compression::kZstd;
+    o.flush_interval_us = 0;
+    o.on_rotate = whole.on_rotate;
+    o.on_open_change = whole.on_open_change;
+    o.on_block_written = [runs](uint64_t base_seq, uint64_t n) {
+      if (n > 0) runs->push_back({base_seq, base_seq + n});
+    };
+    return o;
+  }
+
   // The shared runtime of `instance`, its progress restored from the
   // persisted state the first time.
   std::shared_ptr<Replica> ReplicaFor(cloud::Instance& instance) {
@@ -534,12 +670,27 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     return r;
   }
 
-  // Copies the progress into the instance's state (and saves it when
-  // `save`); returns the cursor to acknowledge.
+  // Writes out what the instance's journal has queued (the seqs then come
+  // from TakeWrittenSeqs); a failure is logged, and those seqs stay holes.
+  void WriteOut(cloud::Instance& instance) {
+    if (Status s = instance.WriteOutJournal(); !s.ok()) {
+      log_->Warn("replication: [{}] writing out the live journal: {}", instance.id(), s.ToString());
+    }
+  }
+
+  // Counts the live seqs the instance's journal has written since the last
+  // call. replica.mu held.
+  static void ApplyWrittenLocked(cloud::Instance& instance, Replica& replica) {
+    for (const SeqRange& run : instance.TakeWrittenSeqs()) replica.progress.OnLiveSeqsWritten(run.start, run.end);
+  }
+
+  // Counts what the journal wrote, copies the progress into the instance's
+  // state (and saves it when `save`); returns the cursor to acknowledge.
   uint64_t Checkpoint(cloud::Instance& instance, Replica& replica, bool save) {
     uint64_t cursor;
     {
       std::lock_guard<std::mutex> lock(replica.mu);
+      ApplyWrittenLocked(instance, replica);
       PushProgress(instance, replica.progress, clock_->NowMicros());
       cursor = replica.progress.cursor();
     }
@@ -613,5 +764,9 @@ int ReplicationServer::port() const { return impl_->port(); }
 void ReplicationServer::Shutdown(int64_t grace_us) { impl_->Shutdown(grace_us); }
 
 std::optional<ReplicaRuntime> ReplicationServer::Runtime(std::string_view id) const { return impl_->Runtime(id); }
+
+std::vector<EventLogEntry> ReplicationServer::Events(std::string_view id, size_t limit) const {
+  return impl_->Events(id, limit);
+}
 
 }  // namespace lplex::replication

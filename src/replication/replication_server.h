@@ -35,11 +35,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "journal/rotated_file.h"
+#include "replication/event_log.h"
 
 namespace lplex::cloud {
 class InstanceManager;
@@ -95,6 +97,7 @@ struct ReplicaRuntime {
   bool connected = false;     // a Live stream is open
   uint64_t live_frames = 0;   // over all streams since start
   uint64_t live_dropped = 0;  // frames the journal did not take (P4)
+  uint64_t live_duplicates = 0;  // frames the cloud held already (not journaled again)
   uint64_t backfill_blocks = 0;
   uint64_t backfill_rejected = 0;
   uint64_t last_live_seq = 0;  // highest seq on the current/last Live stream
@@ -121,6 +124,10 @@ class ReplicationServer {
 
   // Runtime counters of `id`, or nullopt when no stream touched it.
   std::optional<ReplicaRuntime> Runtime(std::string_view id) const;
+
+  // The newest `limit` events of `id`'s replication event log (spec/cloud.md
+  // §1.11), newest first; empty when no stream touched it since start.
+  std::vector<EventLogEntry> Events(std::string_view id, size_t limit) const;
 
   class Impl;
 

@@ -69,7 +69,7 @@ TEST_F(CloudConfigTest, NoConfigFileAnywhereGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.listen, ":443");
   EXPECT_EQ(c.data_dir, "/data/lplex");
   EXPECT_EQ(c.instance_idle_timeout, minutes(5));
-  EXPECT_EQ(c.ring_size, 65536);
+  EXPECT_EQ(c.ring_size, 8192);
   EXPECT_EQ(c.device_idle_timeout, minutes(5));
   EXPECT_EQ(c.replication_rate_limit, 2000);
   EXPECT_EQ(c.replication_rate_burst, 500);

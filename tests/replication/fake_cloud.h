@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lplex/replication/v1/replication.grpc.pb.h"
@@ -33,6 +34,7 @@ class FakeCloud final : public pb::Replication::Service {
     int fail_handshakes = 0;         // the first n handshakes answer UNAVAILABLE
     size_t drop_live_after = 0;      // end every Live stream with UNAVAILABLE after n seq>0 frames (0 = never)
     uint64_t ack_every = 1;          // acked_through = last seq after every n-th frame
+    bool hold_backfill = false;      // Backfill reads nothing until the boat cancels it (flow control stalls it)
   };
 
   ~FakeCloud() override { Shutdown(); }
@@ -72,6 +74,7 @@ class FakeCloud final : public pb::Replication::Service {
   std::vector<pb::LiveStatus> statuses;
   std::vector<pb::Block> blocks;
   int live_streams = 0;
+  int backfill_streams_started = 0;
   int backfill_streams_done = 0;
 
   std::vector<uint64_t> FrameSeqs() const {
@@ -139,8 +142,19 @@ class FakeCloud final : public pb::Replication::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Backfill(grpc::ServerContext*,
+  grpc::Status Backfill(grpc::ServerContext* ctx,
                         grpc::ServerReaderWriter<pb::BackfillDownstream, pb::BackfillUpstream>* stream) override {
+    bool hold = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++backfill_streams_started;
+      hold = script_.hold_backfill;
+      cv_.notify_all();
+    }
+    if (hold) {
+      while (!ctx->IsCancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      return grpc::Status(grpc::StatusCode::CANCELLED, "fake cloud held the backfill stream");
+    }
     pb::BackfillUpstream up;
     while (stream->Read(&up)) {
       if (!up.has_block()) continue;

@@ -98,7 +98,6 @@ TEST(ReplicaProgress, CursorNeverMovesBackwardsOnAStaleRange) {
   ASSERT_EQ(p.cursor(), 500u);
   EXPECT_FALSE(p.OnLiveFrameAccepted(10));         // an old live frame
   EXPECT_FALSE(p.OnBackfillBlockWritten(1, 400));  // an old backfill block
-  p.OnLiveFrameDropped(20);                        // an old frame dropped again
   const auto reply = p.OnHandshake(300);           // a head below what was seen
   EXPECT_EQ(reply.cursor, 500u);
   EXPECT_TRUE(reply.holes.empty());
@@ -112,7 +111,7 @@ TEST(ReplicaProgress, DroppedFramesAreNotCountedAsReceived) {
   ReplicaProgress p;
   p.OnHandshake(1);
   AcceptLive(&p, 1, 10);
-  p.OnLiveFrameDropped(11);
+  // 11 was dropped: the journal never reports it written.
   EXPECT_EQ(p.cursor(), 10u);
   AcceptLive(&p, 12, 20);
   EXPECT_EQ(p.cursor(), 10u);  // stuck below the dropped frame, honestly
@@ -130,15 +129,6 @@ TEST(ReplicaProgress, UnreportedLiveGapBecomesAHole) {
   EXPECT_FALSE(p.OnLiveFrameAccepted(15));  // 11..14 never accepted (dropped, never reported)
   EXPECT_EQ(p.cursor(), 10u);
   EXPECT_EQ(p.holes().Holes(), (Ranges{{11, 15}}));
-}
-
-TEST(ReplicaProgress, DropOfAFrameAlreadyHeldDoesNotReopenIt) {
-  ReplicaProgress p;
-  p.OnHandshake(1);
-  AcceptLive(&p, 1, 10);
-  p.OnLiveFrameDropped(5);  // a duplicate of 5 that the broker refused
-  EXPECT_EQ(p.cursor(), 10u);
-  EXPECT_TRUE(p.holes().empty());
 }
 
 TEST(ReplicaProgress, ReportsOutOfOrderEndWithTheSameCursor) {
@@ -167,7 +157,7 @@ TEST(ReplicaProgress, NewInstanceWhoseBoatLacksSeqOneStartsAtItsFirstFrame) {
 TEST(ReplicaProgress, DroppedFirstFrameOfANewInstanceIsStillOwed) {
   ReplicaProgress p;
   p.OnHandshake(10);
-  p.OnLiveFrameDropped(1);
+  p.OnFirstLiveFrame(1);  // arrived, then dropped: never written
   AcceptLive(&p, 2, 5);
   EXPECT_EQ(p.cursor(), 0u);
   EXPECT_EQ(p.holes().Holes(), (Ranges{{1, 2}}));
@@ -180,7 +170,7 @@ TEST(ReplicaProgress, SnapshotFramesAtSeqZeroAreIgnored) {
   ReplicaProgress p;
   p.OnHandshake(0);
   EXPECT_FALSE(p.OnLiveFrameAccepted(0));
-  p.OnLiveFrameDropped(0);
+  p.OnFirstLiveFrame(0);
   EXPECT_EQ(p.seen_through(), 0u);  // still a new instance: seq 1 is its origin
   p.OnLiveFrameAccepted(1);
   EXPECT_EQ(p.cursor(), 1u);
@@ -194,7 +184,6 @@ TEST(ReplicaProgress, SeqsAtTheTopOfTheSpaceNeitherWrapNorCrash) {
   EXPECT_EQ(reply.holes, (Ranges{{2, kMax}}));
   EXPECT_EQ(p.seen_through(), kMax - 1);
   EXPECT_FALSE(p.OnLiveFrameAccepted(kMax));  // not representable: ignored
-  p.OnLiveFrameDropped(kMax);
   EXPECT_TRUE(p.OnBackfillBlockWritten(0, kMax));
   EXPECT_EQ(p.cursor(), kMax - 1);
   EXPECT_TRUE(p.holes().empty());
@@ -222,8 +211,7 @@ TEST(ReplicaProgress, HolesBeyondTheCapAreCoarsenedNotForgotten) {
   p.OnLiveFrameAccepted(1);
   const uint64_t n = 3 * ReplicaProgress::kMaxHoles;
   for (uint64_t i = 0; i < n; ++i) {
-    p.OnLiveFrameDropped(2 + 2 * i);
-    p.OnLiveFrameAccepted(3 + 2 * i);
+    p.OnLiveFrameAccepted(3 + 2 * i);  // 2 + 2i was dropped: never written
   }
   EXPECT_LE(p.holes().Len(), ReplicaProgress::kMaxHoles);
   EXPECT_EQ(p.cursor(), 1u);
@@ -291,12 +279,12 @@ TEST(ReplicaProgress, RandomReportsNeverClaimAMissingSeqNorMoveTheCursorBack) {
           p.OnLiveFrameAccepted(seq);
           if (seq != 0) held.insert(seq);
           break;
-        case 2:
-          if (!started && seq != 0 && seq > p.seen_through()) {
+        case 2:  // a stream's first frame arrives (and may never be written)
+          if (!started && seq != 0) {
             started = true;
             origin = seq - 1;
           }
-          p.OnLiveFrameDropped(seq);
+          p.OnFirstLiveFrame(seq);
           break;
         default: {
           const uint64_t a = rng() % kSpace;
@@ -317,6 +305,64 @@ TEST(ReplicaProgress, RandomReportsNeverClaimAMissingSeqNorMoveTheCursorBack) {
     for (const SeqRange& h : p.holes().Holes()) p.OnBackfillBlockWritten(h.start, h.end);
     ASSERT_EQ(p.cursor(), p.seen_through()) << "round " << round;
   }
+}
+
+// A cloud crash must not lose acknowledged frames: live seqs count only once
+// the journal wrote them, and a first frame that never got written still
+// fixes the origin so that it is owed.
+TEST(ReplicaProgress, FirstFrameOfANewInstanceFixesTheOriginBeforeItIsWritten) {
+  ReplicaProgress p;
+  p.OnHandshake(500);
+  p.OnFirstLiveFrame(400);  // the boat's oldest seq
+  EXPECT_EQ(p.cursor(), 399u);
+  EXPECT_EQ(p.seen_through(), 399u);
+  // The stream ends before anything reached the journal; the boat is back at 900.
+  const auto reply = p.OnHandshake(900);
+  EXPECT_EQ(reply.holes, (Ranges{{400, 900}}));
+  EXPECT_EQ(reply.live_start_from, 900u);
+}
+
+TEST(ReplicaProgress, FirstFrameAtSeqOneIsOwedEvenThoughSeenThroughStaysZero) {
+  ReplicaProgress p;
+  p.OnHandshake(1);
+  p.OnFirstLiveFrame(1);
+  EXPECT_EQ(p.seen_through(), 0u);
+  EXPECT_EQ(p.OnHandshake(50).holes, (Ranges{{1, 50}}));
+}
+
+TEST(ReplicaProgress, FirstLiveFrameOfALaterStreamChangesNothing) {
+  ReplicaProgress p;
+  p.OnHandshake(1);
+  AcceptLive(&p, 1, 10);
+  p.OnFirstLiveFrame(30);
+  EXPECT_EQ(p.seen_through(), 10u);
+  EXPECT_EQ(p.cursor(), 10u);
+  EXPECT_TRUE(p.holes().empty());
+}
+
+TEST(ReplicaProgress, WrittenRunsFillHolesAndOpenTheGapBeforeThem) {
+  ReplicaProgress p;
+  p.OnHandshake(1);
+  EXPECT_TRUE(p.OnLiveSeqsWritten(1, 101));
+  EXPECT_EQ(p.cursor(), 100u);
+  EXPECT_FALSE(p.OnLiveSeqsWritten(151, 201));  // 101..150 never written
+  EXPECT_EQ(p.holes().Holes(), (Ranges{{101, 151}}));
+  EXPECT_EQ(p.seen_through(), 200u);
+  EXPECT_FALSE(p.OnLiveSeqsWritten(120, 131));  // written late: fills the middle
+  EXPECT_EQ(p.holes().Holes(), (Ranges{{101, 120}, {131, 151}}));
+  EXPECT_TRUE(p.OnLiveSeqsWritten(95, 160));  // straddles seen ranges and both holes
+  EXPECT_TRUE(p.holes().empty());
+  EXPECT_EQ(p.cursor(), 200u);
+}
+
+TEST(ReplicaProgress, WrittenRunsOfSeqZeroOrInvertedChangeNothing) {
+  ReplicaProgress p;
+  p.OnHandshake(1);
+  EXPECT_FALSE(p.OnLiveSeqsWritten(0, 0));
+  EXPECT_FALSE(p.OnLiveSeqsWritten(10, 5));
+  EXPECT_EQ(p.seen_through(), 0u);
+  EXPECT_TRUE(p.OnLiveSeqsWritten(0, 3));  // seq 0 is not the boat's; 1..2 are
+  EXPECT_EQ(p.cursor(), 2u);
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -274,6 +276,262 @@ TEST(ReplicationClient, BackfillSendsStoredBlocksOfAHoleNewestFirst) {
   EXPECT_EQ(client->Status().backfill_blocks_sent, want.size());
 }
 
+// ---- Backfill waits for the journal, sends each block once (issue 8) ----
+
+// A journal writer in `dir` (prefix nmea2k) for the backfill tests.
+std::unique_ptr<journal::JournalWriter> MakeWriter(const std::string& dir, uint32_t block_size = 4096,
+                                                   journal::Compression compression = journal::Compression::kZstd) {
+  journal::WriterOptions w;
+  w.dir = dir;
+  w.prefix = "nmea2k";
+  w.block_size = block_size;
+  w.compression = compression;
+  w.flush_interval_us = 0;  // blocks are written when full, or when a test says so
+  auto writer = journal::JournalWriter::Create(w);
+  EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+  return writer.ok() ? std::move(writer).value() : nullptr;
+}
+
+// Appends the frames with seqs [from, to] (payloads PayloadFor(seq)).
+void AppendSeqs(journal::JournalWriter& w, uint64_t from, uint64_t to) {
+  for (uint64_t seq = from; seq <= to; ++seq) {
+    const auto data = PayloadFor(seq);
+    ASSERT_TRUE(w.Append(can::Frame{.timestamp_us = kT0 + static_cast<int64_t>(seq) * 1000,
+                                    .header = {.priority = 2, .pgn = 129025, .source = 10, .destination = 0xFF},
+                                    .data = data,
+                                    .seq = seq})
+                    .ok());
+  }
+}
+
+// One past the last seq in the journal files of `dir` as a reader finds
+// them now (0 = none).
+uint64_t JournalEndOnDisk(const std::string& dir) {
+  uint64_t end = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    auto r = journal::StoredBlockReader::OpenPath(e.path().string());
+    if (!r.ok()) continue;
+    for (uint64_t n = 0; n < (*r)->block_count(); ++n) {
+      auto blk = (*r)->ReadBackfillBlock(n);
+      if (blk.ok()) end = std::max<uint64_t>(end, blk->base_seq + blk->frame_count);
+    }
+  }
+  return end;
+}
+
+// The seqs the blocks sent cover, and whether any block was sent twice.
+struct SentBlocks {
+  std::set<uint64_t> seqs;
+  bool duplicate = false;
+};
+SentBlocks Covered(const std::vector<testing::pb::Block>& blocks) {
+  SentBlocks out;
+  std::set<uint64_t> bases;
+  for (const auto& b : blocks) {
+    if (!bases.insert(b.base_seq()).second) out.duplicate = true;
+    for (uint64_t s = b.base_seq(); s < b.base_seq() + b.frame_count(); ++s) out.seqs.insert(s);
+  }
+  return out;
+}
+
+bool CoversAll(const std::set<uint64_t>& seqs, uint64_t start, uint64_t end) {
+  for (uint64_t s = start; s < end; ++s) {
+    if (!seqs.count(s)) return false;
+  }
+  return true;
+}
+
+// A hole whose seqs are still in the journal's open block (not on disk
+// until its flush interval) gets no block at first; the backfill stream
+// stays open, looks again every recheck interval (fake clock) and sends the
+// block once the journal has written it. Before, the stream ended with the
+// hole unfilled for the rest of the session.
+TEST(ReplicationClient, BackfillWaitsForAHoleStillInTheJournalsOpenBlockAndSendsItOnceWritten) {
+  TempDir dir;
+  auto writer = MakeWriter(dir.path());
+  ASSERT_NE(writer, nullptr);
+  AppendSeqs(*writer, 1, 1200);
+  const uint64_t on_disk_end = JournalEndOnDisk(dir.path());
+  ASSERT_GT(on_disk_end, 600u);
+  ASSERT_LT(on_disk_end, 1190u) << "seqs 1190..1199 must still be in the open block";
+
+  FakeClock clock(kT0, 0);
+  FakeCloud cloud;
+  cloud.SetScript({.cursor = 100, .holes = {{500, 600}, {1190, 1200}}, .live_start_from = 1201});
+  const std::string target = cloud.Listen();
+  ASSERT_FALSE(target.empty());
+  auto b = MakeBroker(1024, /*initial_head=*/1201);  // the head is 1200
+  auto o = Options(target, b);
+  o.clock = &clock;
+  o.journal_dir = dir.path();
+  o.journal_prefix = "nmea2k";
+  o.backfill_recheck_interval_us = 5'000'000;
+  const uint64_t b0 = clock.blocks();
+  auto client = StartClient(o);
+  ASSERT_NE(client, nullptr);
+
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 1));  // the first pass is done; waiting for the journal
+  ASSERT_TRUE(cloud.WaitFor([&] { return CoversAll(Covered(cloud.blocks).seqs, 500, 600); }));
+  {
+    std::lock_guard<std::mutex> lock(cloud.mu());
+    EXPECT_FALSE(Covered(cloud.blocks).seqs.count(1190));
+    EXPECT_EQ(cloud.backfill_streams_done, 0) << "the backfill stream ended with seqs 1190..1199 unsent";
+  }
+  ASSERT_TRUE(writer->WriteOpenBlock().ok());  // the journal's flush
+  clock.Advance(4'999'000);
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 2));  // not yet time to look again
+  {
+    std::lock_guard<std::mutex> lock(cloud.mu());
+    EXPECT_FALSE(Covered(cloud.blocks).seqs.count(1190));
+  }
+  clock.Advance(1'000);
+  ASSERT_TRUE(cloud.WaitFor([&] { return cloud.backfill_streams_done == 1; }));
+  std::lock_guard<std::mutex> lock(cloud.mu());
+  const SentBlocks sent = Covered(cloud.blocks);
+  EXPECT_TRUE(CoversAll(sent.seqs, 1190, 1200));
+  EXPECT_FALSE(sent.duplicate) << "a block was sent twice";
+  EXPECT_LE(cloud.blocks.back().base_seq(), 1190u);  // the late block comes last
+  EXPECT_EQ(client->Status().backfill_blocks_sent, cloud.blocks.size());
+}
+
+// One journal block that holds four holes is sent once, not once per hole.
+TEST(ReplicationClient, BackfillSendsABlockHoldingSeveralHolesOnce) {
+  TempDir dir;
+  {
+    auto writer = MakeWriter(dir.path());
+    ASSERT_NE(writer, nullptr);
+    AppendSeqs(*writer, 1, 1000);
+    ASSERT_TRUE(writer->Close().ok());
+  }
+  FakeCloud cloud;
+  cloud.SetScript({.cursor = 9, .holes = {{10, 12}, {14, 16}, {18, 20}, {22, 24}}, .live_start_from = 1001});
+  const std::string target = cloud.Listen();
+  ASSERT_FALSE(target.empty());
+  auto b = MakeBroker(1024, /*initial_head=*/1001);
+  auto o = Options(target, b);
+  o.journal_dir = dir.path();
+  auto client = StartClient(o);
+  ASSERT_NE(client, nullptr);
+
+  ASSERT_TRUE(cloud.WaitFor([&] { return cloud.backfill_streams_done == 1; }));
+  std::lock_guard<std::mutex> lock(cloud.mu());
+  ASSERT_EQ(cloud.blocks.size(), 1u);
+  EXPECT_LE(cloud.blocks[0].base_seq(), 10u);
+  EXPECT_GE(cloud.blocks[0].base_seq() + cloud.blocks[0].frame_count(), 24u);
+  EXPECT_EQ(client->Status().backfill_blocks_sent, 1u);
+}
+
+// Seqs the boat can never send are named once in the log and not waited
+// for: older than its journal, a gap in the journal (seqs the journal
+// skipped), past its head. The backfill stream ends at once (no clock
+// moves here).
+TEST(ReplicationClient, BackfillDoesNotWaitForSeqsTheBoatNoLongerHas) {
+  TempDir dir;
+  {
+    auto writer = MakeWriter(dir.path());
+    ASSERT_NE(writer, nullptr);
+    AppendSeqs(*writer, 100, 500);
+    AppendSeqs(*writer, 700, 1000);  // 501..699 never journaled
+    ASSERT_TRUE(writer->Close().ok());
+  }
+  FakeClock clock(kT0, 0);
+  RecordingLogger log;
+  FakeCloud cloud;
+  cloud.SetScript({.cursor = 9, .holes = {{10, 50}, {550, 650}, {900, 910}, {1005, 1020}}, .live_start_from = 1001});
+  const std::string target = cloud.Listen();
+  ASSERT_FALSE(target.empty());
+  auto b = MakeBroker(1024, /*initial_head=*/1001);  // the head is 1000
+  auto o = Options(target, b);
+  o.clock = &clock;
+  o.logger = &log;
+  o.journal_dir = dir.path();
+  auto client = StartClient(o);
+  ASSERT_NE(client, nullptr);
+
+  ASSERT_TRUE(cloud.WaitFor([&] { return cloud.backfill_streams_done == 1; }));
+  {
+    std::lock_guard<std::mutex> lock(cloud.mu());
+    const SentBlocks sent = Covered(cloud.blocks);
+    EXPECT_TRUE(CoversAll(sent.seqs, 900, 910));
+    EXPECT_FALSE(sent.seqs.count(10));
+  }
+  EXPECT_TRUE(log.Contains("10..49 (40 seqs) are older than this boat's journal (it starts at seq 100)"))
+      << log.Text();
+  EXPECT_TRUE(log.Contains("550..649 (100 seqs) are not in this boat's journal")) << log.Text();
+  EXPECT_TRUE(log.Contains("1005..1019 (15 seqs) are past this boat's head (seq 1000)")) << log.Text();
+  size_t older_lines = 0;
+  for (const std::string& m : log.messages()) {
+    older_lines += m.find("older than this boat's journal") != std::string::npos;
+  }
+  EXPECT_EQ(older_lines, 1u) << log.Text();
+  client->Stop();
+}
+
+TEST(ReplicationClient, StopWhileBackfillWaitsForTheJournalReturnsPromptly) {
+  TempDir dir;
+  auto writer = MakeWriter(dir.path());
+  ASSERT_NE(writer, nullptr);
+  AppendSeqs(*writer, 1, 1200);
+  ASSERT_LT(JournalEndOnDisk(dir.path()), 1190u);
+  FakeClock clock(kT0, 0);
+  FakeCloud cloud;
+  cloud.SetScript({.cursor = 100, .holes = {{1190, 1200}}, .live_start_from = 1201});
+  const std::string target = cloud.Listen();
+  ASSERT_FALSE(target.empty());
+  auto o = Options(target, MakeBroker(1024, 1201));
+  o.clock = &clock;
+  o.journal_dir = dir.path();
+  o.backfill_recheck_interval_us = 60'000'000;
+  const uint64_t b0 = clock.blocks();
+  auto client = StartClient(o);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 1));  // waiting for the journal
+  const auto t0 = std::chrono::steady_clock::now();
+  client->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+}
+
+// A live stream the cloud ends while the backfill is still sending: the
+// boat cancels the backfill, and the session's error is the live stream's,
+// not "backfill stream ... closed by the cloud" (the boat closed it).
+TEST(ReplicationClient, FailedLiveStreamIsReportedNotTheBackfillItCancelled) {
+  TempDir dir;
+  {
+    // Uncompressed 1 MiB blocks of a few frames each: 24 MiB to send, which
+    // a cloud that reads nothing cannot take (flow control stalls the boat).
+    auto writer = MakeWriter(dir.path(), 1 << 20, journal::Compression::kNone);
+    ASSERT_NE(writer, nullptr);
+    for (uint64_t seq = 1; seq <= 24 * 4; seq += 4) {
+      AppendSeqs(*writer, seq, seq + 3);
+      ASSERT_TRUE(writer->WriteOpenBlock().ok());
+    }
+    ASSERT_TRUE(writer->Close().ok());
+  }
+  FakeClock clock(kT0, 0);
+  FakeCloud cloud;
+  cloud.SetScript({.cursor = 0,
+                   .holes = {{1, 97}},
+                   .live_start_from = 97,
+                   .drop_live_after = 3,
+                   .hold_backfill = true});
+  const std::string target = cloud.Listen();
+  ASSERT_FALSE(target.empty());
+  auto b = MakeBroker(1024, /*initial_head=*/97);
+  IngestFrames(*b, 5);
+  auto o = Options(target, b);
+  o.clock = &clock;
+  o.journal_dir = dir.path();
+  const uint64_t b0 = clock.blocks();
+  auto client = StartClient(o);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 1));  // the session ended; in the backoff
+  const std::string err = client->Status().last_error;
+  EXPECT_NE(err.find("fake cloud drops the live stream"), std::string::npos) << err;
+  EXPECT_EQ(err.find("backfill"), std::string::npos) << err;
+  std::lock_guard<std::mutex> lock(cloud.mu());
+  EXPECT_EQ(cloud.backfill_streams_started, 1);
+}
+
 // P11 on a fake clock: backoff doubles across failures (1 s, 2 s), and after
 // a session whose handshake succeeded it starts again at 1 s (the reference
 // waited 60 s after every drop once it had backed off).
@@ -326,6 +584,109 @@ TEST(ReplicationClient, ReconnectsAfterTheCloudDropsTheStreamAndResetsBackoffAft
     EXPECT_EQ(cloud.FrameSeqs(), (std::vector<uint64_t>{1, 2, 3, 1, 2, 3}));
   }
   EXPECT_EQ(client->Status().reconnects, 3u);
+}
+
+// A cloud that answers the handshake and then fails every live stream
+// before acknowledging anything is not a good session: resetting the
+// backoff after each handshake would reconnect every second forever.
+TEST(ReplicationClient, HandshakeFollowedByAFailingStreamDoesNotResetTheBackoff) {
+  FakeClock clock(kT0, 0);
+  FakeCloud cloud;
+  cloud.SetScript({.cursor = 0, .live_start_from = 1, .drop_live_after = 3, .ack_every = 1000});
+  const std::string target = cloud.Listen();
+  ASSERT_FALSE(target.empty());
+  auto b = MakeBroker(1024, 0);
+  IngestFrames(*b, 5);
+  auto o = Options(target, b);
+  o.clock = &clock;
+  o.backoff_min_us = 1'000'000;
+  o.backoff_max_us = 60'000'000;
+  const uint64_t b0 = clock.blocks();
+  auto client = StartClient(o);
+  ASSERT_NE(client, nullptr);
+  auto handshakes = [&] {
+    std::lock_guard<std::mutex> lock(cloud.mu());
+    return cloud.handshakes.size();
+  };
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 1));  // session 1 dropped unacknowledged; waiting 1 s
+  EXPECT_EQ(handshakes(), 1u);
+  clock.Advance(1'000'000);
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 2));  // session 2 the same; waiting 2 s, not 1 s
+  EXPECT_EQ(handshakes(), 2u);
+  clock.Advance(1'999'000);
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 3));
+  EXPECT_EQ(handshakes(), 2u) << "reconnected before the doubled backoff ran out";
+  clock.Advance(1'000);
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 4));
+  EXPECT_EQ(handshakes(), 3u);
+}
+
+// A frame the cloud drops mid-session leaves its cursor stuck below it; the
+// hole is only listed by a handshake. A cursor that stays put while the boat
+// sends past it for ack_stall_reconnect restarts the session.
+TEST(ReplicationClient, CursorStuckWhileFramesAreSentRestartsTheSessionForBackfill) {
+  FakeClock clock(kT0, 0);
+  FakeCloud cloud;
+  cloud.SetScript({.cursor = 0, .live_start_from = 1, .ack_every = 1000});  // never acknowledges
+  const std::string target = cloud.Listen();
+  ASSERT_FALSE(target.empty());
+  auto b = MakeBroker(1024, 0);
+  IngestFrames(*b, 5);
+  auto o = Options(target, b);
+  o.clock = &clock;
+  o.status_interval_us = 5'000'000;
+  o.ack_stall_reconnect_us = 60'000'000;
+  auto client = StartClient(o);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(cloud.WaitFor([&] { return cloud.frames.size() == 5; }));
+  auto handshakes = [&] {
+    std::lock_guard<std::mutex> lock(cloud.mu());
+    return cloud.handshakes.size();
+  };
+  for (int i = 0; i < 11; ++i) {  // 55 s: not yet
+    clock.Advance(5'000'000);
+    ASSERT_TRUE(cloud.WaitFor([&] { return cloud.statuses.size() == static_cast<size_t>(i + 1); }));
+  }
+  EXPECT_EQ(handshakes(), 1u);
+  clock.Advance(5'000'000);  // 60 s without an acknowledgement
+  // The cloud's WaitFor only wakes on the cloud's own events: poll the client.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (client->Status().last_error.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_NE(client->Status().last_error.find("acknowledged nothing past seq 0"), std::string::npos)
+      << client->Status().last_error;
+  clock.Advance(1'000'000);  // the backoff
+  ASSERT_TRUE(cloud.WaitFor([&] { return cloud.handshakes.size() == 2; }));  // WaitFor holds the lock
+}
+
+// A cursor parked at a hole the cloud already listed (here one the boat
+// cannot fill: it keeps no journal) does not move however long the session
+// runs; reconnecting would only list the same hole again, every
+// ack_stall_reconnect, for ever.
+TEST(ReplicationClient, CursorParkedAtAListedHoleDoesNotRestartTheSession) {
+  FakeClock clock(kT0, 0);
+  FakeCloud cloud;
+  cloud.SetScript({.cursor = 10, .holes = {{11, 21}}, .live_start_from = 21, .ack_every = 1000});
+  const std::string target = cloud.Listen();
+  ASSERT_FALSE(target.empty());
+  auto b = MakeBroker(1024, /*initial_head=*/21);
+  IngestFrames(*b, 5);
+  auto o = Options(target, b);
+  o.clock = &clock;
+  o.status_interval_us = 5'000'000;
+  o.ack_stall_reconnect_us = 60'000'000;
+  auto client = StartClient(o);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(cloud.WaitFor([&] { return cloud.frames.size() == 5; }));
+  for (int i = 0; i < 16; ++i) {  // 80 s
+    clock.Advance(5'000'000);
+    ASSERT_TRUE(cloud.WaitFor([&] { return cloud.statuses.size() == static_cast<size_t>(i + 1); }));
+  }
+  std::lock_guard<std::mutex> lock(cloud.mu());
+  EXPECT_EQ(cloud.handshakes.size(), 1u);
+  EXPECT_EQ(cloud.live_streams, 1);
+  EXPECT_TRUE(client->Status().connected) << client->Status().last_error;
 }
 
 // §1.5 step 5: every status interval (fake clock) the boat reports its

@@ -3,6 +3,7 @@
 // by openssl here).
 #include "replication/replication_server.h"
 
+#include <algorithm>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -232,8 +233,82 @@ TEST_F(ReplicationServerTest, LiveFrameTheJournalDroppedIsNotAcked) {
   for (uint64_t a : r.acks) EXPECT_LT(a, accepted + 1);
   InstanceState st = manager_->Get("boat-1")->state();
   EXPECT_EQ(st.cursor, accepted);
-  ASSERT_EQ(st.holes.size(), 1u);
-  EXPECT_EQ(st.holes[0], (SeqRange{accepted + 1, n + 1}));
+  // The dropped tail was never written: the next session asks for it back.
+  pb::HandshakeResponse again;
+  ASSERT_TRUE(Handshake("boat-1", n + 1, &again).ok());
+  EXPECT_EQ(again.cursor(), accepted);
+  ASSERT_EQ(again.holes_size(), 1);
+  EXPECT_EQ(again.holes(0).start(), accepted + 1);
+  EXPECT_EQ(again.holes(0).end(), n + 1);
+}
+
+// The reference acknowledged a live frame once it was queued for the
+// journal; a cloud killed before the block reached the file lost frames the
+// boat had been told were safe, and they never became holes.
+TEST_F(ReplicationServerTest, LiveFramesAreAckedOnlyOnceTheJournalWroteThem) {
+  // No journal thread: queued frames stay in memory until the stream's end
+  // writes them out.
+  OpenManager(/*journal_threads=*/false);
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 0, &resp).ok());
+  std::vector<pb::LiveUpstream> msgs;
+  for (uint64_t seq = 1; seq <= 300; ++seq) msgs.push_back(FrameMsg(seq));
+  LiveResult r = Live("boat-1", msgs);
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  ASSERT_GE(r.acks.size(), 2u);
+  for (size_t i = 0; i + 1 < r.acks.size(); ++i) EXPECT_EQ(r.acks[i], 0u) << "ack " << i << " of queued frames";
+  EXPECT_EQ(r.acks.back(), 300u);  // the end of the stream wrote them out
+  EXPECT_EQ(manager_->Get("boat-1")->journal_metrics().frames_on_disk, 300u);
+}
+
+// A clean reconnect answers live_start_from = the boat's head, which the
+// cloud already holds: journaled again it would be a duplicate seq.
+TEST_F(ReplicationServerTest, CleanReconnectDoesNotJournalTheHeadFrameTwice) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 0, &resp).ok());
+  std::vector<pb::LiveUpstream> first;
+  for (uint64_t seq = 1; seq <= 10; ++seq) first.push_back(FrameMsg(seq));
+  ASSERT_TRUE(Live("boat-1", first).status.ok());
+  ASSERT_TRUE(Handshake("boat-1", 10, &resp).ok());
+  EXPECT_EQ(resp.live_start_from(), 10u);
+  EXPECT_EQ(resp.holes_size(), 0);
+  std::vector<pb::LiveUpstream> second;
+  for (uint64_t seq = 10; seq <= 15; ++seq) second.push_back(FrameMsg(seq));
+  LiveResult r = Live("boat-1", second);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.acks.back(), 15u);
+  EXPECT_EQ(server_->Runtime("boat-1")->live_duplicates, 1u);
+  ASSERT_TRUE(manager_->Shutdown().ok());
+  std::vector<uint64_t> seqs;
+  for (const auto& f : LpjFiles(InstanceDir("boat-1") + "/journal")) {
+    auto c = ReadJournal(f);
+    seqs.insert(seqs.end(), c.seqs.begin(), c.seqs.end());
+  }
+  std::sort(seqs.begin(), seqs.end());
+  std::vector<uint64_t> want;
+  for (uint64_t seq = 1; seq <= 15; ++seq) want.push_back(seq);
+  EXPECT_EQ(seqs, want);
+}
+
+// A frame below the handshake's head that the cloud is missing (a hole) is
+// journaled when live brings it, not taken for a duplicate.
+TEST_F(ReplicationServerTest, LiveFrameInsideAHoleIsJournaledNotSkipped) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 0, &resp).ok());
+  std::vector<pb::LiveUpstream> first;
+  for (uint64_t seq = 1; seq <= 5; ++seq) first.push_back(FrameMsg(seq));
+  ASSERT_TRUE(Live("boat-1", first).status.ok());
+  ASSERT_TRUE(Handshake("boat-1", 9, &resp).ok());  // 6..8 become a hole
+  ASSERT_EQ(resp.holes_size(), 1);
+  std::vector<pb::LiveUpstream> second;
+  for (uint64_t seq = 6; seq <= 12; ++seq) second.push_back(FrameMsg(seq));
+  LiveResult r = Live("boat-1", second);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.acks.back(), 12u);
+  EXPECT_EQ(server_->Runtime("boat-1")->live_duplicates, 0u);
 }
 
 TEST_F(ReplicationServerTest, ReconnectWithAHigherHeadOpensAHole) {
@@ -268,11 +343,12 @@ TEST_F(ReplicationServerTest, LiveBeforeAnyHandshakeIsFailedPrecondition) {
 // taken from it as the boat's client does.
 class BoatJournal {
  public:
-  explicit BoatJournal(const std::string& dir, uint64_t first, uint64_t last) {
+  explicit BoatJournal(const std::string& dir, uint64_t first, uint64_t last,
+                       journal::Compression compression = journal::Compression::kNone) {
     journal::WriterOptions o;
     o.dir = dir;
     o.block_size = 4096;
-    o.compression = journal::Compression::kNone;
+    o.compression = compression;
     auto w = journal::JournalWriter::Create(o);
     EXPECT_TRUE(w.ok()) << w.status().ToString();
     for (uint64_t seq = first; seq <= last; ++seq) {
@@ -336,6 +412,128 @@ TEST_F(ReplicationServerTest, BackfillClosesTheHoleAndTheCursorJumpsPastLive) {
   EXPECT_NE(rotated_[0].path.find("/instances/boat-1/journal/backfill-"), std::string::npos) << rotated_[0].path;
   EXPECT_EQ(ReadJournal(rotated_[0].path).seqs, (std::vector<uint64_t>{4, 5, 6, 7, 8, 9}));
   EXPECT_EQ(manager_->Get("boat-1")->state().cursor, 12u);
+}
+
+// Sends `msgs` on one Backfill stream as boat-1 and returns every answer.
+std::vector<pb::BackfillDownstream> SendBackfill(pb::Replication::Stub* stub,
+                                                 const std::vector<pb::BackfillUpstream>& msgs) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  ctx.AddMetadata("x-instance-id", "boat-1");
+  auto stream = stub->Backfill(&ctx);
+  for (const auto& m : msgs) EXPECT_TRUE(stream->Write(m));
+  stream->WritesDone();
+  std::vector<pb::BackfillDownstream> answers;
+  pb::BackfillDownstream down;
+  while (stream->Read(&down)) answers.push_back(down);
+  EXPECT_TRUE(stream->Finish().ok());
+  return answers;
+}
+
+// Every seq in the instance's journal files, sorted (duplicates kept).
+std::vector<uint64_t> JournaledSeqs(const std::string& journal_dir) {
+  std::vector<uint64_t> seqs;
+  for (const auto& f : LpjFiles(journal_dir)) {
+    auto c = ReadJournal(f);
+    seqs.insert(seqs.end(), c.seqs.begin(), c.seqs.end());
+  }
+  std::sort(seqs.begin(), seqs.end());
+  return seqs;
+}
+
+std::vector<uint64_t> SeqsFromTo(uint64_t first, uint64_t last) {
+  std::vector<uint64_t> v;
+  for (uint64_t s = first; s <= last; ++s) v.push_back(s);
+  return v;
+}
+
+// A boat sends whole journal blocks (§1.6); one that reaches past the hole
+// into seqs live already delivered was journaled whole by the reference, so
+// those seqs were held twice.
+TEST_F(ReplicationServerTest, BackfillBlockReachingPastTheHoleKeepsOnlyTheMissingSeqs) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 3, &resp).ok());
+  ASSERT_TRUE(Live("boat-1", {FrameMsg(1), FrameMsg(2), FrameMsg(3)}).status.ok());
+  ASSERT_TRUE(Handshake("boat-1", 10, &resp).ok());  // hole 4..9
+  ASSERT_EQ(Live("boat-1", {FrameMsg(10), FrameMsg(11), FrameMsg(12)}).acks.back(), 3u);
+  lplex::testing::TempDir boat;
+  BoatJournal whole(boat.path(), 1, 15);  // 1..3 and 10..12 held, 13..15 not yet seen
+  auto answers = SendBackfill(stub_.get(), {whole.msg});
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].continuous_through(), 12u);
+  EXPECT_EQ(answers[0].remaining_size(), 0);
+  ASSERT_TRUE(manager_->Shutdown().ok());
+  server_->Shutdown(1'000'000);
+  EXPECT_EQ(JournaledSeqs(InstanceDir("boat-1") + "/journal"), SeqsFromTo(1, 12));
+}
+
+// A block that covers several holes is sent once per hole by a boat that
+// looks each hole up separately: it is journaled once.
+TEST_F(ReplicationServerTest, SameBackfillBlockSentTwiceIsJournaledOnce) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 3, &resp).ok());
+  ASSERT_TRUE(Live("boat-1", {FrameMsg(1), FrameMsg(2), FrameMsg(3)}).status.ok());
+  ASSERT_TRUE(Handshake("boat-1", 10, &resp).ok());
+  ASSERT_TRUE(Live("boat-1", {FrameMsg(10)}).status.ok());
+  lplex::testing::TempDir boat;
+  BoatJournal block(boat.path(), 4, 9);
+  auto answers = SendBackfill(stub_.get(), {block.msg, block.msg});
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[1].continuous_through(), 10u);
+  ASSERT_TRUE(manager_->Shutdown().ok());
+  server_->Shutdown(1'000'000);
+  EXPECT_EQ(JournaledSeqs(InstanceDir("boat-1") + "/journal"), SeqsFromTo(1, 10));
+}
+
+// P6: the reference took a compressed block's frame_count on trust, so a
+// wrong count acknowledged seqs the block does not hold.
+TEST_F(ReplicationServerTest, CompressedBlockWhoseFrameCountIsWrongIsRejected) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 3, &resp).ok());
+  ASSERT_TRUE(Live("boat-1", {FrameMsg(1), FrameMsg(2), FrameMsg(3)}).status.ok());
+  ASSERT_TRUE(Handshake("boat-1", 20, &resp).ok());  // hole 4..19
+  lplex::testing::TempDir boat;
+  BoatJournal block(boat.path(), 4, 9, journal::Compression::kZstd);
+  ASSERT_TRUE(block.msg.block().compressed());
+  pb::BackfillUpstream lying = block.msg;
+  lying.mutable_block()->set_frame_count(16);  // would claim 4..19
+  EXPECT_TRUE(SendBackfill(stub_.get(), {lying}).empty());
+  EXPECT_EQ(server_->Runtime("boat-1")->backfill_rejected, 1u);
+  EXPECT_EQ(manager_->Get("boat-1")->state().cursor, 3u);
+  auto answers = SendBackfill(stub_.get(), {block.msg});
+  ASSERT_EQ(answers.size(), 1u);
+  ASSERT_EQ(answers[0].remaining_size(), 1);
+  EXPECT_EQ(answers[0].remaining(0).start(), 10u);
+}
+
+// §1.11: the instance's replication event log, newest first.
+TEST_F(ReplicationServerTest, LiveAndBackfillStreamsAreLoggedNewestFirst) {
+  StartServer();
+  EXPECT_TRUE(server_->Events("boat-1", 10).empty());
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 3, &resp).ok());
+  ASSERT_TRUE(Live("boat-1", {FrameMsg(1), FrameMsg(2), FrameMsg(3)}).status.ok());
+  ASSERT_TRUE(Handshake("boat-1", 10, &resp).ok());
+  lplex::testing::TempDir boat;
+  BoatJournal block(boat.path(), 4, 9);
+  ASSERT_EQ(SendBackfill(stub_.get(), {block.msg}).size(), 1u);
+  std::vector<EventLogEntry> events = server_->Events("boat-1", 10);
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[0].type, "backfill_stop");
+  EXPECT_EQ(events[0].detail_json, R"({"blocks_received":1})");
+  EXPECT_EQ(events[1].type, "block_received");
+  EXPECT_NE(events[1].detail_json.find(R"("base_seq":4)"), std::string::npos) << events[1].detail_json;
+  EXPECT_NE(events[1].detail_json.find(R"("frame_count":6)"), std::string::npos) << events[1].detail_json;
+  EXPECT_EQ(events[2].type, "backfill_start");
+  EXPECT_EQ(events[2].detail_json, R"({"holes":1})");
+  EXPECT_EQ(events[3].type, "live_stop");
+  EXPECT_EQ(events[3].detail_json, R"({"frames_received":3})");
+  EXPECT_EQ(events[4].type, "live_start");
+  EXPECT_EQ(events[4].detail_json, R"({"boat_head_seq":3})");
+  EXPECT_GE(events[0].time_us, events[4].time_us);
 }
 
 // --- mTLS ------------------------------------------------------------------

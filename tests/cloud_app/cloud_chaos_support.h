@@ -1,0 +1,188 @@
+// Helpers for the tests that run lplex-server and lplex-cloud as child
+// processes and then compare the cloud's journals with the boat's: a free
+// port, a number out of a JSON reply, the comparison of one frame, and the
+// seq-by-seq comparison of two journals with a readable account of what
+// differs.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <algorithm>
+#include <climits>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "server/server_test_support.h"
+#include "support/loopback_socket.h"
+
+namespace lplex::testing {
+
+// A loopback port free right now (a server restarted on it keeps it).
+inline int FreeLoopbackPort() {
+  int port = 0;
+  const int fd = BindLoopback(&port, /*listen=*/false);
+  if (fd < 0) return 0;
+  ::close(fd);
+  return port;
+}
+
+// The unsigned number after "key": in a flat JSON reply; nullopt when absent.
+inline std::optional<uint64_t> JsonUint(const std::string& body, const std::string& key) {
+  std::smatch m;
+  const std::regex re("\"" + key + "\":([0-9]+)");
+  if (!std::regex_search(body, m, re)) return std::nullopt;
+  return std::stoull(m[1]);
+}
+
+// Empty when `cloud` is the boat's frame: the same header and data bytes and
+// the same time within 1 ms. A journal block stores time deltas that cannot
+// go backwards, so a frame up to 1 ms older than the one before it in its
+// block is stored at that one's time (journal/writer.cc kMaxClampUs); the
+// boat's and the cloud's blocks start at different frames, so the same
+// frame can be clamped in one journal and not in the other.
+inline std::string FrameDifference(const StoredFrame& boat, const StoredFrame& cloud) {
+  const int64_t skew = boat.timestamp_us > cloud.timestamp_us ? boat.timestamp_us - cloud.timestamp_us
+                                                              : cloud.timestamp_us - boat.timestamp_us;
+  if (skew <= 1000 && boat.pgn == cloud.pgn && boat.source == cloud.source &&
+      boat.destination == cloud.destination && boat.priority == cloud.priority && boat.data == cloud.data) {
+    return "";
+  }
+  auto show = [](const StoredFrame& f) {
+    return f.file + " (t " + std::to_string(f.timestamp_us) + ", pgn " + std::to_string(f.pgn) + ", src " +
+           std::to_string(f.source) + ", dst " + std::to_string(f.destination) + ", prio " +
+           std::to_string(f.priority) + ", " + std::to_string(f.data.size()) + " bytes)";
+  };
+  return "seq " + std::to_string(cloud.seq) + " differs: cloud " + show(cloud) + ", boat " + show(boat);
+}
+
+// "5-9, 12, 20-21" for a sorted list, at most `limit` ranges, then "… (N more ranges)".
+inline std::string SeqRanges(const std::vector<uint64_t>& seqs, size_t limit = 20) {
+  std::string out;
+  size_t ranges = 0;
+  for (size_t i = 0; i < seqs.size();) {
+    size_t j = i;
+    while (j + 1 < seqs.size() && seqs[j + 1] == seqs[j] + 1) ++j;
+    if (ranges < limit) {
+      if (!out.empty()) out += ", ";
+      out += std::to_string(seqs[i]);
+      if (j > i) out += "-" + std::to_string(seqs[j]);
+    }
+    ++ranges;
+    i = j + 1;
+  }
+  if (ranges > limit) out += ", ... (" + std::to_string(ranges - limit) + " more ranges)";
+  return out.empty() ? "none" : out;
+}
+
+// The cloud's frames against the boat's, seq by seq.
+struct SeqComparison {
+  uint64_t boat_first = 0, boat_head = 0;   // the boat's lowest and highest seq (0: none)
+  size_t boat_frames = 0, cloud_frames = 0;
+  std::vector<uint64_t> boat_gaps;           // seqs in [boat_first, boat_head] the boat itself lacks
+  std::vector<uint64_t> missing;             // boat seqs the cloud lacks
+  std::vector<uint64_t> duplicated;          // seqs the cloud holds more than once
+  std::map<uint64_t, std::vector<std::string>> duplicate_files;  // seq -> the files holding it
+  std::vector<uint64_t> extra;               // cloud seqs the boat never had
+  std::vector<std::string> differences;      // FrameDifference of the first few seqs that differ
+  size_t different = 0;
+
+  bool exact() const {
+    return boat_gaps.empty() && missing.empty() && duplicated.empty() && extra.empty() && different == 0;
+  }
+
+  std::string Describe() const {
+    std::string s = "boat seqs " + std::to_string(boat_first) + ".." + std::to_string(boat_head) + " (" +
+                    std::to_string(boat_frames) + " frames), cloud " + std::to_string(cloud_frames) + " frames\n";
+    s += "  boat's own gaps (" + std::to_string(boat_gaps.size()) + "): " + SeqRanges(boat_gaps) + "\n";
+    s += "  missing at the cloud (" + std::to_string(missing.size()) + "): " + SeqRanges(missing) + "\n";
+    s += "  duplicated at the cloud (" + std::to_string(duplicated.size()) + "): " + SeqRanges(duplicated) + "\n";
+    size_t shown = 0;
+    for (const auto& [seq, files] : duplicate_files) {
+      if (++shown > 10) break;
+      s += "    seq " + std::to_string(seq) + " in:";
+      for (const auto& f : files) s += " " + f.substr(f.find_last_of('/') + 1);
+      s += "\n";
+    }
+    s += "  at the cloud, not on the boat (" + std::to_string(extra.size()) + "): " + SeqRanges(extra) + "\n";
+    s += "  frames that differ: " + std::to_string(different) + "\n";
+    for (const auto& d : differences) s += "    " + d + "\n";
+    return s;
+  }
+};
+
+// Compares every cloud frame with the boat's frame of the same seq; the
+// cloud must hold each boat seq exactly once and nothing else.
+inline SeqComparison CompareSeqs(const std::vector<StoredFrame>& boat, const std::vector<StoredFrame>& cloud) {
+  SeqComparison c;
+  c.boat_frames = boat.size();
+  c.cloud_frames = cloud.size();
+  std::map<uint64_t, const StoredFrame*> by_seq;
+  for (const auto& f : boat) by_seq.emplace(f.seq, &f);
+  if (!by_seq.empty()) {
+    c.boat_first = by_seq.begin()->first;
+    c.boat_head = by_seq.rbegin()->first;
+    uint64_t next = c.boat_first;
+    for (const auto& [seq, f] : by_seq) {
+      for (; next < seq; ++next) c.boat_gaps.push_back(next);
+      next = seq + 1;
+    }
+  }
+  std::map<uint64_t, std::vector<std::string>> held;
+  for (const auto& f : cloud) held[f.seq].push_back(f.file);
+  for (const auto& [seq, files] : held) {
+    if (files.size() > 1) {
+      c.duplicated.push_back(seq);
+      c.duplicate_files[seq] = files;
+    }
+    if (by_seq.find(seq) == by_seq.end()) c.extra.push_back(seq);
+  }
+  for (const auto& [seq, f] : by_seq) {
+    if (held.find(seq) == held.end()) c.missing.push_back(seq);
+  }
+  for (const auto& f : cloud) {
+    auto it = by_seq.find(f.seq);
+    if (it == by_seq.end()) continue;
+    const std::string d = FrameDifference(*it->second, f);
+    if (d.empty()) continue;
+    if (++c.different <= 5) c.differences.push_back(d);
+  }
+  return c;
+}
+
+// One line per journal file of `frames`, in the order of their first seq:
+// name, frames, seq range, and how many of its seqs are also elsewhere or
+// twice in it, so a duplicate can be traced to the run that wrote it.
+inline std::string FileTable(const std::vector<StoredFrame>& frames) {
+  struct Row {
+    size_t frames = 0;
+    uint64_t first = UINT64_MAX, last = 0;
+    size_t shared = 0;
+  };
+  std::map<uint64_t, size_t> copies;
+  for (const auto& f : frames) ++copies[f.seq];
+  std::map<std::string, Row> rows;
+  for (const auto& f : frames) {
+    Row& r = rows[f.file];
+    ++r.frames;
+    r.first = std::min(r.first, f.seq);
+    r.last = std::max(r.last, f.seq);
+    if (copies[f.seq] > 1) ++r.shared;
+  }
+  std::vector<std::pair<std::string, Row>> sorted(rows.begin(), rows.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second.first < b.second.first; });
+  std::string out;
+  for (const auto& [file, r] : sorted) {
+    out += "    " + file.substr(file.find_last_of('/') + 1) + ": " + std::to_string(r.frames) + " frames, seqs " +
+           std::to_string(r.first) + ".." + std::to_string(r.last) + ", " + std::to_string(r.shared) +
+           " duplicated\n";
+  }
+  return out;
+}
+
+}  // namespace lplex::testing
