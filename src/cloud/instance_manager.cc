@@ -382,7 +382,12 @@ void InstanceManager::Tick(int64_t now_mono_us) {
   for (const auto& instance : active) {
     std::lock_guard<std::mutex> lock(instance->mu_);
     if (instance->broker_ == nullptr) continue;
-    if (instance->touched_.exchange(false, std::memory_order_relaxed)) instance->last_active_mono_us_ = now_mono_us;
+    // A client still reading the broker (an SSE or session stream holds a
+    // reference) is activity too: stopping would cut its stream.
+    const bool read = instance->broker_.use_count() > 1;
+    if (instance->touched_.exchange(false, std::memory_order_relaxed) || read) {
+      instance->last_active_mono_us_ = now_mono_us;
+    }
     if (now_mono_us - instance->last_active_mono_us_ >= opt_.idle_timeout_us) {
       Status s = instance->StopLocked();
       if (s.ok()) {

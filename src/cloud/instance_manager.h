@@ -10,8 +10,8 @@
 // needs it (Ensure, or Ingest): it gets a replica broker (ring allocated by
 // its first frame) and an InstanceJournal (writer allocated by its first
 // journaled frame), served by a SinkRunner shared with other instances. An
-// instance that had no frame and no Ensure for idle_timeout is stopped by
-// Tick: its journal is finalized (the open file finished, on_rotate — the
+// instance that had no frame, no Ensure and no client holding its broker
+// (an SSE or session stream) for idle_timeout is stopped by Tick: its journal is finalized (the open file finished, on_rotate — the
 // keeper — told) before its broker and journal are dropped, and its state is
 // saved if it changed. Reading an instance (Get, List, Instance::broker)
 // never starts anything.

@@ -177,6 +177,31 @@ TEST(InstanceManager, IdleTimeoutFinalizesTheJournalBeforeDroppingTheInstance) {
   EXPECT_TRUE(broker.expired()) << "nothing holds the stopped broker";
 }
 
+// A client streaming an instance's events (the HTTP stream holds its
+// broker) must not be cut because the boat went quiet.
+TEST(InstanceManager, AnInstanceWhoseBrokerAClientHoldsIsNotStoppedWhileItReads) {
+  Fixture f;
+  f.Open();
+  ASSERT_TRUE(f.manager->Register("boat-1").ok());
+  auto instance = f.manager->Ensure("boat-1");
+  ASSERT_TRUE(instance.ok());
+  ASSERT_TRUE((*instance)->Ingest(Replica(1, kT0)).ok());
+  std::shared_ptr<broker::Broker> reader = (*instance)->broker();
+  f.manager->Tick(f.clock.MonotonicMicros());
+  f.clock.Advance(5 * 60 * kSecond);
+  f.manager->Tick(f.clock.MonotonicMicros());
+  EXPECT_TRUE((*instance)->active()) << "stopped under a client's open stream";
+  EXPECT_EQ(f.rotations(), 0u);
+  reader.reset();  // the client leaves: the idle time counts from its last Tick
+  f.clock.Advance(59 * kSecond);
+  f.manager->Tick(f.clock.MonotonicMicros());
+  EXPECT_TRUE((*instance)->active());
+  f.clock.Advance(2 * kSecond);
+  f.manager->Tick(f.clock.MonotonicMicros());
+  EXPECT_FALSE((*instance)->active());
+  EXPECT_EQ(f.rotations(), 1u);
+}
+
 TEST(InstanceManager, AnInstanceThatKeepsStreamingIsNotStopped) {
   Fixture f;
   f.Open();

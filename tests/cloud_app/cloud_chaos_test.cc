@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "cloud_app/cloud_chaos_support.h"
+#include "cloud_app/cloud_e2e_support.h"
 #include "server/server_test_support.h"
 #include "support/tcp_proxy.h"
 #include "support/temp_dir.h"
@@ -40,6 +40,7 @@ using lplex::testing::FileTable;
 using lplex::testing::FreeLoopbackPort;
 using lplex::testing::HttpGet;
 using lplex::testing::JsonUint;
+using lplex::testing::kCloudBinary;
 using lplex::testing::PortFromLog;
 using lplex::testing::ReadJournalDir;
 using lplex::testing::SeqComparison;
@@ -50,7 +51,6 @@ using lplex::testing::TempDir;
 using lplex::testing::WaitFor;
 using Clock = std::chrono::steady_clock;
 
-const std::string kCloudBinary = std::string(LPLEX_BINARY_DIR) + "/apps/lplex-cloud/lplex-cloud";
 const std::string& kBoatBinary = lplex::testing::kServerBinary;
 const std::string kInstance = "boat-1";
 

@@ -17,6 +17,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "server/server_test_support.h"
@@ -176,6 +177,14 @@ inline std::vector<std::string> DuplicatedSeqs(const std::vector<StoredFrame>& f
     }
   }
   return out;
+}
+
+// How many of `frames` are stored in one of `files`: with the journal files
+// a cloud had when it stopped, the frames its first run journaled.
+inline size_t FramesInFiles(const std::vector<StoredFrame>& frames, const std::vector<std::string>& files) {
+  return static_cast<size_t>(std::count_if(frames.begin(), frames.end(), [&](const StoredFrame& f) {
+    return std::find(files.begin(), files.end(), f.file) != files.end();
+  }));
 }
 
 // Every file under `root`, recursively, as paths relative to it, sorted;

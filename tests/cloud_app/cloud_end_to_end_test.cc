@@ -4,24 +4,19 @@
 // Every file the cloud journaled must be archived (marker and an identical
 // copy), and every frame it journaled must be the boat's frame with that
 // seq: the same header and data bytes, the same time (within the journal's
-// 1 ms clamp, below). Labelled `slow` (apps/lplex-cloud/cloud_test_labels.cmake).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+// 1 ms clamp: FrameDifference in cloud_e2e_support.h). Labelled `slow`
+// (apps/lplex-cloud/cloud_test_labels.cmake).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cloud_app/cloud_e2e_support.h"
 #include "server/server_test_support.h"
 #include "support/temp_dir.h"
 
@@ -30,34 +25,20 @@ namespace {
 
 using lplex::testing::ChildServer;
 using lplex::testing::FileText;
+using lplex::testing::FramesInFiles;
+using lplex::testing::FramesNotFromBoat;
+using lplex::testing::FreeLoopbackPort;
 using lplex::testing::JournalFiles;
+using lplex::testing::kCloudBinary;
 using lplex::testing::ReadJournalDir;
 using lplex::testing::StoredFrame;
 using lplex::testing::TempDir;
 
-const std::string kCloudBinary = std::string(LPLEX_BINARY_DIR) + "/apps/lplex-cloud/lplex-cloud";
 const std::string& kBoatBinary = lplex::testing::kServerBinary;
-
-
-// A loopback port free right now (the cloud must come back on the same one).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 TEST(CloudEndToEnd, BoatToCloudAcrossCloudRestartArchivesEveryFileAndKeepsBoatBytes) {
   TempDir dir;
-  const int grpc_port = FreePort();
+  const int grpc_port = FreeLoopbackPort();
   ASSERT_GT(grpc_port, 0);
   const std::string cloud_data = dir.Sub("cloud");
   const std::string archive = dir.Sub("archive");
@@ -109,40 +90,11 @@ TEST(CloudEndToEnd, BoatToCloudAcrossCloudRestartArchivesEveryFileAndKeepsBoatBy
   const std::vector<StoredFrame> cloud_frames = ReadJournalDir(journal_dir, &error);
   ASSERT_TRUE(error.empty()) << error;
   ASSERT_FALSE(cloud_frames.empty());
-  std::map<uint64_t, const StoredFrame*> by_seq;
-  for (const auto& f : boat_frames) by_seq[f.seq] = &f;
-  size_t mismatches = 0;
-  for (const auto& c : cloud_frames) {
-    auto it = by_seq.find(c.seq);
-    if (it == by_seq.end()) {
-      ADD_FAILURE() << "cloud seq " << c.seq << " (" << c.file << ") is not in the boat's journal";
-      if (++mismatches > 5) break;
-      continue;
-    }
-    const StoredFrame& b = *it->second;
-    // Timestamps within 1 ms: a journal block stores time deltas that cannot
-    // go backwards, so a frame up to 1 ms older than the one before it in
-    // its block is stored at that one's time (journal/writer.cc kMaxClampUs).
-    // The sim's sources interleave that way now and then, and the boat's and
-    // the cloud's blocks start at different frames, so the same frame can be
-    // clamped in one journal and not in the other.
-    const int64_t skew = b.timestamp_us > c.timestamp_us ? b.timestamp_us - c.timestamp_us
-                                                         : c.timestamp_us - b.timestamp_us;
-    if (skew > 1000 || b.pgn != c.pgn || b.source != c.source ||
-        b.destination != c.destination || b.priority != c.priority || b.data != c.data) {
-      ADD_FAILURE() << "seq " << c.seq << " differs: cloud " << c.file << " (t " << c.timestamp_us << ", pgn "
-                    << c.pgn << ", src " << int(c.source) << ", " << c.data.size() << " bytes), boat " << b.file
-                    << " (t " << b.timestamp_us << ", pgn " << b.pgn << ", src " << int(b.source) << ", "
-                    << b.data.size() << " bytes)";
-      if (++mismatches > 5) break;
-    }
-  }
+  for (const auto& problem : FramesNotFromBoat(boat_frames, cloud_frames)) ADD_FAILURE() << problem;
+
   // Both cloud runs journaled frames: the boat reconnected to the new one.
-  size_t first_run = 0, second_run = 0;
-  for (const auto& c : cloud_frames) {
-    const bool old = std::find(first_run_files.begin(), first_run_files.end(), c.file) != first_run_files.end();
-    ++(old ? first_run : second_run);
-  }
+  const size_t first_run = FramesInFiles(cloud_frames, first_run_files);
+  const size_t second_run = cloud_frames.size() - first_run;
   std::printf("cloud: %zu file(s), %zu frame(s) (%zu first run, %zu second); boat: %zu frame(s)\n", files.size(),
               cloud_frames.size(), first_run, second_run, boat_frames.size());
   EXPECT_GT(first_run, 0u);

@@ -47,6 +47,18 @@ const std::vector<std::string>& BadIds() {
 
 std::chrono::system_clock::time_point Deadline() { return std::chrono::system_clock::now() + seconds(20); }
 
+// Writes `up` as the only message of a bidirectional stream, reads until the
+// server ends it, and returns its final status.
+template <typename Up, typename Down>
+grpc::Status SendOneAndFinish(grpc::ClientReaderWriter<Up, Down>& stream, const Up& up) {
+  stream.Write(up);
+  stream.WritesDone();
+  Down down;
+  while (stream.Read(&down)) {
+  }
+  return stream.Finish();
+}
+
 // One lplex-cloud with an mTLS listener for the whole suite (the PKI holds a
 // certificate for boat-1, for "other", and one whose CN is each bad id).
 // Every test compares the tree under the temp dir (certificates and logs
@@ -66,7 +78,7 @@ class CloudSecurityTest : public ::testing::Test {
       setup_error_ = new std::string("openssl: " + error);
       return;
     }
-    grpc_port_ = lplex::testing::FreePort();
+    grpc_port_ = lplex::testing::FreeLoopbackPort();
     std::vector<std::string> args = {"-data-dir", dir_->Sub("data"), "-grpc-listen",
                                      "127.0.0.1:" + std::to_string(grpc_port_), "-http-listen", "127.0.0.1:0"};
     for (const auto& f : pki_->CloudFlags()) args.push_back(f);
@@ -147,12 +159,7 @@ class CloudSecurityTest : public ::testing::Test {
     up.mutable_frame()->set_seq(1);
     up.mutable_frame()->set_timestamp_us(1'700'000'000'000'000);
     up.mutable_frame()->set_data(std::string(8, '\x01'));
-    stream->Write(up);
-    stream->WritesDone();
-    pb::LiveDownstream down;
-    while (stream->Read(&down)) {
-    }
-    return stream->Finish();
+    return SendOneAndFinish(*stream, up);
   }
 
   // A Backfill stream carrying one (uncompressed, invalid) block.
@@ -164,12 +171,7 @@ class CloudSecurityTest : public ::testing::Test {
     up.mutable_block()->set_base_seq(1);
     up.mutable_block()->set_frame_count(1);
     up.mutable_block()->set_data(std::string(16, '\0'));
-    stream->Write(up);
-    stream->WritesDone();
-    pb::BackfillDownstream down;
-    while (stream->Read(&down)) {
-    }
-    return stream->Finish();
+    return SendOneAndFinish(*stream, up);
   }
 
   static TempDir* dir_;

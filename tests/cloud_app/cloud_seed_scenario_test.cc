@@ -10,12 +10,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -130,7 +128,7 @@ TEST(CloudSeedScenario, MtlsBoatToCloudAcrossSigtermArchivesEveryFileToS3ByteIde
   fs::create_directories(dir.Sub("pki"));
   ASSERT_TRUE(pki.Make(dir.Sub("pki"), {kBoat}, &why)) << why;
 
-  const int grpc_port = lplex::testing::FreePort();
+  const int grpc_port = lplex::testing::FreeLoopbackPort();
   ASSERT_GT(grpc_port, 0);
   const std::string cloud_data = dir.Sub("cloud");
   const std::string boat_journal = dir.Sub("boat");
@@ -268,26 +266,13 @@ TEST(CloudSeedScenario, MtlsBoatToCloudAcrossSigtermArchivesEveryFileToS3ByteIde
   EXPECT_EQ(boat_frames.back().seq, boat_head) << "the boat's journal ends at its head";
 
   // Both cloud runs journaled frames: the boat reconnected to the new one.
-  size_t first_run = 0, second_run = 0;
-  for (const auto& c : cloud_frames) {
-    const bool old = std::find(first_run_files.begin(), first_run_files.end(), c.file) != first_run_files.end();
-    ++(old ? first_run : second_run);
-  }
+  const size_t first_run = lplex::testing::FramesInFiles(cloud_frames, first_run_files);
+  const size_t second_run = cloud_frames.size() - first_run;
   std::printf("cloud: %zu file(s) (%zu live, %zu backfill), %zu frame(s) (%zu first run, %zu later); boat: %zu "
               "frame(s), head %llu\n",
               files.size(), live, backfill, cloud_frames.size(), first_run, second_run, boat_frames.size(),
               static_cast<unsigned long long>(boat_head));
-  std::map<std::string, std::pair<uint64_t, uint64_t>> ranges;  // file -> first, last seq
-  std::map<std::string, size_t> counts;
-  for (const auto& c : cloud_frames) {
-    auto [it, fresh] = ranges.try_emplace(fs::path(c.file).filename().string(), c.seq, c.seq);
-    if (!fresh) it->second.second = c.seq;
-    ++counts[it->first];
-  }
-  for (const auto& [name, r] : ranges) {
-    std::printf("  %s: %zu frame(s), seqs %llu..%llu\n", name.c_str(), counts[name],
-                static_cast<unsigned long long>(r.first), static_cast<unsigned long long>(r.second));
-  }
+  std::printf("%s", lplex::testing::FileTable(cloud_frames).c_str());
   EXPECT_GT(first_run, 0u);
   EXPECT_GT(second_run, 0u) << second_log;
 }

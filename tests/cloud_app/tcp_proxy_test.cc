@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "support/loopback_socket.h"
 
@@ -64,15 +65,34 @@ int NextRead(int fd) {
   return r < 0 ? -errno : static_cast<int>(r);
 }
 
-TEST(TcpProxy, ForwardsBytesBothWaysAndCountsConnections) {
+// A loopback target (listening, or only bound so that connects to it are
+// refused) with a TcpProxy in front of it; the target's socket is closed
+// when this goes.
+struct ProxiedTarget {
+  explicit ProxiedTarget(bool listen) : listener(BindLoopback(&target_port, listen)), proxy(target_port) {}
+  ~ProxiedTarget() {
+    if (listener >= 0) ::close(listener);
+  }
+
+  // A client connected through the proxy and the target's side of that
+  // connection: {client, server}, -1 for a side that failed.
+  std::pair<int, int> Connection() const {
+    const int client = Connect(proxy.port());
+    return {client, AcceptOne(listener)};
+  }
+
   int target_port = 0;
-  const int listener = BindLoopback(&target_port, true);
-  ASSERT_GE(listener, 0);
-  TcpProxy proxy(target_port);
-  ASSERT_TRUE(proxy.ok());
-  const int client = Connect(proxy.port());
+  const int listener;
+  TcpProxy proxy;
+};
+
+TEST(TcpProxy, ForwardsBytesBothWaysAndCountsConnections) {
+  ProxiedTarget t(/*listen=*/true);
+  ASSERT_GE(t.listener, 0);
+  ASSERT_TRUE(t.proxy.ok());
+  const std::pair<int, int> connection = t.Connection();
+  const int client = connection.first, server = connection.second;  // `client` goes into a lambda
   ASSERT_GE(client, 0);
-  const int server = AcceptOne(listener);
   ASSERT_GE(server, 0);
 
   const std::string big(1 << 20, 'x');  // more than a socket buffer: the proxy must queue, not drop
@@ -84,56 +104,48 @@ TEST(TcpProxy, ForwardsBytesBothWaysAndCountsConnections) {
   EXPECT_TRUE(got == big);
   ASSERT_EQ(::send(server, "pong", 4, MSG_NOSIGNAL), 4);
   EXPECT_EQ(ReadN(client, 4), "pong");
-  EXPECT_EQ(proxy.accepted(), 1u);
-  EXPECT_EQ(proxy.forwarded(), 1u);
-  EXPECT_EQ(proxy.open(), 1u);
+  EXPECT_EQ(t.proxy.accepted(), 1u);
+  EXPECT_EQ(t.proxy.forwarded(), 1u);
+  EXPECT_EQ(t.proxy.open(), 1u);
   ::close(client);
   ::close(server);
-  ::close(listener);
 }
 
 TEST(TcpProxy, DropAllResetsBothSidesAndLaterConnectionsStillForward) {
-  int target_port = 0;
-  const int listener = BindLoopback(&target_port, true);
-  ASSERT_GE(listener, 0);
-  TcpProxy proxy(target_port);
-  ASSERT_TRUE(proxy.ok());
-  const int client = Connect(proxy.port());
-  const int server = AcceptOne(listener);
+  ProxiedTarget t(/*listen=*/true);
+  ASSERT_GE(t.listener, 0);
+  ASSERT_TRUE(t.proxy.ok());
+  const auto [client, server] = t.Connection();
   ASSERT_GE(client, 0);
   ASSERT_GE(server, 0);
   ASSERT_EQ(::send(client, "a", 1, MSG_NOSIGNAL), 1);
   ASSERT_EQ(ReadN(server, 1), "a");  // the pair is set up before the drop
 
-  EXPECT_EQ(proxy.DropAll(), 1u);
-  EXPECT_EQ(proxy.open(), 0u);
+  EXPECT_EQ(t.proxy.DropAll(), 1u);
+  EXPECT_EQ(t.proxy.open(), 0u);
   EXPECT_EQ(NextRead(client), -ECONNRESET);
   EXPECT_EQ(NextRead(server), -ECONNRESET);
 
-  const int client2 = Connect(proxy.port());
-  const int server2 = AcceptOne(listener);
+  const auto [client2, server2] = t.Connection();
   ASSERT_GE(client2, 0);
   ASSERT_GE(server2, 0);
   ASSERT_EQ(::send(client2, "b", 1, MSG_NOSIGNAL), 1);
   EXPECT_EQ(ReadN(server2, 1), "b");
-  EXPECT_EQ(proxy.accepted(), 2u);
-  for (int fd : {client, server, client2, server2, listener}) ::close(fd);
+  EXPECT_EQ(t.proxy.accepted(), 2u);
+  for (int fd : {client, server, client2, server2}) ::close(fd);
 }
 
 TEST(TcpProxy, ClosesTheClientWhenTheTargetRefuses) {
-  int target_port = 0;
-  const int bound = BindLoopback(&target_port, false);  // bound, not listening: connects are refused
-  ASSERT_GE(bound, 0);
-  TcpProxy proxy(target_port);
-  ASSERT_TRUE(proxy.ok());
-  const int client = Connect(proxy.port());
+  ProxiedTarget t(/*listen=*/false);  // bound, not listening: connects are refused
+  ASSERT_GE(t.listener, 0);
+  ASSERT_TRUE(t.proxy.ok());
+  const int client = Connect(t.proxy.port());
   ASSERT_GE(client, 0);
   const int r = NextRead(client);
   EXPECT_TRUE(r == 0 || r == -ECONNRESET) << r;
-  EXPECT_EQ(proxy.accepted(), 1u);
-  EXPECT_EQ(proxy.forwarded(), 0u);
+  EXPECT_EQ(t.proxy.accepted(), 1u);
+  EXPECT_EQ(t.proxy.forwarded(), 0u);
   ::close(client);
-  ::close(bound);
 }
 
 }  // namespace
