@@ -3,10 +3,10 @@
 // by openssl here).
 #include "replication/replication_server.h"
 
-#include <algorithm>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -14,8 +14,10 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "broker/broker.h"
 #include "can/can_id.h"
 #include "cloud/cloud_test_util.h"
 #include "cloud/instance_manager.h"
@@ -67,12 +69,13 @@ class ReplicationServerTest : public ::testing::Test {
     manager_ = std::move(*m);
   }
 
-  void StartServer(ReplicationServerOptions o = {}) {
+  // `keep_limits`: the rate and lag limits of `o` apply (else the rate limit is off).
+  void StartServer(ReplicationServerOptions o = {}, bool keep_limits = false) {
     if (manager_ == nullptr) OpenManager();
     o.listen_address = "127.0.0.1:0";
     if (o.tls_cert_file.empty()) o.insecure_plaintext = true;
     o.ack_interval_us = 0;
-    o.rate_limit_per_s = 0;
+    if (!keep_limits) o.rate_limit_per_s = 0;
     o.instances = manager_.get();
     o.data_dir = dir_.path();
     o.log = &log_;
@@ -534,6 +537,111 @@ TEST_F(ReplicationServerTest, LiveAndBackfillStreamsAreLoggedNewestFirst) {
   EXPECT_EQ(events[4].type, "live_start");
   EXPECT_EQ(events[4].detail_json, R"({"boat_head_seq":3})");
   EXPECT_GE(events[0].time_us, events[4].time_us);
+}
+
+// HEAD's rate limit (§6.1, TestReplicationRateLimit): past the burst a
+// boat sending faster than the limit is ended with RESOURCE_EXHAUSTED.
+TEST_F(ReplicationServerTest, LiveStreamFasterThanTheRateLimitEndsAfterTheBurst) {
+  ReplicationServerOptions o;
+  o.rate_limit_per_s = 10;
+  o.rate_burst = 20;
+  StartServer(o, /*keep_limits=*/true);
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 0, &resp).ok());
+  std::vector<pb::LiveUpstream> msgs;
+  for (uint64_t seq = 1; seq <= 200; ++seq) msgs.push_back(FrameMsg(seq));
+  LiveResult r = Live("boat-1", msgs);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << r.status.error_message();
+  EXPECT_NE(r.status.error_message().find("rate limit of 10 frames/s"), std::string::npos) << r.status.error_message();
+  const uint64_t taken = server_->Runtime("boat-1")->live_frames;
+  EXPECT_GE(taken, 20u);
+  EXPECT_LT(taken, 40u) << "a burst of 20 at 10 frames/s";
+  std::vector<EventLogEntry> events = server_->Events("boat-1", 1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].detail_json.find("rate_limit_exceeded"), std::string::npos) << events[0].detail_json;
+}
+
+// HEAD's lag limit (§6.1): a live stream whose last frame trails the head
+// the boat reports by more than max_live_lag is ended, so that the boat
+// reconnects and the skipped seqs become a hole.
+TEST_F(ReplicationServerTest, LiveStreamLaggingTheBoatsHeadBeyondTheLimitIsEnded) {
+  ReplicationServerOptions o;
+  o.rate_limit_per_s = 0;
+  o.max_live_lag = 100;
+  StartServer(o, /*keep_limits=*/true);
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 0, &resp).ok());
+  pb::LiveUpstream status;
+  status.mutable_status()->set_head_seq(1000);
+  LiveResult r = Live("boat-1", {FrameMsg(1), FrameMsg(2), FrameMsg(3), status, FrameMsg(4)});
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << r.status.error_message();
+  EXPECT_NE(r.status.error_message().find("lags the boat by 997 seqs (limit 100)"), std::string::npos)
+      << r.status.error_message();
+  EXPECT_EQ(server_->Runtime("boat-1")->live_frames, 3u);
+  std::vector<EventLogEntry> events = server_->Events("boat-1", 1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].detail_json, R"({"frames_received":3,"lag":997,"reason":"cloud_lag_exceeded"})");
+}
+
+TEST_F(ReplicationServerTest, LagLimitZeroLetsALaggingBoatCatchUp) {
+  ReplicationServerOptions o;
+  o.rate_limit_per_s = 0;
+  o.max_live_lag = 0;
+  StartServer(o, /*keep_limits=*/true);
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 0, &resp).ok());
+  pb::LiveUpstream status;
+  status.mutable_status()->set_head_seq(1000);
+  LiveResult r = Live("boat-1", {FrameMsg(1), status, FrameMsg(2), FrameMsg(3)});
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  EXPECT_EQ(r.acks.back(), 3u);
+}
+
+// TestReplicationMultipleInstances: two boats at once, each into its own
+// instance and journal.
+TEST_F(ReplicationServerTest, TwoBoatsReplicatingAtOnceKeepTheirOwnCursorsAndJournals) {
+  StartServer();
+  for (const char* id : {"boat-1", "boat-2"}) {
+    pb::HandshakeResponse resp;
+    ASSERT_TRUE(Handshake(id, 0, &resp).ok());
+  }
+  std::vector<pb::LiveUpstream> msgs;
+  for (uint64_t seq = 1; seq <= 50; ++seq) msgs.push_back(FrameMsg(seq));
+  LiveResult r1, r2;
+  std::thread t1([&] { r1 = Live("boat-1", msgs); });
+  std::thread t2([&] { r2 = Live("boat-2", msgs); });
+  t1.join();
+  t2.join();
+  ASSERT_TRUE(r1.status.ok() && r2.status.ok());
+  EXPECT_EQ(r1.acks.back(), 50u);
+  EXPECT_EQ(r2.acks.back(), 50u);
+  EXPECT_EQ(manager_->List().size(), 2u);
+  ASSERT_TRUE(manager_->Shutdown().ok());
+  EXPECT_EQ(JournaledSeqs(InstanceDir("boat-1") + "/journal"), SeqsFromTo(1, 50));
+  EXPECT_EQ(JournaledSeqs(InstanceDir("boat-2") + "/journal"), SeqsFromTo(1, 50));
+}
+
+// TestReplicationCloudConsumerDuringLive: readers of the instance's broker
+// opened before the data see every live frame.
+TEST_F(ReplicationServerTest, ConsumersOpenedBeforeTheDataReadEveryLiveFrame) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 0, &resp).ok());
+  std::shared_ptr<broker::Broker> broker = manager_->Get("boat-1")->broker();
+  ASSERT_NE(broker, nullptr) << "the handshake makes the instance active";
+  std::vector<std::unique_ptr<broker::Consumer>> consumers;
+  for (int i = 0; i < 3; ++i) consumers.push_back(broker->NewConsumer(1, {}));
+  std::vector<pb::LiveUpstream> msgs;
+  for (uint64_t seq = 1; seq <= 20; ++seq) msgs.push_back(FrameMsg(seq));
+  ASSERT_TRUE(Live("boat-1", msgs).status.ok());
+  for (auto& c : consumers) {
+    std::vector<uint64_t> seqs;
+    broker::ConsumerItem item;
+    while (seqs.size() < 20 && c->Next(&item, std::chrono::seconds(5)) == broker::NextResult::kFrame) {
+      seqs.push_back(item.seq);
+    }
+    EXPECT_EQ(seqs, SeqsFromTo(1, 20));
+  }
 }
 
 // --- mTLS ------------------------------------------------------------------
