@@ -139,6 +139,11 @@ Status JournalWriter::Append(const can::Frame& f) {
       }
     }
   }
+  if (block_frames_ == 0 && RotationDue()) {
+    // The last block was written without a rotation check (WriteOpenBlock,
+    // or a sealed block a retry wrote): the file rotates before this frame.
+    LPLEX_RETURN_IF_ERROR(FinishFile());
+  }
   if (block_frames_ == 0) {
     StartBlock(f);
     new_claim = is_claim && binding_differs();

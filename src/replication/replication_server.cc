@@ -27,6 +27,7 @@
 #include "lplex/replication/v1/replication.pb.h"
 #include "replication/instance_state.h"
 #include "replication/replica_progress.h"
+#include "replication/written_seqs_recovery.h"
 
 namespace lplex::replication {
 
@@ -85,6 +86,7 @@ struct Replica {
   ReplicaProgress progress;  // restored from the instance's state once, then the source of truth
   ReplicaRuntime rt;
   EventLog events;  // its own lock; no entry costs anything until a stream records one
+  bool restored = false;  // progress restored from state.json and the files (mu)
   int live_streams = 0;
   grpc::ServerContext* live_ctx = nullptr;  // the newest Live stream (an older one is cancelled)
 };
@@ -126,6 +128,9 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     // P8: ping every connection after keepalive_time of silence (with or
     // without calls, and however long no data flowed); no answer within
     // keepalive_timeout closes it, which ends its streams.
+    // gRPC binds with SO_REUSEPORT by default: a second cloud on the same
+    // port would start without an error and take half of the boats.
+    b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     b.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(opt_.keepalive_time_ms));
     b.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(opt_.keepalive_timeout_ms));
     b.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
@@ -155,12 +160,29 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
   void Shutdown(int64_t grace_us) {
     std::lock_guard<std::mutex> lock(shutdown_mu_);
     if (server_ == nullptr) return;
+    // A live stream never ends on its own (a boat streams for as long as it
+    // runs): waiting for it would always cost the whole grace. Each is
+    // cancelled now; its handler still writes out and saves what it took.
+    // Backfill streams, which do end, get the grace to finish.
+    CancelLiveStreams();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::microseconds(std::max<int64_t>(grace_us, 0)));
     server_->Wait();
     server_.reset();
   }
 
   int port() const { return port_; }
+
+  void CancelLiveStreams() {
+    std::vector<std::shared_ptr<Replica>> replicas;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [id, r] : replicas_) replicas.push_back(r);
+    }
+    for (const auto& r : replicas) {
+      std::lock_guard<std::mutex> lock(r->mu);
+      if (r->live_ctx != nullptr) r->live_ctx->TryCancel();
+    }
+  }
 
   std::optional<ReplicaRuntime> Runtime(std::string_view id) const {
     std::shared_ptr<Replica> r;
@@ -661,13 +683,48 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
   // The shared runtime of `instance`, its progress restored from the
   // persisted state the first time.
   std::shared_ptr<Replica> ReplicaFor(cloud::Instance& instance) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = replicas_.find(instance.id());
-    if (it != replicas_.end()) return it->second;
-    auto r = std::make_shared<Replica>();
-    r->progress = instance.state().Progress();
-    replicas_.emplace(instance.id(), r);
+    std::shared_ptr<Replica> r;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = replicas_.find(instance.id());
+      if (it != replicas_.end()) {
+        r = it->second;
+      } else {
+        r = std::make_shared<Replica>();
+        replicas_.emplace(instance.id(), r);
+      }
+    }
+    std::lock_guard<std::mutex> lock(r->mu);
+    if (!r->restored) {
+      r->restored = true;
+      r->progress = instance.state().Progress();
+      RecoverFromFiles(instance, *r);
+    }
     return r;
+  }
+
+  // The first touch of an instance in this process: seqs its files hold
+  // that the saved state does not know (written after its last save by a
+  // cloud that was then killed) are counted, so they are not asked for
+  // again and journaled twice. r.mu held.
+  void RecoverFromFiles(cloud::Instance& instance, Replica& r) {
+    Result<std::string> dir = InstanceDirFor(opt_.data_dir, instance.id());
+    if (!dir.ok()) return;
+    std::vector<std::string> skipped;
+    const uint64_t cursor_before = r.progress.cursor();
+    Result<RecoveredSeqs> found = RecoverWrittenSeqs(*dir + "/journal", &r.progress, nullptr, &skipped);
+    for (const std::string& line : skipped) log_->Warn("replication: [{}] recovery skips {}", instance.id(), line);
+    if (!found.ok()) {
+      log_->Warn("replication: [{}] reading its journal for seqs written after the last saved state: {}",
+                 instance.id(), found.status().ToString());
+      return;
+    }
+    if (found->seqs_found == 0) return;
+    log_->Info("replication: [{}] {} seq(s) in its journal files were written after the last saved state "
+               "(cursor {} -> {}); counted, not asked for again",
+               instance.id(), found->seqs_found, cursor_before, r.progress.cursor());
+    PushProgress(instance, r.progress, std::nullopt);
+    SaveState(instance);
   }
 
   // Writes out what the instance's journal has queued (the seqs then come

@@ -117,9 +117,11 @@ class ReplicationServer {
   // The bound port.
   int port() const;
 
-  // Stops accepting, lets open calls finish for up to `grace_us`, then
-  // cancels them, and waits for every handler to return (backfill files
-  // are finished then). Idempotent.
+  // Stops accepting, cancels every live stream at once (a boat's stream
+  // never ends by itself; each handler still writes out and saves what it
+  // took), lets backfill streams finish for up to `grace_us`, then cancels
+  // them, and waits for every handler to return (backfill files are
+  // finished then). Idempotent.
   void Shutdown(int64_t grace_us);
 
   // Runtime counters of `id`, or nullopt when no stream touched it.

@@ -644,6 +644,32 @@ TEST_F(ReplicationServerTest, ConsumersOpenedBeforeTheDataReadEveryLiveFrame) {
   }
 }
 
+// A boat's live stream never ends by itself: a graceful stop that waited
+// for it always cost the whole grace (a cloud restart took its full 5 s,
+// or a minute with a longer grace). What it took is still saved.
+TEST_F(ReplicationServerTest, ShutdownEndsAnOpenLiveStreamWithoutWaitingOutTheGrace) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 0, &resp).ok());
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-instance-id", "boat-1");
+  auto stream = stub_->Live(&ctx);
+  for (uint64_t seq = 1; seq <= 5; ++seq) ASSERT_TRUE(stream->Write(FrameMsg(seq)));
+  const auto served = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server_->Runtime("boat-1")->live_frames < 5 && std::chrono::steady_clock::now() < served) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(server_->Runtime("boat-1")->live_frames, 5u);
+  const auto start = std::chrono::steady_clock::now();
+  server_->Shutdown(60'000'000);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  EXPECT_EQ(manager_->Get("boat-1")->state().cursor, 5u) << "the frames it took were written out and saved";
+  pb::LiveDownstream down;
+  while (stream->Read(&down)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
 // --- mTLS ------------------------------------------------------------------
 
 bool HaveOpenssl() { return std::system("command -v openssl >/dev/null 2>&1") == 0; }
