@@ -80,6 +80,13 @@ bool ReplicaProgress::OnBackfillBlockWritten(uint64_t start, uint64_t end) {
   return Advance();
 }
 
+uint64_t ReplicaProgress::OnSeqsUnavailable(uint64_t start, uint64_t end) {
+  const uint64_t before = holes_.TotalMissing();
+  if (!holes_.Fill(start, end)) return 0;
+  Advance();
+  return before - holes_.TotalMissing();
+}
+
 void ReplicaProgress::AddHole(uint64_t start, uint64_t end) {
   holes_.Add(start, end);
   if (holes_.Len() > kMaxHoles) holes_.CoarsenTo(kMaxHoles);

@@ -104,6 +104,12 @@ class ReplicaProgress {
   // or the next handshake accounts for those. Returns true when the cursor moved.
   bool OnBackfillBlockWritten(uint64_t start, uint64_t end);
 
+  // The boat says it can never send seqs [start, end) (never issued, or no
+  // longer kept): the holes among them are dropped — those seqs are no
+  // longer owed, so the cursor can pass them. Seqs outside the holes are
+  // unaffected. Returns how many hole seqs were dropped.
+  uint64_t OnSeqsUnavailable(uint64_t start, uint64_t end);
+
   // The acknowledged cursor (see the top of this file). Never decreases.
   uint64_t cursor() const { return cursor_; }
   // Every seq in [origin, seen_through] was accepted or is a hole.

@@ -676,20 +676,24 @@ class ReplicationClient::Impl {
     std::vector<SeqRange> older;   // before the journal's first seq: gone
     std::vector<SeqRange> gaps;    // inside the journal's span, in no block it can send
     std::vector<SeqRange> beyond;  // past the head
+    std::vector<SeqRange> never;   // older, and gaps of holes whose files read cleanly: never sendable
     pb::BackfillUpstream up;
     for (const SeqRange& hole : holes) {
       std::vector<SeqRange> covered;
+      bool trouble = false;  // a file or block of this hole could not be read: its gaps may be there
       for (const journal::JournalSpan& span : journal::SelectSpansForSeqRange(spans, hole.start, hole.end)) {
         if (stopping()) return lplex::Status::Ok();
         auto reader = journal::StoredBlockReader::OpenPath(span.path, fs_);
         if (!reader.ok()) {
           log_->Warn("backfill cannot open {}: {}", span.path, reader.status().message());
+          trouble = true;
           continue;
         }
         journal::StoredBlockReader& r = *reader.value();
         auto range = r.BlocksForSeqRange(hole.start, hole.end);
         if (!range.ok()) {
           log_->Warn("backfill cannot search {}: {}", span.path, range.status().message());
+          trouble = true;
           continue;
         }
         for (uint64_t n = range.value().first; n < range.value().end; ++n) {
@@ -705,6 +709,7 @@ class ReplicationClient::Impl {
           auto block = r.ReadBackfillBlock(n);
           if (!block.ok()) {
             log_->Warn("backfill skips a block: {}", block.status().message());
+            trouble = true;
             continue;
           }
           const journal::BackfillBlock& b = block.value();
@@ -712,6 +717,7 @@ class ReplicationClient::Impl {
           if (b.data.size() > kMaxBlockData) {
             log_->Warn("backfill skips block {} of {}: {} bytes (block size {}) exceed the 4 MiB gRPC message limit",
                        n, span.path, b.data.size(), b.block_size);
+            trouble = true;
             continue;
           }
           pb::Block* m = up.mutable_block();
@@ -731,7 +737,9 @@ class ReplicationClient::Impl {
       }
       for (const SeqRange& part : Uncovered(hole, std::move(covered))) {
         AppendClipped(part.start, part.end, 0, journal_first, &older);
+        AppendClipped(part.start, part.end, 0, journal_first, &never);
         AppendClipped(part.start, part.end, journal_first, pass->journal_end, &gaps);
+        if (!trouble) AppendClipped(part.start, part.end, journal_first, pass->journal_end, &never);
         AppendClipped(part.start, part.end, pass->journal_end, pass->head + 1, &pass->unjournaled);
         AppendClipped(part.start, part.end, std::max(pass->journal_end, pass->head + 1), UINT64_MAX, &beyond);
       }
@@ -747,6 +755,17 @@ class ReplicationClient::Impl {
     }
     if (!beyond.empty()) {
       log_->Warn("backfill: seqs {} are past this boat's head (seq {}): not sent", DescribeSeqs(beyond), pass->head);
+    }
+    if (!never.empty()) {
+      // Our extension (see the .proto): the cloud stops owing them, so its
+      // cursor can pass. A reference cloud skips the message.
+      pb::BackfillUpstream gone;
+      for (const SeqRange& r : never) {
+        pb::SeqRange* m = gone.add_unavailable();
+        m->set_start(r.start);
+        m->set_end(r.end);
+      }
+      if (!stream->Write(gone)) return BackfillClosed(session);
     }
     return lplex::Status::Ok();
   }

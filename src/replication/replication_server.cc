@@ -466,7 +466,12 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     uint64_t trims = 0;
     pb::BackfillUpstream up;
     while (stream->Read(&up)) {
-      if (!up.has_block()) continue;
+      if (!up.has_block()) {
+        if (up.unavailable_size() > 0) {
+          if (!stream->Write(OnUnavailable(*instance, *replica, up))) break;
+        }
+        continue;
+      }
       const pb::Block& b = up.block();
       Status s = CheckBlock(b);
       const uint32_t block_size = b.block_size() == 0 ? journal::kDefaultBlockSize : b.block_size();
@@ -725,6 +730,30 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
                instance.id(), found->seqs_found, cursor_before, r.progress.cursor());
     PushProgress(instance, r.progress, std::nullopt);
     SaveState(instance);
+  }
+
+  // The boat can never send these seqs (our extension, see the .proto):
+  // the holes among them are no longer owed. Returns the answer.
+  pb::BackfillDownstream OnUnavailable(cloud::Instance& instance, Replica& replica, const pb::BackfillUpstream& up) {
+    pb::BackfillDownstream down;
+    std::lock_guard<std::mutex> lock(replica.mu);
+    for (const pb::SeqRange& r : up.unavailable()) {
+      const uint64_t dropped = replica.progress.OnSeqsUnavailable(r.start(), r.end());
+      replica.rt.unavailable_seqs += dropped;
+      if (dropped > 0) {
+        log_->Warn("replication: [{}] the boat can never send seqs {}..{} (never issued after a crash, or no longer "
+                   "kept): {} missing seq(s) no longer owed",
+                   instance.id(), r.start(), r.end() - 1, dropped);
+      }
+    }
+    PushProgress(instance, replica.progress, clock_->NowMicros());
+    down.set_continuous_through(replica.progress.cursor());
+    for (const SeqRange& h : replica.progress.holes().ranges()) {
+      pb::SeqRange* r = down.add_remaining();
+      r->set_start(h.start);
+      r->set_end(h.end);
+    }
+    return down;
   }
 
   // Writes out what the instance's journal has queued (the seqs then come

@@ -98,6 +98,7 @@ struct ReplicaRuntime {
   uint64_t live_frames = 0;   // over all streams since start
   uint64_t live_dropped = 0;  // frames the journal did not take (P4)
   uint64_t live_duplicates = 0;  // frames the cloud held already (not journaled again)
+  uint64_t unavailable_seqs = 0; // hole seqs the boat said it can never send
   uint64_t backfill_blocks = 0;
   uint64_t backfill_rejected = 0;
   uint64_t last_live_seq = 0;  // highest seq on the current/last Live stream

@@ -234,6 +234,9 @@ TEST(EventLog, ConcurrentRecordAndRecentSeeEachWriterInOrder) {
       }
     });
   }
+  // The ring is full before the first snapshot, however the threads are
+  // scheduled (a loaded machine may start the writers late).
+  while (log.size() < EventLog::kCapacity) std::this_thread::yield();
   // Each snapshot: at most kCapacity events, and within one writer newest
   // first (strictly decreasing counter).
   for (int s = 0; s < kSnapshots; ++s) {

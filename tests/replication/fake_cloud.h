@@ -76,6 +76,7 @@ class FakeCloud final : public pb::Replication::Service {
   int live_streams = 0;
   int backfill_streams_started = 0;
   int backfill_streams_done = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> unavailable;  // seqs the boat said it can never send
 
   std::vector<uint64_t> FrameSeqs() const {
     std::vector<uint64_t> out;
@@ -157,7 +158,12 @@ class FakeCloud final : public pb::Replication::Service {
     }
     pb::BackfillUpstream up;
     while (stream->Read(&up)) {
-      if (!up.has_block()) continue;
+      if (!up.has_block()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const auto& r : up.unavailable()) unavailable.emplace_back(r.start(), r.end());
+        cv_.notify_all();
+        continue;
+      }
       pb::BackfillDownstream down;
       {
         std::lock_guard<std::mutex> lock(mu_);

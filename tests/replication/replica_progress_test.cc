@@ -365,5 +365,19 @@ TEST(ReplicaProgress, WrittenRunsOfSeqZeroOrInvertedChangeNothing) {
   EXPECT_EQ(p.cursor(), 2u);
 }
 
+TEST(ReplicaProgress, UnavailableSeqsDropOnlyHolesAndLetTheCursorPass) {
+  ReplicaProgress p;
+  p.OnHandshake(1);
+  AcceptLive(&p, 1, 10);
+  AcceptLive(&p, 20, 30);  // hole 11..19
+  AcceptLive(&p, 40, 50);  // hole 31..39
+  EXPECT_EQ(p.OnSeqsUnavailable(5, 16), 5u);  // 11..15 of the first hole; 5..10 were held
+  EXPECT_EQ(p.holes().Holes(), (Ranges{{16, 20}, {31, 40}}));
+  EXPECT_EQ(p.cursor(), 15u) << "11..15 are no longer owed";
+  EXPECT_EQ(p.OnSeqsUnavailable(16, 20), 4u);
+  EXPECT_EQ(p.cursor(), 30u);
+  EXPECT_EQ(p.OnSeqsUnavailable(100, 200), 0u) << "not a hole: nothing to drop";
+}
+
 }  // namespace
 }  // namespace lplex::replication

@@ -464,6 +464,15 @@ TEST(ReplicationClient, BackfillDoesNotWaitForSeqsTheBoatNoLongerHas) {
     older_lines += m.find("older than this boat's journal") != std::string::npos;
   }
   EXPECT_EQ(older_lines, 1u) << log.Text();
+  {
+    // Seqs it can never send are named to the cloud (older than its journal,
+    // never journaled), so the cloud stops owing them; the ones past its
+    // head may still come and are not.
+    std::lock_guard<std::mutex> lock(cloud.mu());
+    auto named = cloud.unavailable;
+    std::sort(named.begin(), named.end());
+    EXPECT_EQ(named, (std::vector<std::pair<uint64_t, uint64_t>>{{10, 50}, {550, 650}}));
+  }
   client->Stop();
 }
 

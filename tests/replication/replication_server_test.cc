@@ -670,6 +670,31 @@ TEST_F(ReplicationServerTest, ShutdownEndsAnOpenLiveStreamWithoutWaitingOutTheGr
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
+// A boat killed with seqs in memory resumes past a seq lease: the seqs in
+// between were never issued, and the hole the cloud opens for them could
+// never close (its cursor and lag stuck forever). The boat names them.
+TEST_F(ReplicationServerTest, SeqsTheBoatCanNeverSendAreNoLongerOwed) {
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-1", 3, &resp).ok());
+  ASSERT_TRUE(Live("boat-1", {FrameMsg(1), FrameMsg(2), FrameMsg(3)}).status.ok());
+  ASSERT_TRUE(Handshake("boat-1", 100, &resp).ok());  // hole 4..99
+  ASSERT_TRUE(Live("boat-1", {FrameMsg(100), FrameMsg(101)}).status.ok());
+  lplex::testing::TempDir boat;
+  BoatJournal block(boat.path(), 4, 9);
+  pb::BackfillUpstream gone;
+  pb::SeqRange* r = gone.add_unavailable();
+  r->set_start(10);
+  r->set_end(100);
+  auto answers = SendBackfill(stub_.get(), {block.msg, gone});
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[1].continuous_through(), 101u);
+  EXPECT_EQ(answers[1].remaining_size(), 0);
+  EXPECT_EQ(server_->Runtime("boat-1")->unavailable_seqs, 90u);
+  EXPECT_TRUE(manager_->Get("boat-1")->state().holes.empty());
+  EXPECT_TRUE(log_.Contains("can never send seqs 10..99")) << log_.Text();
+}
+
 // --- mTLS ------------------------------------------------------------------
 
 bool HaveOpenssl() { return std::system("command -v openssl >/dev/null 2>&1") == 0; }

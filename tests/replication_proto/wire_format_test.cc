@@ -311,6 +311,21 @@ TEST(ReplicationWire, BackfillUpstreamWithoutBlockHasNoBlock) {
   EXPECT_TRUE(Decode<BackfillUpstream>(Encode(m)).has_block());
 }
 
+// Our extension: the seqs a boat can never send go as field 15 of a
+// BackfillUpstream without a block. A reference cloud knows only field 1:
+// to it the message has no block, so it skips it (spec/cloud.md §1.6).
+TEST(ReplicationWire, UnavailableSeqsAreField15OfABlocklessBackfillUpstream) {
+  BackfillUpstream m;
+  *m.add_unavailable() = Decode<SeqRange>(kSeqRange10To20);
+  const std::string want = Bytes({0x7a, 0x04}) + kSeqRange10To20;
+  EXPECT_EQ(Hex(Encode(m)), Hex(want));
+  auto back = Decode<BackfillUpstream>(want);
+  EXPECT_FALSE(back.has_block());
+  ASSERT_EQ(back.unavailable_size(), 1);
+  EXPECT_EQ(back.unavailable(0).start(), 10u);
+  EXPECT_EQ(back.unavailable(0).end(), 20u);
+}
+
 // A newer peer may add fields; an older reader keeps the fields it knows.
 TEST(ReplicationWire, UnknownFieldFromNewerPeerIsSkipped) {
   // LiveDownstream{acked_through=300} followed by a field 9 string "x".
