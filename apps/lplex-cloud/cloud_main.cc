@@ -32,10 +32,23 @@ std::string VersionLine() {
 
 bool RequestShutdown() { return SignalPipe::Wake(SIGTERM); }
 
+namespace {
+
+// The config file's warnings (unknown keys, with "did you mean"), printed
+// before an error they may explain: `grpc { insecure-plaintxt = true }`
+// fails with "no TLS", and the warning names the typo.
+void PrintWarnings(const std::vector<std::string>& warnings, std::FILE* err) {
+  for (const auto& w : warnings) std::fprintf(err, "lplex-cloud: warning: config: %s\n", w.c_str());
+}
+
+}  // namespace
+
 int CloudMain(const std::vector<std::string>& args, std::FILE* out, std::FILE* err) {
   // 1. Configuration: flags > file > defaults.
-  auto loaded = config::LoadCloudServerConfig(args);
+  std::vector<std::string> load_warnings;
+  auto loaded = config::LoadCloudServerConfig(args, config::CloudServerLoadOptions(), &load_warnings);
   if (!loaded.ok()) {
+    PrintWarnings(load_warnings, err);
     std::fprintf(err, "lplex-cloud: %s\n", loaded.status().message().c_str());
     return 2;
   }
@@ -51,6 +64,7 @@ int CloudMain(const std::vector<std::string>& args, std::FILE* out, std::FILE* e
   if (cfg.validate_config) {
     const Status s = ValidateCloudServerConfig(cfg);
     if (!s.ok()) {
+      PrintWarnings(loaded->report.warnings, err);
       std::fprintf(err, "lplex-cloud: %s\n", s.message().c_str());
       return 2;
     }

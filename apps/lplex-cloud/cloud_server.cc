@@ -1,11 +1,17 @@
 #include "cloud_server.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -16,12 +22,15 @@
 #include "config/checks.h"
 #include "config/keeper_config.h"
 #include "core/shutdown_steps.h"
+#include "data_dir_lock.h"
 #include "http/instance_directory.h"
 #include "http/server.h"
 #include "keeper/archiver_factory.h"
+#include "keeper/directory_archiver.h"
 #include "keeper/keeper.h"
 #include "keeper/open_files.h"
 #include "replication/replication_server.h"
+#include "tls_files.h"
 
 namespace lplex::cloud_app {
 namespace {
@@ -29,6 +38,89 @@ namespace {
 using config::CloudServerConfig;
 
 int64_t Us(std::chrono::seconds s) { return std::chrono::duration_cast<std::chrono::microseconds>(s).count(); }
+
+// "HOST:PORT", an IPv6 host in brackets ("[::1]:9443"): the form gRPC
+// wants, and the one a reader can paste.
+std::string HostPort(const std::string& host, int port) {
+  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+}
+
+bool IsWildcard(const std::string& host) { return host == "0.0.0.0" || host == "::"; }
+
+// -grpc-listen and -http-listen on one port: the second listener would fail
+// at startup (after the keeper's sweep) with "address in use". Port 0 (any
+// free port) never collides; a wildcard host collides with every host.
+Status CheckListenersApart(const CloudServerConfig& c, const ListenAddress& grpc, const ListenAddress& http) {
+  if (grpc.port == 0 || grpc.port != http.port) return Status::Ok();
+  if (grpc.host != http.host && !IsWildcard(grpc.host) && !IsWildcard(http.host)) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "-grpc-listen \"{}\" and -http-listen \"{}\" use the same port {} (valid: two different ports, e.g. the "
+      "defaults :9443 for replication and :8080 for HTTP)",
+      c.grpc_listen, c.http_listen, grpc.port));
+}
+
+// A file:// archive inside the data directory, or around it, reaches into
+// {data-dir}/instances/*/journal: the keeper refuses such a target for every
+// instance at every scan (a copy must not be the journal), so nothing would
+// ever be archived. Refused up front, naming both paths.
+Status CheckArchiveOutsideDataDir(const CloudServerConfig& c) {
+  if (c.journal_archive_target.rfind("file:", 0) != 0) return Status::Ok();
+  LPLEX_ASSIGN_OR_RETURN(std::string root, keeper::ParseFileUrl(c.journal_archive_target));
+  LPLEX_ASSIGN_OR_RETURN(std::string archive, keeper::ResolvePath(root));
+  LPLEX_ASSIGN_OR_RETURN(std::string data, keeper::ResolvePath(c.data_dir));
+  const char* relation = nullptr;
+  if (archive == data) {
+    relation = "is";
+  } else if (keeper::PathIsWithin(archive, data)) {
+    relation = "lies inside";
+  } else if (keeper::PathIsWithin(data, archive)) {
+    relation = "contains";
+  }
+  if (relation == nullptr) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "-journal-archive-target {}: the archive directory {} {} -data-dir {} (valid: a directory outside {}: every "
+      "instance's journal is under {}/instances, and an archive must not be, contain or lie inside a journal "
+      "directory)",
+      c.journal_archive_target, root, relation, c.data_dir, c.data_dir, c.data_dir));
+}
+
+// Binds `a` once and lets go, so that a taken or foreign address is
+// reported with the kernel's reason ("Address already in use", "Cannot
+// assign requested address") before gRPC tries it and says only that it
+// could not listen. SO_REUSEADDR as gRPC sets it: a port in TIME_WAIT is
+// not in use.
+Status ProbeListen(const ListenAddress& a, const std::string& flag, const std::string& value) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(a.port);
+  if (const int rc = ::getaddrinfo(a.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return Status::IOError(
+        fmt::format("cannot listen on {} \"{}\": host \"{}\": {}", flag, value, a.host, ::gai_strerror(rc)));
+  }
+  int err = 0;
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const bool bound = ::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+    if (!bound) err = errno;
+    ::close(fd);
+    if (bound) {
+      ::freeaddrinfo(found);
+      return Status::Ok();
+    }
+  }
+  ::freeaddrinfo(found);
+  return Status::IOError(fmt::format("cannot listen on {} \"{}\" ({}): {}", flag, value, HostPort(a.host, a.port),
+                                     std::strerror(err)));
+}
 
 // The fleet as the HTTP API sees it: the InstanceManager's registry and
 // persisted state, with `connected` from the replication server. Reads
@@ -123,19 +215,25 @@ Result<ListenAddress> ParseListenAddress(const std::string& value, const std::st
 }
 
 Status ValidateCloudServerConfig(const CloudServerConfig& c) {
-  LPLEX_RETURN_IF_ERROR(ParseListenAddress(c.grpc_listen, "grpc-listen").status());
-  LPLEX_RETURN_IF_ERROR(ParseListenAddress(c.http_listen, "http-listen").status());
+  LPLEX_ASSIGN_OR_RETURN(ListenAddress grpc, ParseListenAddress(c.grpc_listen, "grpc-listen"));
+  LPLEX_ASSIGN_OR_RETURN(ListenAddress http, ParseListenAddress(c.http_listen, "http-listen"));
+  LPLEX_RETURN_IF_ERROR(CheckListenersApart(c, grpc, http));
+  if (!c.insecure_plaintext) {
+    LPLEX_RETURN_IF_ERROR(CheckTlsFiles(TlsFiles{c.tls_cert, c.tls_key, c.tls_client_ca}));
+  }
   LPLEX_RETURN_IF_ERROR(config::ResolveApiKey(c.api_key, c.api_key_file).status());
   LPLEX_RETURN_IF_ERROR(config::KeeperOptionsFor(c).status());
   if (config::Archiving(c)) {
     LPLEX_RETURN_IF_ERROR(
         keeper::CheckFileTargetUsable(c.journal_archive_target, "", "journal-archive-target"));
+    LPLEX_RETURN_IF_ERROR(CheckArchiveOutsideDataDir(c));
     LPLEX_RETURN_IF_ERROR(keeper::MakeArchiver(config::ArchiverConfigFor(c)).status());
   }
   return Status::Ok();
 }
 
 struct CloudServer::Parts {
+  std::unique_ptr<DataDirLock> lock;  // first taken, last let go
   std::atomic<bool> cancel_archiving{false};
   keeper::OpenFiles open_files;  // live and backfill files being written
   keeper::ArchiverConfig archiver_config;
@@ -200,6 +298,11 @@ Status CloudServer::StartKeeper() {
     return Status::IOError(fmt::format("data-dir {}: cannot be created: {} (valid: a directory this user can write)",
                                        config_.data_dir, s.message()));
   }
+  // Before the keeper's sweep: a second cloud on this directory must not
+  // touch the first one's live files.
+  auto lock = DataDirLock::Acquire(config_.data_dir);
+  if (!lock.ok()) return lock.status();
+  p.lock = std::move(*lock);
   LPLEX_ASSIGN_OR_RETURN(keeper::KeeperOptions k, config::KeeperOptionsFor(config_));
   k.dir_func = [fs = env_.fs, dir = config_.data_dir, log = log_] {
     return keeper::ListInstanceJournalDirs(fs, dir, log);
@@ -273,11 +376,10 @@ Status CloudServer::OpenInstances() {
 Status CloudServer::StartReplication() {
   Parts& p = *parts_;
   LPLEX_ASSIGN_OR_RETURN(ListenAddress a, ParseListenAddress(config_.grpc_listen, "grpc-listen"));
+  LPLEX_RETURN_IF_ERROR(ProbeListen(a, "-grpc-listen", config_.grpc_listen).WithContext("replication"));
   replication::ReplicationServerOptions o;
-  // gRPC wants HOST:PORT with a host (":9443" is every interface); an IPv6
-  // host goes in brackets.
-  o.listen_address = a.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", a.host, a.port)
-                                                           : fmt::format("{}:{}", a.host, a.port);
+  // gRPC wants HOST:PORT with a host (":9443" is every interface).
+  o.listen_address = HostPort(a.host, a.port);
   o.insecure_plaintext = config_.insecure_plaintext;
   o.tls_cert_file = config_.tls_cert;
   o.tls_key_file = config_.tls_key;
@@ -294,7 +396,7 @@ Status CloudServer::StartReplication() {
   auto started = replication::ReplicationServer::Start(std::move(o));
   if (!started.ok()) return started.status().WithContext("replication");
   p.replication = std::move(*started);
-  log_->Info("lplex-cloud: replication (gRPC) at {}:{} ({})", a.host, p.replication->port(),
+  log_->Info("lplex-cloud: replication (gRPC) at {} ({})", HostPort(a.host, p.replication->port()),
              config_.insecure_plaintext ? "plaintext" : "mTLS");
   return Status::Ok();
 }
@@ -313,7 +415,7 @@ Status CloudServer::StartHttp() {
   if (!created.ok()) return created.status().WithContext("http");
   p.http = std::move(*created);
   LPLEX_RETURN_IF_ERROR(p.http->Start());
-  log_->Info("lplex-cloud: HTTP API at http://{}:{}/", a.host, p.http->port());
+  log_->Info("lplex-cloud: HTTP API at http://{}/", HostPort(a.host, p.http->port()));
   return Status::Ok();
 }
 

@@ -2,12 +2,15 @@
 // lplex-cloud"; spec/cloud.md §2.8 with the fixes of §6.2 P9).
 //
 // Start(), in this order:
-//   1. the data directory created; the keeper built, and its startup
+//   1. the data directory created and locked ({data-dir}/.lock,
+//      data_dir_lock.h: a second cloud on it fails here, before its keeper
+//      touches anything); the keeper built, and its startup
 //      retention scan and archive sweep of every {data-dir}/instances/*/journal
 //      run to the end on the calling thread BEFORE any server starts (P9:
 //      they never meet a file being written), then its thread starts;
 //   2. the InstanceManager opened (every instance registered, none active);
-//   3. the replication server (gRPC) listening;
+//   3. the replication server (gRPC) listening (its address bound once
+//      beforehand, so a taken port is reported with the kernel's reason);
 //   4. the HTTP API listening;
 //   5. the idle timer (InstanceManager::Tick about once a second);
 //   6. /readyz ready.
@@ -56,9 +59,12 @@ struct ListenAddress {
 Result<ListenAddress> ParseListenAddress(const std::string& value, const std::string& flag);
 
 // Checks what can be checked without starting anything: both listen
-// addresses, the api-key file, the retention and archive settings and the
-// archive target (credentials included). Used by -validate-config and
-// Create().
+// addresses (and that they are not on one port), the TLS files (readable
+// PEM, the key the certificate's; tls_files.h), the api-key file, the
+// retention and archive settings and the archive target (credentials
+// included; a file:// target must lie outside -data-dir, where the keeper
+// would refuse it for every instance). Used by -validate-config and
+// Create(); a failure is a configuration error (exit 2).
 Status ValidateCloudServerConfig(const config::CloudServerConfig& config);
 
 class CloudServer {

@@ -11,6 +11,7 @@
 #include "config/checks.h"
 #include "broker_loop.h"
 #include "config/keeper_config.h"
+#include "config/pem_file.h"
 #include "core/instance_id.h"
 #include "core/prometheus_text.h"
 #include "core/shutdown_steps.h"
@@ -167,6 +168,24 @@ Status ValidateBoatServerConfig(const BoatServerConfig& c) {
     if (c.replication_tls_cert.empty() != c.replication_tls_key.empty()) {
       return Status::InvalidArgument(
           "-replication-tls-cert and -replication-tls-key go together (give both for mTLS, or neither for plaintext)");
+    }
+    // A CA alone would silently mean plaintext: no client certificate, no TLS.
+    if (!c.replication_tls_ca.empty() && c.replication_tls_cert.empty()) {
+      return Status::InvalidArgument(
+          "-replication-tls-ca given without -replication-tls-cert and -replication-tls-key (mTLS needs the "
+          "certificate and key, and the CA when the cloud's certificate is from a private CA; plaintext needs none)");
+    }
+    // Checked here, not left to gRPC: it finds a bad file only after
+    // startup, then retries the connection forever.
+    const struct {
+      const char* flag;
+      const std::string& path;
+      config::PemContent content;
+    } tls_files[] = {{"-replication-tls-cert", c.replication_tls_cert, config::PemContent::kCertificate},
+                     {"-replication-tls-key", c.replication_tls_key, config::PemContent::kPrivateKey},
+                     {"-replication-tls-ca", c.replication_tls_ca, config::PemContent::kCertificate}};
+    for (const auto& f : tls_files) {
+      if (!f.path.empty()) LPLEX_RETURN_IF_ERROR(config::CheckPemFile(f.flag, f.path, f.content));
     }
   }
   if (c.journal_dir.empty()) {
@@ -450,7 +469,11 @@ Status BoatServer::StartReplication() {
   o.logger = log_;
   o.fs = env_.fs;
   auto client = replication::ReplicationClient::Create(std::move(o));
-  if (!client.ok()) return client.status().WithContext("replication");
+  if (!client.ok()) {
+    // The client's errors already start with "replication: ".
+    const Status& e = client.status();
+    return e.message().rfind("replication:", 0) == 0 ? e : e.WithContext("replication");
+  }
   p.replication = std::move(client).value();
   p.replication->Start();
   p.http->SetReplicationStatusHook([this] { return ReplicationStatusJson(); });

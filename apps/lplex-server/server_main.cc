@@ -120,6 +120,9 @@ int ServerMain(const std::vector<std::string>& in_args, std::FILE* out, std::FIL
     Status s = ValidateBoatServerConfig(cfg);
     if (s.ok()) s = CheckBoatServerEnvironment(cfg);
     if (!s.ok()) {
+      // The warnings first: an unknown key is often a typo of the setting
+      // whose absence the error is about ("journal.dri").
+      for (const auto& w : loaded->report.warnings) std::fprintf(err, "lplex-server: warning: config: %s\n", w.c_str());
       std::fprintf(err, "lplex-server: %s\n", s.message().c_str());
       return 2;
     }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "config/checks.h"
+#include "config/host_port.h"
 #include "core/instance_id.h"
 #include "journal/format.h"
 
@@ -138,13 +139,20 @@ SettingTable<C> BuildTable() {
 
   // Replication.
   t.Add("replication-target", "replication.target", &C::replication_target)
-      .Help("Cloud gRPC address host:port; replication runs when this and the instance id are set.");
+      .Check(HostPortCheck(AddressUse::kConnect))
+      .Help("Cloud gRPC address HOST:PORT (IPv6 as [addr]:port); replication runs when this and the instance id "
+            "are set.");
   t.Add("replication-instance-id", "replication.instance-id", &C::replication_instance_id)
       .Check(CheckInstanceId)
       .Help("This boat's instance id at the cloud.");
-  t.Add("replication-tls-cert", "replication.tls.cert", &C::replication_tls_cert).Path().Help("Client certificate (PEM).");
+  t.Add("replication-tls-cert", "replication.tls.cert", &C::replication_tls_cert)
+      .Path()
+      .Help("Client certificate (PEM) for mTLS, with -replication-tls-key; neither = plaintext.");
   t.Add("replication-tls-key", "replication.tls.key", &C::replication_tls_key).Path().Help("Client private key (PEM).");
-  t.Add("replication-tls-ca", "replication.tls.ca", &C::replication_tls_ca).Path().Help("CA that signed the cloud's certificate (PEM).");
+  t.Add("replication-tls-ca", "replication.tls.ca", &C::replication_tls_ca)
+      .Path()
+      .Help("CA (PEM) that signed the cloud's certificate, trusted besides the system's; needs -replication-tls-cert "
+            "and -replication-tls-key.");
 
   // Command line only.
   t.Add("config", "", &C::config_path)

@@ -418,12 +418,17 @@ const std::vector<KeyAlias>& CloudServerKeyAliases() {
 }
 
 Result<Loaded<CloudServerConfig>> LoadCloudServerConfig(const std::vector<std::string>& args,
-                                                        const LoadOptions& options) {
+                                                        const LoadOptions& options,
+                                                        std::vector<std::string>* warnings_on_error) {
   auto loaded = Table().Load(args, options);
   if (!loaded.ok()) return WithIsoDurationSuggestion(loaded.status());
   Row& row = loaded->config;
-  LPLEX_RETURN_IF_ERROR(MergeAliases(row, loaded->report));
-  LPLEX_RETURN_IF_ERROR(CheckCombinations(row, loaded->report));
+  Status s = MergeAliases(row, loaded->report);
+  if (s.ok()) s = CheckCombinations(row, loaded->report);
+  if (!s.ok()) {
+    if (warnings_on_error != nullptr) *warnings_on_error = loaded->report.warnings;
+    return s;
+  }
   Loaded<CloudServerConfig> out;
   out.config = static_cast<CloudServerConfig&&>(row);
   out.report = std::move(loaded->report);

@@ -129,7 +129,14 @@ const std::vector<KeyAlias>& CloudServerKeyAliases();
 // -tls-*; TLS files given only in part; no TLS and no -insecure-plaintext
 // (unless -help or -version); -journal-archive-command with
 // -journal-archive-target; -api-key with -api-key-file.
+//
+// `warnings_on_error` (optional) receives the report's warnings when
+// loading fails after the file was read (a check across settings): a typo
+// warned about ("unknown config key ... (did you mean ...?)") is often the
+// cause of the error, so the caller prints them before it. Errors about a
+// single value leave it empty.
 Result<Loaded<CloudServerConfig>> LoadCloudServerConfig(const std::vector<std::string>& args,
-                                                        const LoadOptions& options = CloudServerLoadOptions());
+                                                        const LoadOptions& options = CloudServerLoadOptions(),
+                                                        std::vector<std::string>* warnings_on_error = nullptr);
 
 }  // namespace lplex::config

@@ -402,6 +402,66 @@ TEST_F(BoatConfigTest, BadReplicationInstanceIdIsRejected) {
   EXPECT_THAT(r.status().message(), HasSubstr("flag -replication-instance-id: instance id \"../evil\" is not valid"));
 }
 
+// -replication-target: HOST:PORT, checked when read (gRPC would silently
+// take port 99999 as 34463, and retry "garbage" forever as a DNS failure).
+
+TEST_F(BoatConfigTest, ReplicationTargetPortAbove65535IsRefusedNotWrappedAround) {
+  auto r = LoadFlags({"-replication-target", "127.0.0.1:99999"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("flag -replication-target: \"127.0.0.1:99999\" is not valid"));
+  EXPECT_THAT(r.status().message(), HasSubstr("port 99999 is out of range"));
+  EXPECT_THAT(r.status().message(), HasSubstr("HOST:PORT with PORT 1..65535"));
+  EXPECT_THAT(r.status().message(), HasSubstr("IPv6 as [addr]:port"));
+}
+
+TEST_F(BoatConfigTest, ReplicationTargetWithoutPortIsRefused) {
+  auto r = LoadFlags({"-replication-target", "garbage"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("flag -replication-target: \"garbage\" is not valid: no :PORT"));
+  EXPECT_THAT(r.status().message(), HasSubstr("HOST:PORT with PORT 1..65535"));
+}
+
+TEST_F(BoatConfigTest, ReplicationTargetWithSpaceOrNonNumericPortIsRefused) {
+  auto r = LoadFlags({"-replication-target", "a b:c"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("\"a b:c\" is not valid: port \"c\" is not a number"));
+  auto spaced = LoadFlags({"-replication-target", "a b:9443"});
+  ASSERT_FALSE(spaced.ok());
+  EXPECT_THAT(spaced.status().message(), HasSubstr("host \"a b\" is not a host name or IP address"));
+}
+
+TEST_F(BoatConfigTest, ReplicationTargetPortZeroOrMissingHostIsRefused) {
+  auto zero = LoadFlags({"-replication-target", "cloud:0"});
+  ASSERT_FALSE(zero.ok());
+  EXPECT_THAT(zero.status().message(), HasSubstr("port 0 is out of range"));
+  auto hostless = LoadFlags({"-replication-target", ":9443"});
+  ASSERT_FALSE(hostless.ok());
+  EXPECT_THAT(hostless.status().message(), HasSubstr("no HOST before the ':'"));
+}
+
+TEST_F(BoatConfigTest, ReplicationTargetBareIpv6IsRefusedAskingForBrackets) {
+  auto r = LoadFlags({"-replication-target", "::1:9443"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("an IPv6 address goes in brackets"));
+}
+
+TEST_F(BoatConfigTest, ReplicationTargetAcceptsHostNameIpv4AndBracketedIpv6) {
+  for (const char* target : {"lplex.example.com:9443", "10.0.0.2:1", "localhost:65535", "[::1]:9443",
+                             "[fe80::1%eth0]:9443"}) {
+    auto r = LoadFlags({"-replication-target", target});
+    ASSERT_TRUE(r.ok()) << target << ": " << r.status().ToString();
+    EXPECT_EQ(r->config.replication_target, target);
+  }
+}
+
+TEST_F(BoatConfigTest, BadReplicationTargetInFileNamesTheKeyAndFile) {
+  auto r = LoadWithFile("replication.target = \"cloud:99999\"\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("config key \"replication.target\" (flag -replication-target): \"cloud:99999\" is not valid"));
+  EXPECT_THAT(r.status().message(), HasSubstr("test.conf"));
+}
+
 // --- send.rules (spec/cloud.md §4.5) ------------------------------------------
 
 TEST_F(BoatConfigTest, SendRulesObjectsBecomeDsl) {

@@ -509,6 +509,19 @@ TEST_F(CloudConfigTest, UnknownKeyIsWarnedWithASuggestion) {
   EXPECT_THAT(r->report.warnings[1], Not(HasSubstr("did you mean")));
 }
 
+// The typo is why the check fails ("no TLS"): the caller gets the warning
+// with the error, to print first.
+TEST_F(CloudConfigTest, TypoedKeyWarningComesWithTheErrorItCauses) {
+  std::vector<std::string> warnings;
+  auto r = LoadCloudServerConfig({"-config", Write("typo.conf", "grpc { insecure-plaintxt = true }\n")}, Options(),
+                                 &warnings);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("the replication listener has no TLS"));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], HasSubstr("unknown config key \"grpc.insecure-plaintxt\" ignored (did you mean "
+                                     "\"grpc.insecure-plaintext\"?)"));
+}
+
 TEST_F(CloudConfigTest, BoatOnlyKeyInTheCloudFileIsWarnedNotApplied) {
   auto r = LoadWithFile("journal { dir = /var/log/lplex }\n", {kPlain});
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server_main.h"
+#include "server_main_runner.h"
 #include "support/capture_output.h"
 #include "support/temp_dir.h"
 
@@ -23,15 +24,8 @@ using lplex::testing::Capture;
 using lplex::testing::Captured;
 using lplex::testing::TempDir;
 
-Captured RunServer(const std::vector<std::string>& args) {
-  return Capture([&](std::FILE* out, std::FILE* err) { return ServerMain(args, out, err); });
-}
-
-std::string WriteFile(const TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir.Sub(name);
-  std::ofstream(path) << text;
-  return path;
-}
+using testing::RunServer;
+using testing::WriteFile;
 
 TEST(ServerConfig, BadConfigValueExitsTwoNamingTheKey) {
   TempDir dir;
