@@ -178,6 +178,7 @@ class ReplicationClient::Impl {
     bool handshake_ok = false;
     bool lag = false;
     bool acked = false;  // the cloud acknowledged something during the session
+    bool throttled = false;  // the cloud ended the live stream over its rate limit
   };
 
   // What the two streams of one session know of each other (guarded by mu_).
@@ -214,7 +215,9 @@ class ReplicationClient::Impl {
       // (acknowledged something), not merely answered the handshake: a cloud
       // that shakes hands and then fails every stream would otherwise be
       // retried at the minimum backoff forever.
-      if (end.handshake_ok && end.acked) backoff = opt_.backoff_min_us;
+      // A stream the cloud ended over its rate limit is not good either: the
+      // boat would reconnect every second into the same limit.
+      if (end.handshake_ok && end.acked && !end.throttled) backoff = opt_.backoff_min_us;
       if (end.lag) {
         // §6.1: a lagging stream is restarted at once (the cloud then lists
         // the skipped seqs as a hole), but not more often than the interval.
@@ -366,7 +369,7 @@ class ReplicationClient::Impl {
         });
       }
     }
-    lplex::Status live_status = RunLive(stub.get(), &live_ctx, resp.live_start_from(), &end->lag, &session);
+    lplex::Status live_status = RunLive(stub.get(), &live_ctx, resp.live_start_from(), &end->lag, &end->throttled, &session);
     {
       std::lock_guard<std::mutex> lock(mu_);
       session.live_over = true;
@@ -436,7 +439,7 @@ class ReplicationClient::Impl {
   }
 
   lplex::Status RunLive(pb::Replication::Stub* stub, grpc::ClientContext* ctx, uint64_t live_start_from, bool* lag,
-                        const Session* session) {
+                        bool* throttled, const Session* session) {
     auto stream = stub->Live(ctx);
     // The cloud ends a stream by its status, which only a read sees: the
     // sender, idle while the bus is quiet, looks at this between waits.
@@ -453,6 +456,9 @@ class ReplicationClient::Impl {
     if (!gone) ctx->TryCancel();
     reader.join();
     const grpc::Status fin = stream->Finish();
+    // The cloud's rate limit (§6.1): reconnecting sooner only hits it again.
+    *throttled = fin.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+                 fin.error_message().find("rate limit") != std::string::npos;
     if (!*lag && !stopping() && !BackfillFailed(*session) && !fin.ok() &&
         fin.error_code() != grpc::StatusCode::CANCELLED) {
       result = lplex::Status::IOError(fmt::format("live stream to {} closed: {}", opt_.target, GrpcError(fin)));

@@ -5,7 +5,9 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -69,7 +71,7 @@ grpc::Status ToGrpc(const Status& s) {
 
 Result<std::string> ReadPem(const std::string& what, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument(fmt::format("{} {}: cannot be read", what, path));
+  if (!in) return Status::InvalidArgument(fmt::format("{} {}: cannot be read: {}", what, path, std::strerror(errno)));
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
@@ -113,9 +115,9 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     if (opt_.insecure_plaintext) {
       creds = grpc::InsecureServerCredentials();
     } else {
-      LPLEX_ASSIGN_OR_RETURN(std::string cert, ReadPem("replication TLS certificate", opt_.tls_cert_file));
-      LPLEX_ASSIGN_OR_RETURN(std::string key, ReadPem("replication TLS key", opt_.tls_key_file));
-      LPLEX_ASSIGN_OR_RETURN(std::string ca, ReadPem("replication TLS client CA", opt_.tls_client_ca_file));
+      LPLEX_ASSIGN_OR_RETURN(std::string cert, ReadPem("TLS certificate", opt_.tls_cert_file));
+      LPLEX_ASSIGN_OR_RETURN(std::string key, ReadPem("TLS key", opt_.tls_key_file));
+      LPLEX_ASSIGN_OR_RETURN(std::string ca, ReadPem("TLS client CA", opt_.tls_client_ca_file));
       grpc::SslServerCredentialsOptions o(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
       o.pem_root_certs = std::move(ca);
       o.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
@@ -140,6 +142,10 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     server_ = b.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       server_.reset();
+      if (opt_.insecure_plaintext) {
+        return Status::IOError(fmt::format("replication server: cannot listen on {} (address in use or invalid)",
+                                           opt_.listen_address));
+      }
       return Status::IOError(fmt::format(
           "replication server: cannot listen on {} (address in use or invalid, or the TLS certificate, key "
           "and client CA ({}, {}, {}) do not load)",

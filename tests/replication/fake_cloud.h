@@ -35,6 +35,7 @@ class FakeCloud final : public pb::Replication::Service {
     size_t drop_live_after = 0;      // end every Live stream with UNAVAILABLE after n seq>0 frames (0 = never)
     uint64_t ack_every = 1;          // acked_through = last seq after every n-th frame
     bool hold_backfill = false;      // Backfill reads nothing until the boat cancels it (flow control stalls it)
+    bool drop_as_rate_limit = false; // drop_live_after ends with RESOURCE_EXHAUSTED "over the rate limit"
   };
 
   ~FakeCloud() override { Shutdown(); }
@@ -137,6 +138,9 @@ class FakeCloud final : public pb::Replication::Service {
         lock.lock();
       }
       if (script_.drop_live_after > 0 && seq_frames >= script_.drop_live_after) {
+        if (script_.drop_as_rate_limit) {
+          return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "fake cloud: over the rate limit of 1 frames/s");
+        }
         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "fake cloud drops the live stream");
       }
     }

@@ -630,6 +630,38 @@ TEST(ReplicationClient, HandshakeFollowedByAFailingStreamDoesNotResetTheBackoff)
   EXPECT_EQ(handshakes(), 3u);
 }
 
+// A cloud whose rate limit is below the boat's bus rate ends every live
+// stream after the burst; with the backoff reset by the acknowledged first
+// frames the boat reconnected every second (29 times in 30 s).
+TEST(ReplicationClient, StreamEndedOverTheRateLimitDoesNotResetTheBackoff) {
+  FakeClock clock(kT0, 0);
+  FakeCloud cloud;
+  cloud.SetScript({.cursor = 0, .live_start_from = 1, .drop_live_after = 3, .drop_as_rate_limit = true});
+  const std::string target = cloud.Listen();
+  ASSERT_FALSE(target.empty());
+  auto b = MakeBroker(1024, 0);
+  IngestFrames(*b, 5);
+  auto o = Options(target, b);
+  o.clock = &clock;
+  o.backoff_min_us = 1'000'000;
+  o.backoff_max_us = 60'000'000;
+  const uint64_t b0 = clock.blocks();
+  auto client = StartClient(o);
+  ASSERT_NE(client, nullptr);
+  auto handshakes = [&] {
+    std::lock_guard<std::mutex> lock(cloud.mu());
+    return cloud.handshakes.size();
+  };
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 1));  // session 1 throttled; waiting 1 s
+  clock.Advance(1'000'000);
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 2));  // session 2 throttled; waiting 2 s
+  EXPECT_EQ(handshakes(), 2u);
+  clock.Advance(1'999'000);
+  ASSERT_TRUE(clock.AwaitBlocks(b0 + 3));
+  EXPECT_EQ(handshakes(), 2u) << "reconnected into the rate limit before the doubled backoff ran out";
+  EXPECT_NE(client->Status().last_error.find("rate limit"), std::string::npos) << client->Status().last_error;
+}
+
 // A frame the cloud drops mid-session leaves its cursor stuck below it; the
 // hole is only listed by a handshake. A cursor that stays put while the boat
 // sends past it for ack_stall_reconnect restarts the session.
