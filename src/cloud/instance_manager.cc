@@ -200,10 +200,12 @@ Result<std::unique_ptr<InstanceManager>> InstanceManager::Open(InstanceManagerOp
   LPLEX_RETURN_IF_ERROR(CheckJournalSettings(options.journal));
   std::unique_ptr<InstanceManager> m(new InstanceManager(std::move(options)));
   LPLEX_RETURN_IF_ERROR(m->Load());
-  for (size_t i = 0; i < m->opt_.journal_threads; ++i) {
-    m->runners_.push_back(std::make_unique<journal::SinkRunner>());
-    if (m->opt_.start_journal_threads) m->runners_.back()->Start();
-  }
+  // One runner, a pool of threads: a sink whose disk write hangs holds one
+  // thread while the others serve every other instance.
+  journal::SinkRunnerOptions ro;
+  ro.threads = m->opt_.journal_threads;
+  m->runner_ = std::make_unique<journal::SinkRunner>(ro);
+  if (m->opt_.start_journal_threads) m->runner_->Start();
   return m;
 }
 
@@ -294,7 +296,7 @@ Result<InstanceJournalOptions> InstanceManager::ActivateLocked(Instance& instanc
   o.instance_id = instance.id_;
   o.dir = instance.dir_ + "/journal";
   o.settings = opt_.journal;
-  o.runner = runners_[next_runner_++ % runners_.size()].get();
+  o.runner = runner_.get();
   o.on_rotate = opt_.on_rotate;
   o.on_open_change = opt_.on_open_change;
   o.fs = fs_;
@@ -404,7 +406,7 @@ void InstanceManager::Tick(int64_t now_mono_us) {
 }
 
 void InstanceManager::RunJournalOnce() {
-  for (const auto& r : runners_) r->RunOnce();
+  runner_->RunOnce();
 }
 
 Status InstanceManager::Shutdown() {
@@ -428,7 +430,7 @@ Status InstanceManager::Shutdown() {
   }
   // Every journal is closed (on its stopping thread); the runners only
   // held closed sinks now.
-  for (const auto& r : runners_) r->Stop();
+  runner_->Stop();
   return first;
 }
 

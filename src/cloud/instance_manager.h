@@ -59,7 +59,8 @@ struct InstanceManagerOptions {
   // An active instance with no frame and no Ensure for this long is stopped
   // by Tick (P9: the reference never stops a broker). Must be positive.
   int64_t idle_timeout_us = 5 * 60 * 1'000'000LL;
-  // SinkRunner threads every active instance's journal shares (at least 1).
+  // Threads of the one SinkRunner every active instance's journal shares
+  // (at least 1); a sink stuck in a slow disk write holds only one of them.
   size_t journal_threads = 2;
   // False: no runner thread is started; the owner (a test) calls
   // RunJournalOnce() to write queued frames.
@@ -274,9 +275,8 @@ class InstanceManager {
   mutable std::shared_mutex mu_;  // guards everything below
   std::map<std::string, std::shared_ptr<Instance>, std::less<>> instances_;
   std::vector<std::shared_ptr<Instance>> active_;
-  size_t next_runner_ = 0;
   bool shut_down_ = false;
-  std::vector<std::unique_ptr<journal::SinkRunner>> runners_;
+  std::unique_ptr<journal::SinkRunner> runner_;  // journal_threads threads shared by every instance
 };
 
 }  // namespace lplex::cloud

@@ -124,8 +124,20 @@ void JournalSink::CopyWriterStats() {
   w_bytes_.store(ws.bytes_written, std::memory_order_relaxed);
 }
 
+bool JournalSink::TryService(bool* more) {
+  std::unique_lock<std::mutex> lock(service_mu_, std::try_to_lock);
+  *more = false;
+  if (!lock.owns_lock()) return false;
+  *more = ServiceLocked();
+  return true;
+}
+
 bool JournalSink::Service() {
   std::lock_guard<std::mutex> lock(service_mu_);
+  return ServiceLocked();
+}
+
+bool JournalSink::ServiceLocked() {
   if (close_done_) return false;
   nudged_.store(false, std::memory_order_release);
   can::Frame f;
@@ -256,31 +268,37 @@ void SinkRunner::RunOnce() {
   while (more) {
     more = false;
     for (const auto& s : pass) {
-      if (s->Service()) more = true;
+      bool left = false;
+      // A sink another thread is servicing (perhaps stuck in a slow write)
+      // is skipped: that thread drains it.
+      if (s->TryService(&left) && left) more = true;
     }
   }
 }
 
 void SinkRunner::Start() {
-  if (thread_.joinable()) return;
+  if (!threads_.empty()) return;
   {
     std::lock_guard<std::mutex> lock(wakeup_->mu);
     wakeup_->stop = false;
   }
-  thread_ = std::thread([this] {
-    SetCurrentThreadName("lplex-journal");
-    Loop();
-  });
+  for (size_t i = 0; i < std::max<size_t>(opt_.threads, 1); ++i) {
+    threads_.emplace_back([this] {
+      SetCurrentThreadName("lplex-journal");
+      Loop();
+    });
+  }
 }
 
 void SinkRunner::Stop() {
-  if (!thread_.joinable()) return;
+  if (threads_.empty()) return;
   {
     std::lock_guard<std::mutex> lock(wakeup_->mu);
     wakeup_->stop = true;
   }
-  wakeup_->cv.notify_one();
-  thread_.join();
+  wakeup_->cv.notify_all();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
 }
 
 void SinkRunner::Loop() {

@@ -106,6 +106,10 @@ class JournalSink {
   // are still queued afterwards. Does nothing once the sink is closed.
   // Serialized with Close(); never run by two threads at once.
   bool Service();
+  // Service(), unless another thread is servicing or closing this sink right
+  // now (a runner thread stuck in a slow disk write): then it returns false
+  // at once and sets *more to false. Otherwise true, with *more = Service().
+  bool TryService(bool* more);
 
   // Consumer side, from any thread: writes every frame queued so far and the
   // writer's open block to the file now (the file stays open), so that
@@ -136,6 +140,8 @@ class JournalSink {
   struct Wakeup;
 
   JournalSink(std::unique_ptr<JournalWriter> writer, SinkOptions options);
+  // Service's work. service_mu_ held.
+  bool ServiceLocked();
   // Appends one frame; counts the outcome. Called with service_mu_ held.
   void AppendLocked(const can::Frame& frame);
   void NoteError(const Status& s);
@@ -175,11 +181,18 @@ struct SinkRunnerOptions {
   // How long the runner sleeps when no sink has queued frames; a sink whose
   // queue passes half full wakes it at once.
   int64_t poll_interval_us = 50'000;
+  // Threads Start() runs (at least 1). They share every sink: a thread takes
+  // whichever sink no other thread is servicing, so a sink whose disk write
+  // hangs holds one thread, and the others go on serving the rest (the
+  // cloud's many instances on one pool).
+  size_t threads = 1;
 };
 
-// Serves any number of sinks from one thread. Sinks are added at any time;
-// a closed sink is dropped from the list on the next pass. The runner holds
-// a reference to each sink, so a sink outlives its last pass.
+// Serves any number of sinks from a pool of threads (options.threads; one
+// by default). Sinks are added at any time; a closed sink is dropped from the
+// list on the next pass. The runner holds a reference to each sink, so a
+// sink outlives its last pass. A sink is serviced by one thread at a time;
+// the others skip it.
 class SinkRunner {
  public:
   explicit SinkRunner(SinkRunnerOptions options = {});
@@ -198,11 +211,11 @@ class SinkRunner {
   // dropped. What the thread runs; tests call it by hand instead of Start().
   void RunOnce();
 
-  // Starts the thread (RunOnce, then sleep up to poll_interval unless
-  // woken). Calling it twice is a no-op.
+  // Starts the threads (each: RunOnce, then sleep up to poll_interval
+  // unless woken). Calling it twice is a no-op.
   void Start();
-  // Stops the thread after its current pass. The sinks keep their queues;
-  // Close() each to write them out.
+  // Stops the threads after their current pass. The sinks keep their
+  // queues; Close() each to write them out.
   void Stop();
 
  private:
@@ -212,7 +225,7 @@ class SinkRunner {
   std::shared_ptr<JournalSink::Wakeup> wakeup_;
   mutable std::mutex sinks_mu_;
   std::vector<std::shared_ptr<JournalSink>> sinks_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace lplex::journal
