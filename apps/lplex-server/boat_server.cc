@@ -454,6 +454,15 @@ Status BoatServer::StartHttp() {
 // (the reference's rule); -replication-tls-ca adds a trusted root (P7).
 Status BoatServer::StartReplication() {
   if (config_.replication_target.empty()) return Status::Ok();
+  if (config_.journal_dir.empty()) {
+    // Without a journal the seq restarts at 1 on every start (spec/cloud.md
+    // P2): the cloud, which keys everything on seqs, cannot tell the new
+    // frames from the ones it holds under the same seqs, and nothing can be
+    // backfilled either.
+    log_->Warn(
+        "replication without -journal-dir: this boat's seqs restart at 1 on every start, so after a restart the "
+        "cloud holds different frames under the same seqs, and holes cannot be backfilled; give -journal-dir");
+  }
   Parts& p = *parts_;
   replication::ReplicationClientOptions o;
   o.target = config_.replication_target;

@@ -261,6 +261,13 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
     if (Status s = instance.SaveState(); !s.ok()) {
       log_->Warn("replication: [{}] handshake: saving state: {}", id, s.ToString());
     }
+    if (req->head_seq() < reply.cursor) {
+      // P2: a boat that lost its seq numbering (a Go boat, or one without a
+      // journal, restarts at 1). Its new frames reuse seqs held here.
+      log_->Warn("replication: [{}] the boat's head {} is below what this cloud holds (cursor {}): the boat lost its "
+                 "seq numbering (restarted without its journal?); frames it sends now reuse seqs held here",
+                 id, req->head_seq(), reply.cursor);
+    }
     resp->set_cursor(reply.cursor);
     for (const SeqRange& h : reply.holes) {
       pb::SeqRange* r = resp->add_holes();

@@ -695,6 +695,24 @@ TEST_F(ReplicationServerTest, SeqsTheBoatCanNeverSendAreNoLongerOwed) {
   EXPECT_TRUE(log_.Contains("can never send seqs 10..99")) << log_.Text();
 }
 
+// P2: a boat that restarted its seqs at 1 (a Go boat, or ours without a
+// journal) reuses seqs the cloud holds; the cloud cannot fix that, but it
+// must say so instead of carrying on silently.
+TEST_F(ReplicationServerTest, BoatHeadBelowWhatTheCloudHoldsIsLoggedAsLostNumbering) {
+  fs::create_directories(InstanceDir("boat-2"));
+  InstanceState saved;
+  saved.id = "boat-2";
+  saved.cursor = 100;
+  saved.seen_through = 100;
+  ASSERT_TRUE(SaveInstanceState(InstanceDir("boat-2"), saved).ok());
+  StartServer();
+  pb::HandshakeResponse resp;
+  ASSERT_TRUE(Handshake("boat-2", 100, &resp).ok());
+  EXPECT_FALSE(log_.Contains("lost its seq numbering")) << "a boat at the cloud's cursor is fine";
+  ASSERT_TRUE(Handshake("boat-2", 5, &resp).ok());
+  EXPECT_TRUE(log_.Contains("the boat's head 5 is below what this cloud holds (cursor 100)")) << log_.Text();
+}
+
 // --- mTLS ------------------------------------------------------------------
 
 bool HaveOpenssl() { return std::system("command -v openssl >/dev/null 2>&1") == 0; }
