@@ -85,12 +85,6 @@ bool InstanceJournal::Offer(const can::Frame& frame) {
   return sink_->Offer(frame);
 }
 
-Status InstanceJournal::WriteOut() {
-  // sink_ changes only on the producer side, which the caller is.
-  if (sink_ == nullptr) return Status::Ok();
-  return sink_->WriteOut();
-}
-
 void InstanceJournal::KeepSnapshotFrame(const can::Frame& frame) {
   const uint32_t pgn = frame.header.pgn;
   if (pgn != can::kPgnAddressClaim && pgn != can::kPgnProductInfo) return;

@@ -143,11 +143,12 @@ class InstanceJournal {
   // (counted by the writer) while paused. Sticks across writers.
   void SetPaused(bool paused);
 
-  // Producer side. Writes every frame queued so far and the open block to
-  // the file now (JournalSink::WriteOut): when it returns, each frame Offer
-  // accepted before is in the file (on_block_written has told) or was lost
-  // (counted). OK while no writer exists.
-  Status WriteOut();
+  // Producer side. The sink frames go to now (null while no writer exists).
+  // Its WriteOut (thread-safe) writes every frame queued so far and the open
+  // block to the file: each frame Offer accepted before is then in the file
+  // (on_block_written has told) or was lost (counted). The caller need not
+  // hold its own lock through that disk write.
+  std::shared_ptr<journal::JournalSink> sink() const { return sink_; }
 
   // Producer side. Writes what is queued (within the close budget), finishes
   // the open file (on_rotate fires before Close returns) and frees the

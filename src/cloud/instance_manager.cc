@@ -105,9 +105,15 @@ Status Instance::SaveLocked() {
 }
 
 Status Instance::WriteOutJournal() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (journal_ == nullptr) return Status::Ok();
-  return journal_->WriteOut();
+  std::shared_ptr<journal::JournalSink> sink;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (journal_ != nullptr) sink = journal_->sink();
+  }
+  // Not under mu_: a disk write stuck in this instance's file must not hold
+  // the lock Tick takes for every instance in turn. A Close meanwhile makes
+  // this a no-op (it writes everything out itself).
+  return sink == nullptr ? Status::Ok() : sink->WriteOut();
 }
 
 void Instance::NoteWritten(uint64_t base_seq, uint64_t frame_count) {

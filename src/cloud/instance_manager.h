@@ -133,8 +133,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   // Ingest queued but that never appears here did not reach a file
   // (dropped, paused, refused, lost to a disk error, abandoned at close):
   // the replication server leaves it a hole. At most kMaxWrittenRuns are
-  // kept between calls (the oldest go first; their seqs are then fetched
-  // again by backfill, never lost).
+  // kept between calls (the oldest go first; their seqs then become holes
+  // and are fetched again by backfill: held twice, never lost).
   std::vector<replication::SeqRange> TakeWrittenSeqs();
   static constexpr size_t kMaxWrittenRuns = 4096;
 

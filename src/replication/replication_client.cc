@@ -762,7 +762,9 @@ class ReplicationClient::Impl {
     if (!beyond.empty()) {
       log_->Warn("backfill: seqs {} are past this boat's head (seq {}): not sent", DescribeSeqs(beyond), pass->head);
     }
-    if (!never.empty()) {
+    // Only a pass that read every journal file can say what the boat does not
+    // have: a file skipped now (it could not be opened) may hold those seqs.
+    if (!never.empty() && skipped.empty()) {
       // Our extension (see the .proto): the cloud stops owing them, so its
       // cursor can pass. A reference cloud skips the message.
       pb::BackfillUpstream gone;

@@ -89,6 +89,7 @@ struct Replica {
   ReplicaRuntime rt;
   EventLog events;  // its own lock; no entry costs anything until a stream records one
   bool restored = false;  // progress restored from state.json and the files (mu)
+  std::mutex backfill_mu;  // held while one backfill block is checked, written and counted
   int live_streams = 0;
   grpc::ServerContext* live_ctx = nullptr;  // the newest Live stream (an older one is cancelled)
 };
@@ -512,6 +513,10 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
                                                 "says {}",
                                                 b.base_seq(), b.frame_count(), checked.layout.frame_count));
       }
+      // One block at a time per instance, from finding what it misses to
+      // counting what was written: two backfill streams of one boat (an old
+      // one not yet gone) cannot both write the same missing seqs.
+      std::lock_guard<std::mutex> one_block(replica->backfill_mu);
       // The parts of the block the instance is missing (its holes).
       std::vector<SeqRange> missing;
       uint64_t missing_len = 0;
@@ -555,15 +560,23 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
         }
         // Written now: the seqs count once they are in the file.
         if (s.ok()) s = trimmed->WriteOpenBlock();
-        written.swap(trimmed_runs);
+        if (!s.ok() && trimmed != nullptr) {
+          // Nothing of this block may stay pending in the writer (a retry
+          // would write it again beside the boat's next copy).
+          (void)trimmed->Close();
+          trimmed.reset();
+        }
+        written.swap(trimmed_runs);  // whatever reached the file, even on an error
       }
       if (!s.ok()) {
-        // As the reference: the block is not acknowledged; the hole stays.
+        // As the reference: the block is not acknowledged; the hole stays
+        // (except for seqs that did reach a file, which are counted).
         ++rejected;
         log_->Warn("replication: [{}] backfill block base seq {} ({} frames) rejected: {}", id, b.base_seq(),
                    b.frame_count(), s.ToString());
         std::lock_guard<std::mutex> lock(replica->mu);
         ++replica->rt.backfill_rejected;
+        for (const SeqRange& r : written) replica->progress.OnBackfillBlockWritten(r.start, r.end);
         continue;
       }
       ++blocks;
@@ -591,9 +604,14 @@ class ReplicationServer::Impl final : public pb::Replication::Service {
       }
     }
     if (trimmed != nullptr) {
+      std::lock_guard<std::mutex> one_block(replica->backfill_mu);
       if (Status s = trimmed->Close(); !s.ok()) {
         log_->Error("replication: [{}] backfill: finishing the trimmed blocks' file: {}", id, s.ToString());
       }
+      // Blocks Close wrote (none normally: each was written out) count too.
+      std::lock_guard<std::mutex> lock(replica->mu);
+      for (const SeqRange& r : trimmed_runs) replica->progress.OnBackfillBlockWritten(r.start, r.end);
+      PushProgress(*instance, replica->progress, std::nullopt);
     }
     SaveState(*instance);
     replica->events.RecordBackfillStop(clock_->NowMicros(), blocks);
@@ -832,9 +850,10 @@ Result<std::unique_ptr<ReplicationServer>> ReplicationServer::Start(ReplicationS
         "\"{}\"); or set insecure plaintext for tests and trusted networks",
         options.tls_cert_file, options.tls_key_file, options.tls_client_ca_file));
   }
-  if (options.ack_interval_us < 0) {
+  if (options.ack_interval_us < 0 || options.ack_interval_us > 3'600'000'000LL) {
     return Status::InvalidArgument(
-        fmt::format("replication server: ack interval {} us out of range (valid: 0 or more)", options.ack_interval_us));
+        fmt::format("replication server: ack interval {} us out of range (valid: 0..3600000000, at most an hour)",
+                    options.ack_interval_us));
   }
   if (options.rate_limit_per_s < 0 || (options.rate_limit_per_s > 0 && options.rate_burst < 1)) {
     return Status::InvalidArgument(fmt::format(

@@ -476,6 +476,34 @@ TEST(ReplicationClient, BackfillDoesNotWaitForSeqsTheBoatNoLongerHas) {
   client->Stop();
 }
 
+// A journal file the boat could not read this pass may hold the seqs it
+// would otherwise call unavailable: naming them then would make the cloud
+// drop holes the boat can still fill.
+TEST(ReplicationClient, UnreadableJournalFileKeepsTheBoatFromNamingSeqsUnavailable) {
+  TempDir dir;
+  {
+    auto writer = MakeWriter(dir.path());
+    ASSERT_NE(writer, nullptr);
+    AppendSeqs(*writer, 100, 500);
+    ASSERT_TRUE(writer->Close().ok());
+  }
+  std::ofstream(dir.path() + "/nmea2k-00000000T000000.000Z.lpj") << "unreadable: not a journal";
+  FakeClock clock(kT0, 0);
+  FakeCloud cloud;
+  cloud.SetScript({.cursor = 9, .holes = {{10, 50}, {200, 210}}, .live_start_from = 501});
+  const std::string target = cloud.Listen();
+  ASSERT_FALSE(target.empty());
+  auto o = Options(target, MakeBroker(1024, /*initial_head=*/501));
+  o.clock = &clock;
+  o.journal_dir = dir.path();
+  auto client = StartClient(o);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(cloud.WaitFor([&] { return cloud.backfill_streams_done == 1; }));
+  std::lock_guard<std::mutex> lock(cloud.mu());
+  EXPECT_TRUE(CoversAll(Covered(cloud.blocks).seqs, 200, 210));
+  EXPECT_TRUE(cloud.unavailable.empty()) << "named " << cloud.unavailable.size() << " range(s) unavailable";
+}
+
 TEST(ReplicationClient, StopWhileBackfillWaitsForTheJournalReturnsPromptly) {
   TempDir dir;
   auto writer = MakeWriter(dir.path());
