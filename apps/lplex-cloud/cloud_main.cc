@@ -4,9 +4,7 @@
 
 #include <fmt/format.h>
 
-#include <atomic>
 #include <chrono>
-#include <thread>
 
 #include "cloud_server.h"
 #include "config/cloud_config.h"
@@ -104,26 +102,8 @@ int CloudMain(const std::vector<std::string>& args, std::FILE* out, std::FILE* e
   }
 
   // 4. Shutdown on its own thread, so a second signal is still heard.
-  std::atomic<bool> done{false};
-  std::thread stopper([&] {
-    (*server)->Stop();
-    done.store(true);
-    SignalPipe::Wake(0xFE);  // wakes the wait below
-  });
-  while (!done.load()) {
-    const int sig = signals.Wait(std::chrono::milliseconds(200));
-    if (sig == SIGINT || sig == SIGTERM) {
-      log->Error("received a second {} during shutdown: stopping the archiver and exiting", SignalName(sig));
-      (*server)->CancelArchiving();
-      const auto limit = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
-      while (!done.load() && std::chrono::steady_clock::now() < limit) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      std::fflush(nullptr);
-      ::_exit(130);
-    }
-  }
-  stopper.join();
+  StopHearingASecondSignal(
+      signals, log, [&] { (*server)->Stop(); }, [&] { (*server)->CancelArchiving(); });
   log->Info("lplex-cloud: stopped");
   return 0;
 }

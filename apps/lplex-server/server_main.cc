@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <thread>
 
 #include "boat_server.h"
 #include "config/boat_config.h"
@@ -182,30 +181,10 @@ int ServerMain(const std::vector<std::string>& in_args, std::FILE* out, std::FIL
     }
   }
 
-  // 4. Shutdown on its own thread, so a second signal is still heard.
-  std::atomic<bool> done{false};
-  std::thread stopper([&] {
-    (*server)->Stop();
-    done.store(true);
-    SignalPipe::Wake(0xFE);  // wakes the wait below
-  });
-  while (!done.load()) {
-    const int sig = signals.Wait(std::chrono::milliseconds(200));
-    if (sig == SIGINT || sig == SIGTERM) {
-      log->Error("received a second {} during shutdown: stopping the archiver and exiting", SignalName(sig));
-      // The archive script runs in its own process group: cancelling makes
-      // the archiver stop that group, so nothing outlives us. Bounded: the
-      // second signal means "now".
-      (*server)->CancelArchiving();
-      const auto limit = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
-      while (!done.load() && std::chrono::steady_clock::now() < limit) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      std::fflush(nullptr);
-      ::_exit(130);
-    }
-  }
-  stopper.join();
+  // 4. Shutdown on its own thread, so a second signal is still heard (the
+  // archive script runs in its own process group: cancelling stops it).
+  StopHearingASecondSignal(
+      signals, log, [&] { (*server)->Stop(); }, [&] { (*server)->CancelArchiving(); });
   const BoatServerStatus s = (*server)->status();
   log->Info("lplex-server: stopped; seq {}..{}, {} journal file(s) written, {} archived this run", s.first_seq,
             s.head_seq > 0 ? s.head_seq - 1 : 0, s.files_written, s.files_archived);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <thread>
 #include <cerrno>
 
 namespace lplex {
@@ -58,5 +60,30 @@ bool SignalPipe::Wake(int code) {
 }
 
 const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal"; }
+
+void StopHearingASecondSignal(SignalPipe& signals, Logger* log, const std::function<void()>& stop,
+                              const std::function<void()>& cancel) {
+  std::atomic<bool> done{false};
+  std::thread stopper([&] {
+    stop();
+    done.store(true);
+    SignalPipe::Wake(0xFE);  // wakes the wait below
+  });
+  while (!done.load()) {
+    const int sig = signals.Wait(std::chrono::milliseconds(200));
+    if (sig == SIGINT || sig == SIGTERM) {
+      log->Error("received a second {} during shutdown: stopping the archiver and exiting", SignalName(sig));
+      cancel();
+      // Bounded: the second signal means "now".
+      const auto limit = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+      while (!done.load() && std::chrono::steady_clock::now() < limit) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      std::fflush(nullptr);
+      ::_exit(130);
+    }
+  }
+  stopper.join();
+}
 
 }  // namespace lplex

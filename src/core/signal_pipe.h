@@ -14,6 +14,9 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
+
+#include "core/log.h"
 
 namespace lplex {
 
@@ -41,5 +44,14 @@ class SignalPipe {
 
 // "SIGINT", "SIGTERM", or "signal".
 const char* SignalName(int sig);
+
+// A daemon's ordered shutdown that a second signal can still cut short: runs
+// `stop` on its own thread while this thread keeps waiting on `signals`. A
+// SIGINT or SIGTERM meanwhile is logged (an error naming it), `cancel` runs
+// (the archiver stops its script's process group, so nothing outlives the
+// process), `stop` gets up to 1.5 s more, and the process exits with 130
+// (`_exit`, after flushing stdio). Returns once `stop` returned.
+void StopHearingASecondSignal(SignalPipe& signals, Logger* log, const std::function<void()>& stop,
+                              const std::function<void()>& cancel);
 
 }  // namespace lplex

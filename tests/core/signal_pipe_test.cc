@@ -1,8 +1,13 @@
 #include "core/signal_pipe.h"
 
+#include "core/log.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <thread>
 
@@ -33,6 +38,41 @@ TEST(SignalPipe, WakeWithoutAPipeSaysSoAndPreviousHandlerComesBack) {
   struct sigaction after {};
   ::sigaction(SIGINT, nullptr, &after);
   EXPECT_EQ(after.sa_handler, before.sa_handler);
+}
+
+TEST(SignalPipe, StopThatFinishesReturnsWithoutCancelling) {
+  SignalPipe signals;
+  RecordingLogger log;
+  bool stopped = false;
+  bool cancelled = false;
+  StopHearingASecondSignal(
+      signals, &log, [&] { stopped = true; }, [&] { cancelled = true; });
+  EXPECT_TRUE(stopped);
+  EXPECT_FALSE(cancelled);
+}
+
+// A second SIGTERM while the shutdown hangs cancels the archiver and exits
+// 130 within its 1.5 s, instead of waiting for the shutdown.
+TEST(SignalPipeDeathTest, SecondSignalDuringAHungShutdownCancelsAndExits130) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        SignalPipe signals;
+        RecordingLogger log;
+        std::atomic<bool> release{false};
+        std::thread signaller([] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          ::kill(::getpid(), SIGTERM);
+        });
+        signaller.detach();
+        StopHearingASecondSignal(
+            signals, &log,
+            [&] {
+              while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            },
+            [&] { std::fputs("cancelled\n", stderr); });
+      },
+      ::testing::ExitedWithCode(130), "cancelled");
 }
 
 }  // namespace
