@@ -123,6 +123,20 @@ inline std::vector<OwnedFrame> SimFullBus(double seconds, int64_t start_us = 1'7
   return out;
 }
 
+// A loopback TCP port free right now (bound once and released): for a
+// child server told to listen on it.
+inline uint16_t FreeLoopbackPort() {
+  const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(probe);
+  return ntohs(a.sin_port);
+}
+
 inline int ConnectLoopback(uint16_t port, bool nonblocking, int rcvbuf = 0) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) return -1;

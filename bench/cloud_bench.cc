@@ -69,18 +69,6 @@ namespace pb = lplex::replication::v1;
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
 
-uint16_t FreePort() {
-  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(probe);
-  return ntohs(a.sin_port);
-}
-
 int64_t WallUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -106,8 +94,8 @@ struct Cloud {
 Cloud SpawnCloud(const std::string& binary, const fs::path& dir, const fs::path& data_dir,
                  const std::vector<std::string>& extra = {}) {
   Cloud c;
-  c.grpc_port = FreePort();
-  c.http_port = FreePort();
+  c.grpc_port = bench::FreeLoopbackPort();
+  c.http_port = bench::FreeLoopbackPort();
   c.log = (dir / "cloud.log").string();
   std::vector<std::string> all{binary,         "-insecure-plaintext",
                                "-grpc-listen", fmt::format("127.0.0.1:{}", c.grpc_port),

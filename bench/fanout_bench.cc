@@ -154,15 +154,7 @@ ServerRun RunScenario(const std::vector<bench::OwnedFrame>& corpus, double fps, 
 
   // The listening socket must exist before the child connects: bind a
   // port here, pass it to the server (SO_REUSEADDR lets it re-bind).
-  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
-  const uint16_t port = ntohs(a.sin_port);
-  ::close(probe);
+  const uint16_t port = bench::FreeLoopbackPort();
 
   // Gate: the child waits for a byte on this pipe (server listening) before
   // connecting. Forked here, before any thread of this scenario exists.

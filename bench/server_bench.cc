@@ -40,18 +40,6 @@ using namespace lplex;
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-uint16_t FreePort() {
-  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(probe);
-  return ntohs(a.sin_port);
-}
-
 // Starts the server in `cwd` with stderr to `log`; the pid.
 pid_t Spawn(const std::string& server, const std::vector<std::string>& args, const std::string& cwd,
             const std::string& log) {
@@ -106,7 +94,7 @@ void CpuPart(const std::string& server, const fs::path& tmp, double warmup, doub
   const fs::path dir = tmp / "cpu";
   fs::create_directories(dir / "journal");
   const std::string log = (dir / "server.log").string();
-  const uint16_t port = FreePort();
+  const uint16_t port = bench::FreeLoopbackPort();
   const pid_t pid = Spawn(server,
                           {"-source", "sim:?fps=full", "-journal-dir", (dir / "journal").string(), "-port",
                            std::to_string(port)},
@@ -184,7 +172,7 @@ void StartupPart(const std::string& server, const fs::path& tmp, double hours, i
              std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count());
   const std::string log = (dir / "server.log").string();
   for (int k = 0; k < starts; ++k) {
-    const uint16_t port = FreePort();
+    const uint16_t port = bench::FreeLoopbackPort();
     const auto t0 = std::chrono::steady_clock::now();
     const pid_t pid = Spawn(server,
                             {"-source", "sim:?fps=full", "-journal-dir", jdir.string(), "-port",
