@@ -25,6 +25,8 @@
 #include <string_view>
 #include <utility>
 
+#include "core/json_string.h"
+
 namespace lplex::broker {
 
 class JsonPool;
@@ -129,10 +131,7 @@ class JsonPool {
   size_t pooled_bytes_ = 0;
 };
 
-// Appends `s` as a JSON string literal (quotes included) the way Go's
-// encoding/json writes it, so bytes match the reference: `"` `\` \n \r \t
-// \b \f as short escapes, other control bytes as \u00XX, `<` `>` `&` as
-// \u003c \u003e \u0026, U+2028/U+2029 escaped, invalid UTF-8 as \ufffd.
-void AppendJsonString(std::string_view s, std::string* out);
+// Go-compatible JSON string literals (core/json_string.h), used throughout the broker.
+using lplex::AppendJsonString;
 
 }  // namespace lplex::broker
