@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "flag_values.h"
 #include "go_flags.h"
+#include "tail_command.h"
 
 namespace lplex::cli {
 namespace {
@@ -129,6 +130,19 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
                                       "merged by timestamp; damage is reported on stderr, exit 1 if any frame could not be read");
   dump_cmd->add_option("paths", dump.paths, "Journal files or directories")->required();
   dump_cmd->add_flag("--json", dump.json, "One JSON object per line: seq, ts, prio, pgn, src, dst, data");
+  dump_cmd->add_flag("--decode", dump.decode,
+                     "Decode each frame (every PGN of canboat's database; lplex's names for the PGNs lplex decodes): "
+                     "JSON key \"decoded\", or the PGN name and fields after the text line");
+  dump_cmd->add_option("--where", dump.where,
+                       "Print only frames matching this expression, e.g. 'pgn == 130306 && wind_speed > 5' "
+                       "(docs/where.md); naming a decoded field turns decoding on");
+  std::set<const CLI::Option*> repeatable;  // flags that may be given several times
+  AddFilterOptions(dump_cmd, &dump.filters, &repeatable);
+  dump_cmd->add_option("--start", dump.start, "From this time on (RFC 3339; found by a binary search of the blocks)");
+  dump_cmd->add_option("--end", dump.end, "Up to this time (RFC 3339)");
+  dump_cmd->add_option("--speed", dump.speed,
+                       "Replay at this multiple of the recorded pace (1 = real time); 0 prints without pauses")
+      ->capture_default_str();
 
   std::string inspect_path;
   auto* inspect = app.add_subcommand("inspect", "Show a journal's header, block table and devices");
@@ -165,6 +179,9 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
                         "With --target or --command: give up on one archiver call after this long (ISO 8601, "
                         "PT1S..P1D; default PT5M)");
 
+  LiveCommands live;  // tail, values, devices (tail_command.h)
+  live.Register(&app);
+
   std::vector<std::string> args = NormalizeGoStyleFlags(std::vector<std::string>(argv + 1, argv + argc), LongNames(app));
   if (args.empty()) {
     Write(err, app.help());
@@ -187,6 +204,7 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
     const CLI::App* sub = app.get_subcommand(*named);
     std::map<std::string, LongOption> options;
     for (const CLI::Option* opt : sub->get_options()) {
+      if (live.Repeatable(opt) || repeatable.count(opt) > 0) continue;  // --pgn 1 --pgn 2 is not "given twice"
       for (const std::string& n : opt->get_lnames()) {
         std::string valid = numbers.Valid(sub, "--" + n);
         if (sub == import && n == "rotate-duration") valid = kRotateDurationFlag.Describe();
@@ -231,6 +249,7 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
   if (verify->parsed()) return RunVerify(verify_paths, out, err);
   if (archive->parsed()) return RunArchive(arch, out, err);
   if (retention->parsed()) return RunRetention(ret, out, err);
+  if (live.Parsed()) return live.Run(out, err);
   return kUsageError;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "replay_filter.h"
+
 namespace lplex::cli {
 
 // The whole lplex command line: argv[0] is the program, argv[1] the
@@ -43,7 +45,16 @@ int RunImport(const ImportOptions& options, std::FILE* out, std::FILE* err);
 struct DumpOptions {
   std::vector<std::string> paths;        // files or directories
   bool json = false;
+  bool decode = false;                   // add each frame's decoded fields ("decoded")
+  std::string where{};                   // display filter (docs/where.md); "" = none
+  FilterFlags filters{};                 // frame filters as typed (spec/boat.md §4.1; each may repeat)
+  std::string start{}, end{};            // RFC 3339; "" = from the first / to the last frame
+  double speed = 0;                      // replay speed: sleep Δt/speed between printed frames; 0 = no pauses
+  enum class Progress { kAuto, kAlways, kNever } progress = Progress::kAuto;  // auto: when stderr is a terminal
 };
+// Exit codes: 0 every frame read; 1 frames lost to damage, a file could not
+// be opened, or the output could not be written; 2 a usage error (bad filter
+// value, --where that does not parse, --start after --end, negative speed).
 int RunDump(const DumpOptions& options, std::FILE* out, std::FILE* err);
 
 int RunInspect(const std::string& path, std::FILE* out, std::FILE* err);

@@ -90,7 +90,7 @@ TEST(LplexCli, ImportVerifyDumpRoundTripOfPcapCapture) {
   EXPECT_EQ(ver.rc, 0) << ver.out << ver.err;
   EXPECT_NE(ver.out.find(": OK"), std::string::npos);
 
-  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{dir.path()}, true}, out, err); });
+  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({.paths = {dir.path()}, .json = true}, out, err); });
   ASSERT_EQ(dump.rc, 0) << dump.err;
   std::vector<Expected> want = DecodeCapture(kCaptures + "can0-1.pcap");
   ASSERT_EQ(want.size(), reported);
@@ -134,7 +134,7 @@ TEST(LplexCli, CaptureWithoutTimestampsNeedsBaseTime) {
   o.base_time = "2017-08-17T15:00:00Z";
   imp = Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); });
   ASSERT_EQ(imp.rc, 0) << imp.err;
-  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{dir.path()}, true}, out, err); });
+  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({.paths = {dir.path()}, .json = true}, out, err); });
   ASSERT_EQ(dump.rc, 0);
   auto first = nlohmann::json::parse(dump.out.substr(0, dump.out.find('\n')));
   EXPECT_EQ(first["ts"], "2017-08-17T15:00:00Z");
@@ -148,7 +148,7 @@ TEST(LplexCli, YachtDevicesCaptureTakesDateFromBaseTime) {
   o.base_time = "2020-07-04T00:00:00Z";
   auto imp = Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); });
   ASSERT_EQ(imp.rc, 0) << imp.err;
-  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{dir.path()}, true}, out, err); });
+  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({.paths = {dir.path()}, .json = true}, out, err); });
   auto first = nlohmann::json::parse(dump.out.substr(0, dump.out.find('\n')));
   EXPECT_EQ(first["ts"].get<std::string>().substr(0, 11), "2020-07-04T");
   EXPECT_EQ(ReportedMessages(imp.out), static_cast<uint64_t>(std::count(dump.out.begin(), dump.out.end(), '\n')));
@@ -182,7 +182,7 @@ TEST(LplexCli, VerifyReportsCorruptBlockAndDumpContinues) {
   o.block_size = 65536;
   ASSERT_EQ(Capture([&](std::FILE* out, std::FILE* err) { return RunImport(o, out, err); }).rc, 0);
   std::string file = fs::directory_iterator(dir.path())->path().string();
-  auto clean = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{file}, true}, out, err); });
+  auto clean = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({.paths = {file}, .json = true}, out, err); });
   const auto clean_lines = std::count(clean.out.begin(), clean.out.end(), '\n');
   {
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
@@ -193,7 +193,7 @@ TEST(LplexCli, VerifyReportsCorruptBlockAndDumpContinues) {
   EXPECT_EQ(ver.rc, 1);
   EXPECT_NE(ver.out.find("FAIL"), std::string::npos) << ver.out;
   EXPECT_NE(ver.out.find("block 0"), std::string::npos) << ver.out;
-  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{file}, true}, out, err); });
+  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({.paths = {file}, .json = true}, out, err); });
   EXPECT_EQ(dump.rc, 1);
   EXPECT_NE(dump.err.find("skipping the block"), std::string::npos) << dump.err;
   const auto lines = std::count(dump.out.begin(), dump.out.end(), '\n');
@@ -409,7 +409,7 @@ TEST(LplexCli, UnknownCommandIsNamedAndExits2) {
   auto r = Lplex({"frobnicate"});
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("lplex: unknown command 'frobnicate' (commands: import, dump, inspect, verify, archive, "
-                       "retention)"),
+                       "retention, tail, values, devices)"),
             std::string::npos) << r.err;
   auto bin = Shell(kLplex + " frobnicate --json");
   EXPECT_EQ(bin.rc, 2) << bin.out;

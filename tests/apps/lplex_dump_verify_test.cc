@@ -55,7 +55,7 @@ std::string ImportCan01(const TempDir& dir, const std::string& compression, uint
 long Lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
 
 Captured Dump(const std::string& path) {
-  return Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{path}, true}, out, err); });
+  return Capture([&](std::FILE* out, std::FILE* err) { return RunDump({.paths = {path}, .json = true}, out, err); });
 }
 Captured Verify(const std::string& path) {
   return Capture([&](std::FILE* out, std::FILE* err) { return RunVerify({path}, out, err); });
@@ -189,7 +189,7 @@ TEST(LplexDumpVerify, DumpWarnsOnBadVarintInCrcValidBlock) {
 TEST(LplexDumpVerify, DumpKeepsFileOrderAcrossCaptureClockStep) {
   TempDir dir;
   const std::string file = ImportCan01(dir, "zstd", 65536);
-  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({{file}, false}, out, err); });
+  auto dump = Capture([&](std::FILE* out, std::FILE* err) { return RunDump({.paths = {file}, .json = false}, out, err); });
   ASSERT_EQ(dump.rc, 0) << dump.err;
   int64_t prev = INT64_MIN;
   int64_t biggest_step_back = 0;
@@ -219,7 +219,7 @@ TEST(LplexDumpVerify, DumpMergesFilesByTimestamp) {
   const std::string fa = ImportCan01(a, "zstd", 65536);
   const std::string fb = ImportCan01(b, "none", 65536);
   auto text = [](const std::vector<std::string>& paths) {
-    return Capture([&](std::FILE* out, std::FILE* err) { return RunDump({paths, false}, out, err); });
+    return Capture([&](std::FILE* out, std::FILE* err) { return RunDump({.paths = paths, .json = false}, out, err); });
   };
   const Captured one = text({fa});
   const Captured both = text({fa, fb});
@@ -253,7 +253,7 @@ TEST(LplexDumpVerify, DumpMergesFilesByTimestamp) {
 namespace retest {
 
 Captured DumpArgs(const std::vector<std::string>& paths, bool json = true) {
-  return Capture([&](std::FILE* out, std::FILE* err) { return RunDump({paths, json}, out, err); });
+  return Capture([&](std::FILE* out, std::FILE* err) { return RunDump({.paths = paths, .json = json}, out, err); });
 }
 
 // `lplex dump F F` printed every frame twice.
@@ -298,7 +298,7 @@ TEST(LplexDumpVerify, DumpReportsWriteErrorOnFullDisk) {
   TempDir dir;
   const std::string file = ImportCan01(dir, "zstd", 65536);
   for (bool json : {false, true}) {
-    auto r = OnFullDisk([&](std::FILE* out, std::FILE* err) { return RunDump({{dir.path()}, json}, out, err); });
+    auto r = OnFullDisk([&](std::FILE* out, std::FILE* err) { return RunDump({.paths = {dir.path()}, .json = json}, out, err); });
     EXPECT_EQ(r.rc, 1) << json;
     EXPECT_EQ(r.err, "lplex dump: writing output: No space left on device\n") << json;
   }
