@@ -7,6 +7,7 @@
 
 #include "core/json_string.h"
 #include "core/time.h"
+#include "pgn/decoder.h"
 
 namespace lplex::cli {
 namespace {
@@ -90,10 +91,14 @@ std::string DeviceTable(const std::vector<client::Device>& unsorted) {
     std::string model = d.model_id;
     if (d.product_code != 0) model += fmt::format("{}({})", model.empty() ? "" : " ", d.product_code);
     const bool claimed = !d.name.empty();
-    // TODO(names): the reference prints class and function names from
-    // built-in tables; the numbers are printed until those tables exist.
-    rows.push_back({std::to_string(d.src), d.name, d.manufacturer, model,
-                    claimed ? std::to_string(d.device_class) : "", claimed ? std::to_string(d.device_function) : "",
+    // "Name (n)" from canboat's DEVICE_CLASS and DEVICE_FUNCTION tables.
+    auto named = [](std::string_view name, unsigned n) {
+      return name.empty() ? std::to_string(n) : fmt::format("{} ({})", name, n);
+    };
+    const std::string cls = named(pgn::LookupLabel("DEVICE_CLASS", d.device_class), d.device_class);
+    const std::string fn =
+        named(pgn::IndirectLookupLabel("DEVICE_FUNCTION", d.device_class, d.device_function), d.device_function);
+    rows.push_back({std::to_string(d.src), d.name, d.manufacturer, model, claimed ? cls : "", claimed ? fn : "",
                     claimed ? std::to_string(d.device_instance) : "", Traffic(d.byte_count),
                     LocalClock(d.first_seen, false), LocalClock(d.last_seen, false)});
   }

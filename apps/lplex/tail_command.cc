@@ -21,6 +21,12 @@
 #include "core/duration.h"
 #include "interrupt_guard.h"
 #include "live_format.h"
+#include "core/hex.h"
+#include "core/json_string.h"
+#include "pgn/decoder.h"
+#include "pgn/json_writer.h"
+#include "pgn/stream_decoder.h"
+#include "pgn/where_fields.h"
 #include "where/where.h"
 
 namespace lplex::cli {
@@ -103,10 +109,6 @@ std::string DefaultConfigPath() {
   return std::string(home != nullptr ? home : "") + "/.config/lplex/lplex.conf";
 }
 
-// HOOK(lead, --decode): the PGN's description for the terminal line ("" =
-// unknown) and the decoded JSON of a frame. Until the decoder is wired,
-// --decode is refused (RunTail) and these give nothing.
-std::string PgnDescription(uint32_t /*pgn*/) { return ""; }
 
 // Log lines on stderr, unless --quiet.
 class TailLog {
@@ -142,6 +144,7 @@ struct TailPlan {
   std::optional<where::Expression> where;
   std::string client_id;
   bool buffered = false;
+  bool decode = false;  // --decode, or --where names a decoded field
   int64_t reconnect_delay_us = 0;
   int64_t ack_interval_us = 0;
 };
@@ -199,21 +202,11 @@ Result<TailPlan> Plan(const TailOptions& o) {
   Result<int64_t> ai = ParseIntervalFlag("--ack-interval", o.ack_interval);
   if (!ai.ok()) return ai.status();
   p.ack_interval_us = *ai;
-  if (o.decode) {
-    // HOOK(lead, --decode): wire the decoder here and in PrintFrame.
-    return Status::InvalidArgument("--decode is not available yet in this build");
-  }
+  p.decode = o.decode;
   if (!o.where.empty()) {
     Result<where::Expression> e = where::Expression::Parse(o.where);
     if (!e.ok()) return Status::InvalidArgument("invalid --where expression: " + e.status().message());
-    if (e->NeedsDecode()) {
-      // HOOK(lead, --decode): with the decoder wired, switch decoding on
-      // instead (spec §4.2: NeedsDecode turns decoding on).
-      return Status::InvalidArgument(fmt::format(
-          "--where \"{}\" compares decoded fields, and decoding is not available yet in this build (valid now: "
-          "pgn, src, dst, prio)",
-          o.where));
-    }
+    if (e->NeedsDecode()) p.decode = true;  // spec §4.2: a decoded field turns decoding on
     p.where = std::move(*e);
   }
   return p;
@@ -359,6 +352,20 @@ class Tail {
     }
   }
 
+  // Decodes `f` into decoded_ (nullptr when it has no decoded form); the
+  // manufacturer for proprietary PGNs is the source's, from its claim.
+  void Decode(const client::Frame& f) {
+    decoded_ = nullptr;
+    if (!plan_.decode) return;
+    auto bytes = hex::Decode(f.data);
+    if (!bytes.ok()) return;
+    std::optional<uint16_t> manufacturer;
+    if (auto it = devices_.find(f.src); it != devices_.end() && !it->second.name.empty()) {
+      manufacturer = it->second.manufacturer_code;
+    }
+    decoded_ = decoder_.Decode(f.pgn, f.src, *bytes, manufacturer);
+  }
+
   bool Passes(const client::Frame& f) const {
     // The server filtered already; PGN include/exclude is checked again
     // (spec §4.3), which also covers a server that ignores a filter.
@@ -367,7 +374,9 @@ class Tail {
     if (!inc.empty() && std::find(inc.begin(), inc.end(), f.pgn) == inc.end()) return false;
     if (std::find(exc.begin(), exc.end(), f.pgn) != exc.end()) return false;
     if (plan_.where) {
-      where::Subject s{f.pgn, f.src, f.dst, f.prio, nullptr};
+      std::optional<pgn::WhereFields> fields;
+      if (decoded_ != nullptr) fields.emplace(*decoded_);
+      where::Subject s{f.pgn, f.src, f.dst, f.prio, fields ? &*fields : nullptr};
       if (!plan_.where->Matches(s)) return false;
     }
     return true;
@@ -382,15 +391,40 @@ class Tail {
       if (f->seq <= last_seen_) return;
       last_seen_ = f->seq;
     }
+    Decode(*f);
     if (!Passes(*f)) return;
     PrintFrame(*f);
   }
 
+  // With --decode, JSON lines gain "decoded" (or "decode_error", spec §5.4)
+  // and terminal lines show the decoded fields instead of the hex (or the
+  // hex and the error in red).
   void PrintFrame(const client::Frame& f) {
-    // HOOK(lead, --decode): with --decode, JSON lines take the §5.4 keyed
-    // form with "decoded"/"decode_error", and terminal lines show the
-    // decoded JSON instead of the hex.
-    const std::string line = json_ ? FrameJsonLine(f) : FrameTerminalLine(f, devices_, PgnDescription(f.pgn), f.data);
+    std::string line;
+    const std::string_view description = pgn::PgnDescription(f.pgn);
+    const std::string& error = decoder_.error();
+    if (json_) {
+      line = FrameJsonLine(f);
+      if (plan_.decode && (decoded_ != nullptr || !error.empty())) {
+        line.resize(line.size() - 2);  // "}\n"
+        if (decoded_ != nullptr) {
+          line += ",\"decoded\":";
+          pgn::AppendFieldsJson(*decoded_, &line, pgn::JsonStyle{.wrap_lookups = true});
+        } else {
+          line += ",\"decode_error\":";
+          AppendJsonString(error, &line);
+        }
+        line += "}\n";
+      }
+    } else if (decoded_ != nullptr) {
+      std::string fields;
+      pgn::AppendFieldsJson(*decoded_, &fields, pgn::JsonStyle{.wrap_lookups = true});
+      line = FrameTerminalLine(f, devices_, description, fields);
+    } else if (plan_.decode && !error.empty()) {
+      line = FrameTerminalLine(f, devices_, description, f.data + " \033[31m" + error + "\033[0m");
+    } else {
+      line = FrameTerminalLine(f, devices_, description, f.data);
+    }
     std::fwrite(line.data(), 1, line.size(), out_);
     std::fflush(out_);
   }
@@ -429,6 +463,8 @@ class Tail {
   bool json_ = false;
   std::unique_ptr<client::LplexClient> client_;
   std::map<uint8_t, client::Device> devices_;
+  pgn::StreamDecoder decoder_;                  // rejoins fragments of PGNs lplex leaves split
+  const pgn::DecodedMessage* decoded_ = nullptr;  // the current frame's, when decoding
   uint64_t last_seen_ = 0;   // buffered: the highest seq received
   uint64_t last_acked_ = 0;
 };
@@ -617,7 +653,9 @@ void LiveCommands::Register(CLI::App* app) {
       ->capture_default_str();
   tail_cmd_->add_flag("--quiet", tail_.quiet, "No log lines on stderr");
   tail_cmd_->add_flag("--json", tail_.json, "JSON lines even on a terminal");
-  tail_cmd_->add_flag("--decode", tail_.decode, "Decode known PGNs (not available yet)");
+  tail_cmd_->add_flag("--decode", tail_.decode,
+                      "Decode every PGN canboat knows (lplex's names for lplex's PGNs): \"decoded\" in JSON, the "
+                      "fields instead of the hex on a terminal");
   tail_cmd_->add_option("--where", tail_.where, "Display filter, e.g. 'pgn == 129025 && src != 3'");
   boat_opt_ = tail_cmd_->add_option("--boat", tail_.boat, "A boat named in the config file (\"\" = the only one)");
   tail_cmd_->add_option("--config", tail_.config, "Config file (default ~/.config/lplex/lplex.conf)");

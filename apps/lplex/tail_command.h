@@ -48,7 +48,7 @@ struct TailOptions {
   std::string ack_interval = "5s";
   bool quiet = false;          // no log lines on stderr (errors that end the command still print)
   bool json = false;           // JSON lines even on a terminal
-  bool decode = false;         // HOOK(lead, --decode): refused until the decoder is wired (tail_command.cc)
+  bool decode = false;         // decoded fields per frame (spec §5.4 "decoded")
   std::string where;           // display filter, spec/boat.md §4.2
   FilterFlags filters;
   bool boat_given = false;     // --boat was on the command line (its value may be "")

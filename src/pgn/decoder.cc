@@ -764,6 +764,39 @@ std::span<const Definition> DefinitionsOf(std::span<const Definition> table, uin
   return std::span<const Definition>(table.data() + (lo - table.begin()), static_cast<size_t>(hi - lo));
 }
 
+std::string_view PgnDescription(uint32_t pgn) {
+  const auto lplex = DefinitionsOf(LplexDefinitions(), pgn);
+  for (const Definition& d : lplex) {
+    if (d.match_count == 0) return d.description;  // the default variant, or the name-only entry
+  }
+  if (!lplex.empty()) return lplex.front().description;
+  const auto canboat = DefinitionsOf(CanboatDefinitions(), pgn);
+  for (const Definition& d : canboat) {
+    if (!d.fallback) return d.description;
+  }
+  return canboat.empty() ? std::string_view() : std::string_view(canboat.front().description);
+}
+
+std::string_view LookupLabel(std::string_view lookup, uint64_t value) {
+  for (const Lookup& l : Lookups()) {
+    if (lookup == l.name) {
+      const char* label = FindLabel(l, value);
+      return label != nullptr ? label : "";
+    }
+  }
+  return "";
+}
+
+std::string_view IndirectLookupLabel(std::string_view lookup, uint64_t value1, uint64_t value2) {
+  for (const IndirectLookup& l : IndirectLookups()) {
+    if (lookup == l.name) {
+      const char* label = FindIndirectLabel(l, value1, value2);
+      return label != nullptr ? label : "";
+    }
+  }
+  return "";
+}
+
 const Definition* FindDefinition(uint32_t pgn, std::optional<uint16_t> manufacturer,
                                  std::span<const uint8_t> payload, Profile profile) {
   if (profile == Profile::kLplexFirst) {

@@ -45,6 +45,18 @@ bool DecodeWith(const Definition& def, std::span<const uint8_t> payload, Decoded
 // All definitions of `pgn` in one of the two tables, in table order.
 std::span<const Definition> DefinitionsOf(std::span<const Definition> table, uint32_t pgn);
 
+// The name of `pgn` for listings ("Wind Data"): lplex's description where
+// lplex knows the PGN (its registry's), else canboat's first specific
+// definition's; "" when neither knows it.
+std::string_view PgnDescription(uint32_t pgn);
+
+// The label of `value` in canboat's enumeration `lookup` (e.g.
+// "DEVICE_CLASS"), or "" when the enumeration or the value is unknown.
+std::string_view LookupLabel(std::string_view lookup, uint64_t value);
+// The label of (value1, value2) in an indirect enumeration (e.g.
+// "DEVICE_FUNCTION": device class, device function), or "".
+std::string_view IndirectLookupLabel(std::string_view lookup, uint64_t value1, uint64_t value2);
+
 // True when `pgn` is in a proprietary range (61184, 65280-65535, 126720,
 // 130816-131071): its meaning depends on the manufacturer.
 bool IsProprietary(uint32_t pgn);

@@ -57,7 +57,10 @@ const DecodedMessage* StreamDecoder::Decode(uint32_t pgn, uint8_t source, std::s
   std::span<const uint8_t> payload = data;
   if (data.size() == 8 && NeedsJoining(pgn)) {
     payload = joiner_.Add(pgn, source, data);
-    if (payload.empty()) return nullptr;
+    if (payload.empty()) {
+      message_.Reset(nullptr);  // a fragment: no message yet, and no error
+      return nullptr;
+    }
   }
   if (!pgn::Decode(pgn, manufacturer, payload, &message_, profile_)) return nullptr;
   return &message_;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -71,6 +72,10 @@ class StreamDecoder {
   // or when the frame is a fragment that does not complete its transfer.
   const DecodedMessage* Decode(uint32_t pgn, uint8_t source, std::span<const uint8_t> data,
                                std::optional<uint16_t> manufacturer);
+
+  // Why the last Decode returned nullptr although a definition applies
+  // (e.g. a payload too short for it); "" otherwise.
+  const std::string& error() const { return message_.error(); }
 
  private:
   Profile profile_;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <algorithm>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -138,6 +140,29 @@ TEST_F(TailLive, PgnFilterReachesTheServer) {
     for (size_t at = out.find(p); at != std::string::npos; at = out.find(p, at + 1)) ++matching;
   }
   EXPECT_EQ(matching, lines) << out.substr(0, 2000);
+}
+
+TEST_F(TailLive, DecodeAddsLplexNamedFieldsAndWhereSelectsOnThem) {
+  // A decoded field in --where turns decoding on by itself (spec §4.2).
+  StartTail({"--decode", "--where", "pgn == 130306 && wind_speed >= 0"});
+  EXPECT_TRUE(WaitFor([&] {
+    const std::string out = TailOut();
+    return std::count(out.begin(), out.end(), '\n') >= 5;
+  }, seconds(10))) << tail_.Log();
+  EXPECT_EQ(tail_.Terminate(seconds(5)), 0) << tail_.Log();
+  const std::string out = TailOut();
+  ASSERT_NE(out, "") << tail_.Log();
+  std::istringstream in(out);
+  size_t lines = 0;
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    EXPECT_EQ(j.at("pgn"), 130306) << line;
+    ASSERT_TRUE(j.contains("decoded")) << line;
+    EXPECT_TRUE(j.at("decoded").at("wind_speed").is_number()) << line;
+    EXPECT_TRUE(j.at("decoded").at("wind_reference").is_string()) << line;  // lplex's label, e.g. "apparent"
+    ++lines;
+  }
+  EXPECT_GE(lines, 5u);
 }
 
 TEST_F(TailLive, BufferedTailAcksAndTheServersCursorMoves) {
@@ -301,11 +326,6 @@ TEST(TailFlags, BoatWithOnlyMdnsGivesTheServerHint) {
   EXPECT_NE(r.err.find("specify --server explicitly"), std::string::npos) << r.err;
 }
 
-TEST(TailFlags, WhereOnDecodedFieldsIsRefusedUntilDecodingIsWired) {
-  CliRun r = Cli({"tail", "--server", "http://127.0.0.1:1", "--where", "wind_speed > 5"});
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("compares decoded fields"), std::string::npos) << r.err;
-}
 
 TEST(TailFlags, InvalidWhereNamesThePosition) {
   CliRun r = Cli({"tail", "--server", "http://127.0.0.1:1", "--where", "pgn = 1"});
