@@ -26,64 +26,16 @@
 #include "journal/reader.h"
 #include "journal/writer.h"
 #include "sources/capture_reader.h"
+#include "capture_corpus.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using lplex::bench::Corpus;
+using lplex::bench::Feed;
+using lplex::bench::Load;
 using SteadyClock = std::chrono::steady_clock;
 using namespace lplex;
-
-struct Msg {
-  int64_t ts;
-  can::CanHeader header;
-  uint16_t len;
-  uint32_t off;  // into the shared byte pool
-};
-
-struct Corpus {
-  std::vector<Msg> msgs;
-  std::vector<uint8_t> pool;
-  int64_t span_us = 0;
-};
-
-Corpus Load(const std::string& shared) {
-  Corpus c;
-  can::FastPacketAssembler fp;
-  for (const char* name : {"can0-1.pcap", "can0-2.pcap"}) {
-    auto r = sources::CaptureReader::Open(shared + "/data/captures/" + name, {});
-    if (!r.ok()) {
-      std::fprintf(stderr, "journal_bench: %s\n", r.status().ToString().c_str());
-      std::exit(2);
-    }
-    can::RawFrame raw;
-    can::Frame m;
-    while ((*r)->Next(&raw)) {
-      if (!raw.extended || !fp.Process(raw, &m)) continue;
-      c.msgs.push_back({m.timestamp_us, m.header, static_cast<uint16_t>(m.data.size()),
-                        static_cast<uint32_t>(c.pool.size())});
-      c.pool.insert(c.pool.end(), m.data.begin(), m.data.end());
-    }
-  }
-  c.span_us = c.msgs.back().ts - c.msgs.front().ts + 1000;
-  return c;
-}
-
-// Feeds `n` frames of the looped corpus to `w`.
-void Feed(const Corpus& c, journal::JournalWriter& w, uint64_t n) {
-  for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t loop = i / c.msgs.size();
-    const Msg& m = c.msgs[i % c.msgs.size()];
-    const can::Frame f{.timestamp_us = m.ts + static_cast<int64_t>(loop) * c.span_us,
-                       .header = m.header,
-                       .data = {c.pool.data() + m.off, m.len},
-                       .seq = i + 1};
-    Status s = w.Append(f);
-    if (!s.ok()) {
-      std::fprintf(stderr, "journal_bench: append: %s\n", s.ToString().c_str());
-      std::exit(1);
-    }
-  }
-}
 
 std::unique_ptr<journal::JournalWriter> MakeWriter(const std::string& dir, journal::Compression c,
                                                    std::vector<std::string>* files) {

@@ -14,3 +14,6 @@ for b in broker_bench fanout_bench server_bench; do
 done
 # The cloud (issue 8): built once apps/lplex-cloud and the gRPC code exist.
 if [ -x "$build/bench/cloud_bench" ]; then "$build/bench/cloud_bench"; else echo "cloud_bench: not built, skipped"; fi
+# PGN decoding and lplex dump (issue 9).
+"$build/bench/pgn_bench" --shared "$shared"
+"$build/bench/dump_bench" --shared "$shared"

@@ -551,11 +551,21 @@ class FieldWalker {
 
   // Opaque bits as lowercase hex: a fixed width, the width an earlier field
   // gives (in bits), or the rest of the payload.
+  // A binary field cut by the end of the payload shows the bytes that are
+  // there (canboat does; catch-all definitions are such fields), and the
+  // message ends with it.
   void DecodeBinary(const Field& f) {
     size_t bits = f.bit_length;
     if (bits == 0) bits = f.related >= 0 ? raw_[f.related] : (total_bits_ > pos_ ? total_bits_ - pos_ : 0);
     if (bits == 0) return;
-    if (!Fits(f, f.key, bits)) return;
+    if (pos_ >= total_bits_) {
+      stopped_ = true;
+      return;
+    }
+    if (pos_ + bits > total_bits_) {
+      bits = total_bits_ - pos_;
+      stopped_ = true;
+    }
     AddHex(f, pos_, bits);
     pos_ += bits;
   }
@@ -565,9 +575,9 @@ class FieldWalker {
     Node& n = out_->Add(NodeKind::kString, f.key, &f);
     std::string& text = out_->text_buffer();
     n.text_begin = static_cast<uint32_t>(text.size());
-    if (bit_offset % 8 == 0) {
-      AppendHex(text, Bytes(bit_offset, (bits + 7) / 8));
-    } else {
+    if (bit_offset % 8 == 0 && bits % 8 == 0) {
+      AppendHex(text, Bytes(bit_offset, bits / 8));
+    } else {  // the last byte keeps only this field's bits, not the next field's
       for (size_t done = 0; done < bits; done += 8) {
         const auto b = static_cast<uint8_t>(ReadBits(payload_, bit_offset + done, std::min<size_t>(8, bits - done)));
         AppendHex(text, std::span<const uint8_t>(&b, 1));
@@ -803,7 +813,18 @@ const Definition* FindDefinition(uint32_t pgn, std::optional<uint16_t> manufactu
     const Definition* d = Choose(DefinitionsOf(LplexDefinitions(), pgn), manufacturer, payload);
     if (d != nullptr) return d;
   }
-  return Choose(DefinitionsOf(CanboatDefinitions(), pgn), manufacturer, payload);
+  const Definition* d = Choose(DefinitionsOf(CanboatDefinitions(), pgn), manufacturer, payload);
+  if (d != nullptr) return d;
+  // No definition of this PGN applies (an unknown PGN, or a proprietary one
+  // from a maker canboat has no variant for): the catch-all of its range
+  // (the last Fallback definition at or below it), which shows the payload
+  // as hex, as canboat's analyzer does.
+  const auto table = CanboatDefinitions();
+  const auto same = DefinitionsOf(table, pgn);
+  for (size_t i = static_cast<size_t>(same.data() - table.data()) + same.size(); i-- > 0;) {
+    if (table[i].fallback && table[i].field_count > 0) return &table[i];
+  }
+  return nullptr;
 }
 
 bool DecodeWith(const Definition& def, std::span<const uint8_t> payload, DecodedMessage* out) {

@@ -78,3 +78,35 @@ TEST(Decoder, EmptyPayloadDecodesToNoFieldsWithoutReadingPastIt) {
 
 }  // namespace
 }  // namespace lplex::pgn
+
+namespace lplex::pgn {
+namespace {
+
+TEST(Decoder, BinaryFieldEndingMidByteMasksTheNextFieldsBits) {
+  // 129039's 19-bit communication_state: canboat's "060006", not "060026"
+  // (the next field's bits in the last byte).
+  const std::string json =
+      DecodeJson(129039, "12f14c8b0eec403e0300b94f1f73ffff000006002665990074ffa0", std::nullopt, Profile::kCanboat);
+  EXPECT_NE(json.find("\"communication_state\":\"060006\""), std::string::npos) << json;
+}
+
+TEST(Decoder, BinaryFieldCutByThePayloadEndShowsTheBytesThatAreThere) {
+  // A Garmin 126720 that canboat knows no variant of: the range's catch-all
+  // with its payload bytes.
+  const std::string json = DecodeJson(126720, "e598ee04040482000000", std::nullopt, Profile::kCanboat);
+  EXPECT_NE(json.find("\"data\":\"ee04040482000000\""), std::string::npos) << json;
+}
+
+TEST(Decoder, PgnWithoutADefinitionFallsToTheCatchAllOfItsRange) {
+  DecodedMessage msg;
+  const auto data = Bytes("419fff3664ffffff");  // 65323 from Simrad: not in canboat's database
+  ASSERT_TRUE(Decode(65323, std::nullopt, data, &msg));
+  EXPECT_TRUE(msg.definition()->fallback);
+  EXPECT_EQ(msg.definition()->pgn, 65280u);
+  std::string out;
+  AppendFieldsJson(msg, &out);
+  EXPECT_EQ(out, R"({"manufacturer_code":"Simrad","industry_code":"Marine Industry","data":"ff3664ffffff"})");
+}
+
+}  // namespace
+}  // namespace lplex::pgn
