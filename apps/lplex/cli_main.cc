@@ -133,7 +133,7 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
   dump_cmd->add_flag("--decode", dump.decode,
                      "Decode each frame (every PGN of canboat's database; lplex's names for the PGNs lplex decodes): "
                      "JSON key \"decoded\", or the PGN name and fields after the text line");
-  dump_cmd->add_option("--where", dump.where,
+  CLI::Option* dump_where = dump_cmd->add_option("--where", dump.where,
                        "Print only frames matching this expression, e.g. 'pgn == 130306 && wind_speed > 5' "
                        "(docs/where.md); naming a decoded field turns decoding on");
   std::set<const CLI::Option*> repeatable;  // flags that may be given several times
@@ -244,7 +244,11 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
   }
 
   if (import->parsed()) return RunImport(imp, out, err);
-  if (dump_cmd->parsed()) return RunDump(dump, out, err);
+  if (dump_cmd->parsed()) {
+    // `--where ""` is an empty expression (an error), not "no filter".
+    if (dump_where->count() > 0 && dump.where.empty()) dump.where = " ";
+    return RunDump(dump, out, err);
+  }
   if (inspect->parsed()) return RunInspect(inspect_path, out, err);
   if (verify->parsed()) return RunVerify(verify_paths, out, err);
   if (archive->parsed()) return RunArchive(arch, out, err);

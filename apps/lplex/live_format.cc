@@ -69,16 +69,32 @@ std::string FrameJsonLine(const client::Frame& f) {
   return s;
 }
 
-std::string FrameTerminalLine(const client::Frame& f, const std::map<uint8_t, client::Device>& devices,
-                              std::string_view description, std::string_view payload) {
-  std::string label = fmt::format("[{}]", f.src);
-  if (auto it = devices.find(f.src); it != devices.end() && !it->second.manufacturer.empty()) {
-    label = fmt::format("{}({})[{}]", it->second.manufacturer, it->second.manufacturer_code, f.src);
+namespace {
+
+// "Manufacturer(code)[src]" when the device is known, else "[src]".
+std::string SourceLabel(uint8_t src, const std::map<uint8_t, client::Device>& devices) {
+  if (auto it = devices.find(src); it != devices.end() && !it->second.manufacturer.empty()) {
+    return fmt::format("{}({})[{}]", it->second.manufacturer, it->second.manufacturer_code, src);
   }
+  return fmt::format("[{}]", src);
+}
+
+}  // namespace
+
+std::string FrameTerminalLine(const client::Frame& f, const std::map<uint8_t, client::Device>& devices,
+                              std::string_view description, std::string_view payload, std::string_view tag) {
   std::string desc = description.empty() ? std::string(23, ' ') : Pad(description, 22);
   if (!description.empty()) desc.push_back(' ');
-  return fmt::format("{} #{:<7} {}{}{} >{:02x}  {:<6} {}p{}  {}\n", LocalClock(f.ts, true), f.seq, kColours[f.src % 10],
-                     Pad(label, 20), kReset, f.dst, f.pgn, desc, f.prio, payload);
+  return fmt::format("{} {}#{:<7} {}{}{} >{:02x}  {:<6} {}p{}  {}\n", LocalClock(f.ts, true), tag, f.seq,
+                     kColours[f.src % 10], Pad(SourceLabel(f.src, devices), 20), kReset, f.dst, f.pgn, desc, f.prio,
+                     payload);
+}
+
+std::string IdleTerminalLine(std::string_view rfc3339, uint8_t src, uint32_t pgn,
+                             const std::map<uint8_t, client::Device>& devices, std::string_view description,
+                             std::string_view tag) {
+  return fmt::format("{} {}{}{}{}  {:<6}{}{}\n", LocalClock(rfc3339, true), tag, kColours[src % 10],
+                     Pad(SourceLabel(src, devices), 20), kReset, pgn, description.empty() ? "" : " ", description);
 }
 
 std::string DeviceTable(const std::vector<client::Device>& unsorted) {

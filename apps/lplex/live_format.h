@@ -19,8 +19,15 @@ std::string FrameJsonLine(const client::Frame& frame);
 // One terminal line and '\n': local time, #seq, the source (coloured by
 // src mod 10; "Manufacturer(code)[src]" when `devices` knows it), >dst in
 // hex, pgn, `description` (blank when ""), p<prio>, and `payload`.
+// `tag` (change mode: "[snapshot] ", "[delta D/FB] ") goes after the time.
 std::string FrameTerminalLine(const client::Frame& frame, const std::map<uint8_t, client::Device>& devices,
-                              std::string_view description, std::string_view payload);
+                              std::string_view description, std::string_view payload, std::string_view tag = "");
+
+// An idle line of change mode: time, `tag` ("[idle]     "), the source
+// label, the PGN and its description.
+std::string IdleTerminalLine(std::string_view rfc3339, uint8_t src, uint32_t pgn,
+                             const std::map<uint8_t, client::Device>& devices, std::string_view description,
+                             std::string_view tag);
 
 // The device table (box drawing, one row per device, ascending by src);
 // "(no devices)\n" when empty.

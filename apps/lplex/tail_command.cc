@@ -21,7 +21,10 @@
 #include "core/duration.h"
 #include "interrupt_guard.h"
 #include "live_format.h"
+#include "changes/change_format.h"
+#include "changes/change_tracker.h"
 #include "core/hex.h"
+#include "core/time.h"
 #include "core/json_string.h"
 #include "pgn/decoder.h"
 #include "pgn/json_writer.h"
@@ -218,6 +221,7 @@ class Tail {
   Tail(const TailOptions& o, TailPlan plan, std::FILE* out, std::FILE* err, const std::atomic<bool>* stop)
       : o_(o), plan_(std::move(plan)), out_(out), log_(err, o.quiet), stop_(stop) {
     json_ = o.json || !::isatty(::fileno(out));
+    if (o.changes) tracker_.emplace();
   }
 
   int Run() {
@@ -315,6 +319,7 @@ class Tail {
           OnFrame((*ev)->json);
         }
       }
+      TickChanges();
       if (plan_.buffered && Clock::now() >= next_ack) {
         next_ack = Clock::now() + microseconds(plan_.ack_interval_us);
         if (last_seen_ > last_acked_) {
@@ -366,13 +371,16 @@ class Tail {
     decoded_ = decoder_.Decode(f.pgn, f.src, *bytes, manufacturer);
   }
 
-  bool Passes(const client::Frame& f) const {
+  bool PgnPasses(const client::Frame& f) const {
     // The server filtered already; PGN include/exclude is checked again
     // (spec §4.3), which also covers a server that ignores a filter.
     const auto& inc = plan_.filter.pgn;
     const auto& exc = plan_.filter.exclude_pgn;
     if (!inc.empty() && std::find(inc.begin(), inc.end(), f.pgn) == inc.end()) return false;
-    if (std::find(exc.begin(), exc.end(), f.pgn) != exc.end()) return false;
+    return std::find(exc.begin(), exc.end(), f.pgn) == exc.end();
+  }
+
+  bool WherePasses(const client::Frame& f) const {
     if (plan_.where) {
       std::optional<pgn::WhereFields> fields;
       if (decoded_ != nullptr) fields.emplace(*decoded_);
@@ -391,20 +399,58 @@ class Tail {
       if (f->seq <= last_seen_) return;
       last_seen_ = f->seq;
     }
+    if (!PgnPasses(*f)) return;
+    // Change mode (spec §5.6): only snapshots and significant deltas go on,
+    // and --where sees them after tracking (§4.3).
+    std::optional<changes::ChangeEvent> change;
+    if (tracker_) {
+      Result<std::vector<uint8_t>> bytes = hex::Decode(f->data);
+      if (!bytes.ok()) return;
+      const int64_t ts = timefmt::ParseRfc3339(f->ts).value_or(WallClockUs());
+      change = tracker_->Process(ts, f->src, f->pgn, *bytes, f->seq);
+      if (!change) return;
+    }
     Decode(*f);
-    if (!Passes(*f)) return;
-    PrintFrame(*f);
+    if (!WherePasses(*f)) return;
+    PrintFrame(*f, change ? &*change : nullptr);
+  }
+
+  static int64_t WallClockUs() {
+    return std::chrono::duration_cast<microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  // Change mode: idle lines for keys that fell silent (live mode ticks on
+  // the wall clock, at most every 500 ms).
+  void TickChanges() {
+    if (!tracker_) return;
+    const int64_t now = WallClockUs();
+    if (now < next_tick_us_) return;
+    next_tick_us_ = now + 500'000;
+    for (const changes::ChangeEvent& idle : tracker_->Tick(now)) {
+      std::string line = json_ ? changes::IdleJsonLine(idle)
+                                : IdleTerminalLine(timefmt::Rfc3339Nano(idle.time_us), idle.src, idle.pgn, devices_,
+                                                   pgn::PgnDescription(idle.pgn), changes::ChangeTag(idle));
+      std::fwrite(line.data(), 1, line.size(), out_);
+    }
+    std::fflush(out_);
   }
 
   // With --decode, JSON lines gain "decoded" (or "decode_error", spec §5.4)
   // and terminal lines show the decoded fields instead of the hex (or the
   // hex and the error in red).
-  void PrintFrame(const client::Frame& f) {
+  void PrintFrame(const client::Frame& f, const changes::ChangeEvent* change) {
     std::string line;
     const std::string_view description = pgn::PgnDescription(f.pgn);
     const std::string& error = decoder_.error();
+    const std::string tag = change != nullptr ? changes::ChangeTag(*change) : std::string();
     if (json_) {
-      line = FrameJsonLine(f);
+      if (change != nullptr) {
+        changes::AppendChangeFrameJson(*change, changes::FrameText{f.seq, f.ts, f.prio, f.pgn, f.src, f.dst, f.data},
+                                       &line);
+        line += "}\n";
+      } else {
+        line = FrameJsonLine(f);
+      }
       if (plan_.decode && (decoded_ != nullptr || !error.empty())) {
         line.resize(line.size() - 2);  // "}\n"
         if (decoded_ != nullptr) {
@@ -419,11 +465,11 @@ class Tail {
     } else if (decoded_ != nullptr) {
       std::string fields;
       pgn::AppendFieldsJson(*decoded_, &fields, pgn::JsonStyle{.wrap_lookups = true});
-      line = FrameTerminalLine(f, devices_, description, fields);
+      line = FrameTerminalLine(f, devices_, description, fields, tag);
     } else if (plan_.decode && !error.empty()) {
-      line = FrameTerminalLine(f, devices_, description, f.data + " \033[31m" + error + "\033[0m");
+      line = FrameTerminalLine(f, devices_, description, f.data + " \033[31m" + error + "\033[0m", tag);
     } else {
-      line = FrameTerminalLine(f, devices_, description, f.data);
+      line = FrameTerminalLine(f, devices_, description, f.data, tag);
     }
     std::fwrite(line.data(), 1, line.size(), out_);
     std::fflush(out_);
@@ -464,6 +510,8 @@ class Tail {
   std::unique_ptr<client::LplexClient> client_;
   std::map<uint8_t, client::Device> devices_;
   pgn::StreamDecoder decoder_;                  // rejoins fragments of PGNs lplex leaves split
+  std::optional<changes::ChangeTracker> tracker_;  // --changes
+  int64_t next_tick_us_ = 0;
   const pgn::DecodedMessage* decoded_ = nullptr;  // the current frame's, when decoding
   uint64_t last_seen_ = 0;   // buffered: the highest seq received
   uint64_t last_acked_ = 0;
@@ -653,6 +701,9 @@ void LiveCommands::Register(CLI::App* app) {
       ->capture_default_str();
   tail_cmd_->add_flag("--quiet", tail_.quiet, "No log lines on stderr");
   tail_cmd_->add_flag("--json", tail_.json, "JSON lines even on a terminal");
+  tail_cmd_->add_flag("--changes", tail_.changes,
+                      "Change mode: a snapshot per (source, PGN), then only significant changes (deltas) and idle "
+                      "lines for sources that fell silent (docs/changes.md)");
   tail_cmd_->add_flag("--decode", tail_.decode,
                       "Decode every PGN canboat knows (lplex's names for lplex's PGNs): \"decoded\" in JSON, the "
                       "fields instead of the hex on a terminal");
@@ -665,11 +716,16 @@ void LiveCommands::Register(CLI::App* app) {
   values_cmd_->add_option("--server", values_.server, "Server URL, e.g. http://inuc1.local:8089");
   values_cmd_->add_flag("--decoded", values_.decoded, "Decoded fields instead of hex (/values/decoded)");
   values_cmd_->add_flag("--json", values_.json, "The server's JSON even on a terminal");
+  values_cmd_->add_option("--journal-dir", values_.journal_dir,
+                          "Read a journal directory (or file) instead of a server: the latest value of each "
+                          "(source, PGN) in it");
   AddFilterOptions(values_cmd_, &values_.filters, &repeatable_);
 
   devices_cmd_ = app->add_subcommand("devices", "Print the devices a server has seen on the bus");
   devices_cmd_->add_option("--server", devices_.server, "Server URL, e.g. http://inuc1.local:8089");
   devices_cmd_->add_flag("--json", devices_.json, "The server's JSON even on a terminal");
+  devices_cmd_->add_option("--journal-dir", devices_.journal_dir,
+                           "Read a journal directory (or file) instead of a server: the devices it names");
 }
 
 bool LiveCommands::Parsed() const {

@@ -49,6 +49,7 @@ struct TailOptions {
   bool quiet = false;          // no log lines on stderr (errors that end the command still print)
   bool json = false;           // JSON lines even on a terminal
   bool decode = false;         // decoded fields per frame (spec §5.4 "decoded")
+  bool changes = false;        // change mode (spec §5.6, docs/changes.md)
   std::string where;           // display filter, spec/boat.md §4.2
   FilterFlags filters;
   bool boat_given = false;     // --boat was on the command line (its value may be "")
@@ -71,17 +72,18 @@ struct ValuesOptions {
   bool decoded = false;
   bool json = false;
   FilterFlags filters;
-  // HOOK(lead, --journal-dir): a journal directory as the source instead of
-  // a server; see SnapshotSource in values_command.cc.
+  // A journal directory (or file) as the source instead of a server: the
+  // devices and latest values its frames give, in the server's JSON.
   std::string journal_dir;
 };
-// 0 printed; 1 the server could not be reached or refused; 2 usage.
+// 0 printed; 1 the server could not be reached or refused, or the journal
+// directory holds no journal; 2 usage.
 int RunValues(const ValuesOptions& options, std::FILE* out, std::FILE* err);
 
 struct DevicesOptions {
   std::string server;
   bool json = false;
-  std::string journal_dir;  // HOOK(lead, --journal-dir), as ValuesOptions
+  std::string journal_dir;  // as ValuesOptions
 };
 int RunDevices(const DevicesOptions& options, std::FILE* out, std::FILE* err);
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/decoded_json.h"
 #include "broker/device_table.h"
 #include "broker/journal_tier.h"
 #include "broker/ring.h"
@@ -97,6 +98,7 @@ void Broker::Ingest(const can::Frame& f) {
   scratch_.clear();
   can::AppendFrameJson(seq, f.timestamp_us, f.header, f.data, &scratch_);
   JsonRef json = pool_.Take(scratch_);
+  JsonRef decoded;  // ?decode=true subscribers' JSON, when one takes this frame
 
   {
     std::unique_lock lock(mu_);
@@ -155,12 +157,23 @@ void Broker::Ingest(const can::Frame& f) {
     // 8. Fan-out (live registry).
     if (!subs_.empty()) {
       const can::Device* d = devices_->Find(bus, src);
+      bool decode_tried = false;
       for (const auto& q : subs_) {
         if (!q->filter().empty() && !MatchesLive(q->filter(), pgn, src, d)) continue;
-        if (!q->Push(*shared)) subscriber_drops_.fetch_add(1, std::memory_order_relaxed);
+        const JsonRef* msg = shared;
+        if (q->decoded()) {
+          // Decoded once per frame, for every subscriber that asked.
+          if (!decode_tried) {
+            decode_tried = true;
+            decoded = DecodedFrameJson(f, shared->view(), d);
+          }
+          if (decoded) msg = &decoded;
+        }
+        if (!q->Push(*msg)) subscriber_drops_.fetch_add(1, std::memory_order_relaxed);
       }
     }
   }
+  if (decoded) pool_.Give(std::move(decoded));
   // The evicted frame's buffer (or, for a late replica frame the ring could
   // not keep, this frame's): back to the pool unless a reader still holds it.
   pool_.Give(std::move(json));
@@ -312,8 +325,17 @@ void Broker::ReleaseMemory() {
 
 // ---- subscribers ---------------------------------------------------------
 
-std::unique_ptr<Subscriber> Broker::Subscribe(FilterSpec filter, std::function<void()> on_ready) {
-  auto q = std::make_shared<SubscriberQueue>(std::move(filter), opt_.subscriber_queue, std::move(on_ready));
+JsonRef Broker::DecodedFrameJson(const can::Frame& f, std::string_view plain, const can::Device* d) {
+  if (!decoder_) decoder_ = std::make_unique<FrameDecoder>();
+  std::optional<uint16_t> manufacturer;
+  if (d != nullptr && d->named()) manufacturer = d->iso_name().manufacturer_code;
+  decoded_scratch_.clear();
+  if (!decoder_->Append(plain, f.bus, f.header, f.data, manufacturer, &decoded_scratch_)) return {};
+  return pool_.Take(decoded_scratch_);
+}
+
+std::unique_ptr<Subscriber> Broker::Subscribe(FilterSpec filter, std::function<void()> on_ready, bool decoded) {
+  auto q = std::make_shared<SubscriberQueue>(std::move(filter), opt_.subscriber_queue, std::move(on_ready), decoded);
   {
     std::unique_lock lock(mu_);
     if (shutdown_.load()) q->Close();
@@ -561,6 +583,24 @@ std::string Broker::ValuesJson(const FilterSpec& filter) const {
 std::vector<SourceValues> Broker::Values(const FilterSpec& filter) const {
   std::shared_lock lock(mu_);
   return values_->Snapshot(filter, *devices_);
+}
+
+std::string Broker::DecodedValuesJson(const FilterSpec& filter) const {
+  std::vector<SourceValues> groups;
+  std::vector<std::optional<can::Device>> devices;
+  {
+    std::shared_lock lock(mu_);
+    groups = values_->Snapshot(filter, *devices_);
+    devices = GroupDevices(groups, *devices_);
+  }
+  return broker::DecodedValuesJson(groups, devices);
+}
+
+std::optional<uint16_t> Broker::ClaimedManufacturer(uint8_t bus, uint8_t source) const {
+  std::shared_lock lock(mu_);
+  const can::Device* d = devices_->Find(bus, source);
+  if (d == nullptr || !d->named()) return std::nullopt;
+  return d->iso_name().manufacturer_code;
 }
 
 uint64_t Broker::CurrentSeq() const { return ring_->head() - 1; }

@@ -53,6 +53,7 @@ namespace lplex::broker {
 
 class Ring;
 class DeviceTable;
+class FrameDecoder;
 class ValueStore;
 struct DeviceRecord;
 struct SourceValues;
@@ -265,7 +266,12 @@ class Broker : public std::enable_shared_from_this<Broker> {
 
   // ---- any thread ---------------------------------------------------------
 
-  std::unique_ptr<Subscriber> Subscribe(FilterSpec filter, std::function<void()> on_ready = {});
+  // `decoded` (GET /events?decode=true): the subscriber gets each frame's
+  // JSON with lplex HEAD's "decoded" key (docs/http.md). The broker decodes
+  // a frame once for all such subscribers whose filter it passes, and not
+  // at all when there are none: the others keep the shared plain JSON.
+  std::unique_ptr<Subscriber> Subscribe(FilterSpec filter, std::function<void()> on_ready = {},
+                                        bool decoded = false);
   // A consumer whose first frame is `start_seq` (clamped to >= 1), with the
   // filter's device criteria resolved now against the registry.
   std::unique_ptr<Consumer> NewConsumer(uint64_t start_seq, const FilterSpec& filter);
@@ -299,6 +305,13 @@ class Broker : public std::enable_shared_from_this<Broker> {
   // /values body (filter rules of §4.1 for values) and its data.
   std::string ValuesJson(const FilterSpec& filter) const;
   std::vector<SourceValues> Values(const FilterSpec& filter) const;
+  // /values/decoded body (spec/boat.md §2.9, docs/http.md): the values
+  // copied under the lock, decoded after it.
+  std::string DecodedValuesJson(const FilterSpec& filter) const;
+  // The manufacturer code of the device claimed at (bus, source); nullopt
+  // when the source has not claimed an address. Picks the variant of
+  // proprietary PGNs for streams that decode on their own.
+  std::optional<uint16_t> ClaimedManufacturer(uint8_t bus, uint8_t source) const;
 
   BrokerStats Stats() const;
   // Prometheus text for the broker's metrics (§7.1 names plus the new
@@ -326,6 +339,9 @@ class Broker : public std::enable_shared_from_this<Broker> {
   void QueueRequest(uint8_t bus, uint8_t dst, uint32_t pgn);      // mu_ held
   void DrainRequests();                                            // mu_ held
   void Unsubscribe(const SubscriberQueue* q);
+  // The frame's JSON with its "decoded" key, in a pooled buffer; empty when
+  // nothing decodes it (the plain JSON is pushed). Owner thread, mu_ held.
+  JsonRef DecodedFrameJson(const can::Frame& f, std::string_view plain, const can::Device* d);
   void Wake();
   // Waits until the ring head passes `cursor`, *closed, shutdown, or the
   // deadline. False on timeout.
@@ -349,6 +365,9 @@ class Broker : public std::enable_shared_from_this<Broker> {
   // Owner-thread state.
   std::string scratch_;  // the next frame's JSON is written here, then copied into a pooled buffer
   JsonPool pool_;        // buffers of frames that left the ring, for the next frames' JSON
+  // ?decode=true: created by the first frame a decoding subscriber takes.
+  std::unique_ptr<FrameDecoder> decoder_;
+  std::string decoded_scratch_;
   int64_t now_us_ = 0;  // monotonic time of the last Tick (device last_rx)
   int64_t last_refill_us_ = 0;
   double tokens_ = 0;

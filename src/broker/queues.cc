@@ -4,8 +4,8 @@
 
 namespace lplex::broker {
 
-SubscriberQueue::SubscriberQueue(FilterSpec filter, size_t capacity, std::function<void()> on_ready)
-    : filter_(std::move(filter)), on_ready_(std::move(on_ready)), buf_(capacity == 0 ? 1 : capacity) {}
+SubscriberQueue::SubscriberQueue(FilterSpec filter, size_t capacity, std::function<void()> on_ready, bool decoded)
+    : filter_(std::move(filter)), decoded_(decoded), on_ready_(std::move(on_ready)), buf_(capacity == 0 ? 1 : capacity) {}
 
 bool SubscriberQueue::Push(const JsonRef& msg) {
   bool wake = false;

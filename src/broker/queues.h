@@ -33,9 +33,12 @@ class SubscriberQueue {
   // `on_ready` (may be empty) is called by the pushing thread when the queue
   // goes from empty to non-empty and on Close; it must not block or call
   // back into the broker (an HTTP layer posts a wake-up to its executor).
-  SubscriberQueue(FilterSpec filter, size_t capacity, std::function<void()> on_ready);
+  // `decoded`: the subscriber asked for ?decode=true, so the broker pushes
+  // it the frames' decoded JSON (docs/http.md) instead of the plain one.
+  SubscriberQueue(FilterSpec filter, size_t capacity, std::function<void()> on_ready, bool decoded = false);
 
   const FilterSpec& filter() const { return filter_; }
+  bool decoded() const { return decoded_; }
 
   // Producer: false (and dropped() + 1) when full or closed.
   bool Push(const JsonRef& msg);
@@ -62,6 +65,7 @@ class SubscriberQueue {
 
  private:
   const FilterSpec filter_;
+  const bool decoded_;
   const std::function<void()> on_ready_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -11,11 +11,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "broker/filter.h"
+#include "can/device_registry.h"
+#include "pgn/stream_decoder.h"
 
 namespace lplex::broker {
 
@@ -26,6 +29,13 @@ struct StoredValue {
   int64_t timestamp_us = 0;
   uint64_t seq = 0;
   std::vector<uint8_t> data;
+  // A PGN whose fragments the store joins: `whole` is the last complete
+  // payload (empty until one completed), with the timestamp and seq of the
+  // fragment that completed it.
+  bool joins = false;
+  int64_t whole_timestamp_us = 0;
+  uint64_t whole_seq = 0;
+  std::vector<uint8_t> whole;
 };
 
 // One source's values, sorted by PGN.
@@ -52,6 +62,7 @@ class ValueStore {
 
  private:
   std::vector<std::unique_ptr<SourceValues>> slots_;  // index bus*256 + source
+  std::vector<std::unique_ptr<pgn::FragmentJoiner>> joiners_;  // by bus, created on first use
   size_t count_ = 0;
 };
 
@@ -59,5 +70,19 @@ class ValueStore {
 // [{"name":"0x<16 hex>"|"","src":u8,["bus":u8,]"manufacturer":str?,
 //   "model_id":str?,"values":[{"pgn":u32,"ts":str,"data":hex,"seq":u64}]}]
 std::string ValuesJson(const std::vector<SourceValues>& groups, const DeviceTable& devices);
+
+// The claimed device of each group (nullopt: none, or a stats-only entry),
+// copied so the decoded body can be written without the broker's lock.
+std::vector<std::optional<can::Device>> GroupDevices(const std::vector<SourceValues>& groups,
+                                                     const DeviceTable& devices);
+
+// The /values/decoded body (spec/boat.md §2.9, docs/http.md), no trailing
+// newline: the groups of ValuesJson with each value
+// {"pgn":u32,"description":str,"ts":str,"seq":u64,"fields":<object>|null}.
+// Values no definition decodes are left out, and so is a group left
+// without values. The sender's manufacturer (its claim) picks the variant
+// of proprietary PGNs; joined PGNs show their last complete payload.
+std::string DecodedValuesJson(const std::vector<SourceValues>& groups,
+                              const std::vector<std::optional<can::Device>>& devices);
 
 }  // namespace lplex::broker

@@ -353,6 +353,18 @@ bool ParseFilters(std::string_view query, broker::FilterSpec* spec, Action* a) {
   return true;
 }
 
+// lplex HEAD's `?decode=true` on the event streams: Go's q.Get("decode") ==
+// "true", so only the first `decode` value counts and anything but "true"
+// (or a malformed query, which the filters report) leaves decoding off.
+bool WantsDecode(std::string_view query) {
+  auto params = ParseQuery(query);
+  if (!params.ok()) return false;
+  for (const auto& [k, v] : *params) {
+    if (k == "decode") return v == "true";
+  }
+  return false;
+}
+
 constexpr std::string_view kNoBroker = "instance not found or broker not running";
 
 }  // namespace
@@ -525,6 +537,7 @@ Action Api::RouteBroker(const Request& req, const Segments& raw, size_t first, s
     case kEvents:
       if (ParseFilters(query, &a.filter, &a)) {
         a.kind = ActionKind::kEvents;
+        a.decode = WantsDecode(query);
         a.broker = std::move(b);
       }
       return a;
@@ -535,6 +548,7 @@ Action Api::RouteBroker(const Request& req, const Segments& raw, size_t first, s
         return a;
       }
       a.kind = ActionKind::kSessionEvents;
+      a.decode = WantsDecode(query);
       a.consumer = std::move(c).value();
       a.broker = std::move(b);
       return a;
@@ -562,9 +576,7 @@ Action Api::RouteBroker(const Request& req, const Segments& raw, size_t first, s
       broker::FilterSpec f;
       if (!ParseFilters(query, &f, &a)) return a;
       a.reply.content_type = "application/json";
-      // No PGN decoders exist yet: /values/decoded lists only PGNs that have
-      // one, so it is [] (docs/http.md).
-      a.reply.body = route == kValues ? b->ValuesJson(f) : "[]";
+      a.reply.body = route == kValues ? b->ValuesJson(f) : b->DecodedValuesJson(f);
       return a;
     }
   }

@@ -72,6 +72,9 @@ struct Action {
   // the cloud); null for replies and /history.
   std::shared_ptr<broker::Broker> broker;
   broker::FilterSpec filter;
+  // ?decode=true on /events and /clients/{id}/events: frames carry lplex
+  // HEAD's "decoded" key (docs/http.md).
+  bool decode = false;
   std::unique_ptr<broker::Consumer> consumer;
   uint32_t query_pgn = 0;
   uint8_t query_dst = 255;

@@ -56,6 +56,7 @@
 #include <fmt/format.h>
 
 #include "broker/broker.h"
+#include "broker/decoded_json.h"
 #include "core/log.h"
 #include "core/thread_name.h"
 #include "http/api.h"
@@ -194,6 +195,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     wake_.reset();
     if (consumer_) consumer_->Close();
     consumer_.reset();
+    decode_broker_.reset();
   }
 
   void ForceClose() {
@@ -325,9 +327,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
       // and consumers keep it alive; its Shutdown (the cloud stopping an
       // idle instance) ends the stream.
       if (a.kind == ActionKind::kEvents) {
-        sub_ = a.broker->Subscribe(std::move(a.filter), WakeCallback());
+        // ?decode=true: the broker decodes each frame once for all such
+        // subscribers and pushes the decoded JSON.
+        sub_ = a.broker->Subscribe(std::move(a.filter), WakeCallback(), a.decode);
       } else if (a.kind == ActionKind::kSessionEvents) {
         consumer_ = std::move(a.consumer);
+        if (a.decode) {
+          // A session reads the ring and the journal by its own cursor, so
+          // it decodes its own frames (only those its filter passes).
+          session_decoder_ = std::make_unique<broker::FrameDecoder>();
+          decode_broker_ = a.broker;
+        }
         wake_ = a.broker->Subscribe({}, WakeCallback());
         wake_->SetWakeOnly();
       }
@@ -403,7 +413,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
         while (body_.size() < kBatchBytes) {
           const broker::NextResult r = consumer_->Next(&item, std::chrono::milliseconds(0));
           if (r == broker::NextResult::kFrame) {
-            AppendEvent(item.json.view());
+            if (session_decoder_) {
+              AppendDecodedEvent(item);
+            } else {
+              AppendEvent(item.json.view());
+            }
             ++n;
             continue;
           }
@@ -509,6 +523,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
     body_ += "\n\n";
   }
 
+  // A session frame with its "decoded" key (?decode=true). The payload is
+  // read back from the frame's JSON (the ring keeps no copy); the sender's
+  // claim is looked up only for proprietary PGNs.
+  void AppendDecodedEvent(const broker::ConsumerItem& item) {
+    const std::string_view json = item.json.view();
+    body_ += "data: ";
+    if (broker::FramePayload(json, &payload_)) {
+      std::optional<uint16_t> manufacturer;
+      if (pgn::IsProprietary(item.header.pgn)) {
+        manufacturer = decode_broker_->ClaimedManufacturer(item.bus, item.header.source);
+      }
+      session_decoder_->Append(json, item.bus, item.header, payload_, manufacturer, &body_);
+    } else {
+      body_ += json;
+    }
+    body_ += "\n\n";
+  }
+
   // ---- /query --------------------------------------------------------------
 
   void StartQuery(const Action& a) {
@@ -580,6 +612,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<broker::Subscriber> sub_;
   std::unique_ptr<broker::Subscriber> wake_;
   std::unique_ptr<broker::Consumer> consumer_;
+  std::unique_ptr<broker::FrameDecoder> session_decoder_;  // ?decode=true on a session stream
+  std::shared_ptr<broker::Broker> decode_broker_;          // its device claims
+  std::vector<uint8_t> payload_;                           // reused by AppendDecodedEvent
   std::unique_ptr<HistoryStream> history_;
   std::unique_ptr<bhttp::response<bhttp::empty_body>> stream_res_;
   std::unique_ptr<bhttp::response_serializer<bhttp::empty_body>> serializer_;

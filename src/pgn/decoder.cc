@@ -775,11 +775,22 @@ std::span<const Definition> DefinitionsOf(std::span<const Definition> table, uin
 }
 
 std::string_view PgnDescription(uint32_t pgn) {
-  const auto lplex = DefinitionsOf(LplexDefinitions(), pgn);
-  for (const Definition& d : lplex) {
-    if (d.match_count == 0) return d.description;  // the default variant, or the name-only entry
+  // lplex keeps one description per PGN: its unconstrained variant's, else
+  // its name-only line's, else its first variant's.
+  const Definition* unconstrained = nullptr;
+  const Definition* name_only = nullptr;
+  const Definition* first = nullptr;
+  for (const Definition& d : DefinitionsOf(LplexDefinitions(), pgn)) {
+    if (d.fallback) {
+      if (name_only == nullptr) name_only = &d;
+      continue;
+    }
+    if (first == nullptr) first = &d;
+    if (d.match_count == 0 && unconstrained == nullptr) unconstrained = &d;
   }
-  if (!lplex.empty()) return lplex.front().description;
+  if (unconstrained != nullptr) return unconstrained->description;
+  if (name_only != nullptr) return name_only->description;
+  if (first != nullptr) return first->description;
   const auto canboat = DefinitionsOf(CanboatDefinitions(), pgn);
   for (const Definition& d : canboat) {
     if (!d.fallback) return d.description;

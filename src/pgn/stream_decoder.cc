@@ -8,6 +8,7 @@ namespace lplex::pgn {
 
 bool NeedsJoining(uint32_t pgn) {
   if (can::IsFastPacket(pgn)) return false;
+
   const auto defs = DefinitionsOf(CanboatDefinitions(), pgn);
   if (defs.empty()) return false;
   return std::all_of(defs.begin(), defs.end(), [](const Definition& d) { return d.transport == Transport::kFast; });

@@ -26,7 +26,11 @@
 namespace lplex::pgn {
 
 // True when canboat says `pgn` travels as a fast-packet transfer but lplex's
-// list does not reassemble it (its frames arrive as 8-byte fragments).
+// list does not reassemble it (its frames arrive as 8-byte fragments). One
+// of them, 127507 Charger Status, lplex decodes as a single frame: real
+// chargers send it as a fast-packet (BEP in can0-1.pcap), so lplex decodes
+// their fragments into nonsense; we join them and decode the whole payload
+// with lplex's layout.
 bool NeedsJoining(uint32_t pgn);
 
 // Rejoins the fragments of fast-packet transfers lplex leaves split. Same

@@ -6,12 +6,15 @@
 
 #include <cctype>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "can/iso_name.h"
 #include "commands.h"
+#include "tail_command.h"
 #include "core/time.h"
 #include "support/capture_output.h"
 #include "support/temp_dir.h"
@@ -256,6 +259,59 @@ TEST_F(DumpDecode, ProgressIsShownWhenAskedFor) {
   const Captured c = Dump(o);
   ASSERT_EQ(c.rc, 0) << c.err;
   EXPECT_NE(c.err.find("frames/s"), std::string::npos) << c.err.substr(0, 300);
+}
+
+// lplex values / devices --journal-dir: the server's JSON from a journal.
+TEST_F(DumpDecode, ValuesFromAJournalDirAreTheLatestOfEachSourceAndPgn) {
+  // The last 130306 seq of each source, from the dump.
+  DumpOptions o;
+  o.filters.pgn = {"130306"};
+  std::map<int, uint64_t> last;
+  for (const json& l : Lines(Dump(o).out)) last[l.at("src").get<int>()] = l.at("seq").get<uint64_t>();
+  ASSERT_FALSE(last.empty());
+  ValuesOptions v;
+  v.journal_dir = dir_->path();
+  v.decoded = true;
+  v.filters.pgn = {"130306"};
+  const Captured c = Capture([&](std::FILE* out, std::FILE* err) { return RunValues(v, out, err); });
+  ASSERT_EQ(c.rc, 0) << c.err;
+  const json groups = json::parse(c.out);
+  ASSERT_EQ(groups.size(), last.size()) << c.out.substr(0, 500);
+  for (const json& g : groups) {
+    ASSERT_EQ(g.at("values").size(), 1u);
+    const json& value = g.at("values")[0];
+    EXPECT_EQ(value.at("pgn"), 130306);
+    EXPECT_EQ(value.at("seq").get<uint64_t>(), last.at(g.at("src").get<int>())) << g.dump();
+    EXPECT_EQ(value.at("description"), "Wind Data");
+    EXPECT_TRUE(value.at("fields").contains("wind_angle")) << g.dump();
+  }
+}
+
+TEST_F(DumpDecode, DevicesFromAJournalDirAreTheClaimedSources) {
+  DumpOptions o;
+  o.filters.pgn = {"60928"};
+  std::set<int> claimed;
+  for (const json& l : Lines(Dump(o).out)) claimed.insert(l.at("src").get<int>());
+  ASSERT_FALSE(claimed.empty());
+  DevicesOptions d;
+  d.journal_dir = dir_->path();
+  const Captured c = Capture([&](std::FILE* out, std::FILE* err) { return RunDevices(d, out, err); });
+  ASSERT_EQ(c.rc, 0) << c.err;
+  std::set<int> named;
+  for (const json& dev : json::parse(c.out)) {
+    if (!dev.at("name").get<std::string>().empty()) named.insert(dev.at("src").get<int>());
+  }
+  EXPECT_EQ(named, claimed);
+}
+
+TEST_F(DumpDecode, JournalDirThatHoldsNoJournalExits1NamingIt) {
+  TempDir empty;
+  DevicesOptions d;
+  d.journal_dir = empty.path();
+  const Captured c = Capture([&](std::FILE* out, std::FILE* err) { return RunDevices(d, out, err); });
+  EXPECT_EQ(c.rc, 1);
+  EXPECT_NE(c.err.find(empty.path()), std::string::npos) << c.err;
+  EXPECT_TRUE(c.out.empty());
 }
 
 }  // namespace

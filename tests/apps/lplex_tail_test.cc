@@ -165,6 +165,33 @@ TEST_F(TailLive, DecodeAddsLplexNamedFieldsAndWhereSelectsOnThem) {
   EXPECT_GE(lines, 5u);
 }
 
+TEST_F(TailLive, ChangesModeStartsEachSourceWithASnapshotThenOnlyDeltas) {
+  StartTail({"--changes", "--pgn", "129025"});
+  EXPECT_TRUE(WaitFor([&] {
+    const std::string out = TailOut();
+    return std::count(out.begin(), out.end(), '\n') >= 6;
+  }, seconds(10))) << tail_.Log();
+  EXPECT_EQ(tail_.Terminate(seconds(5)), 0) << tail_.Log();
+  std::istringstream in(TailOut());
+  std::set<int> seen;
+  size_t deltas = 0;
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    const std::string change = j.at("change").get<std::string>();
+    if (change == "idle") continue;
+    const int src = j.at("src").get<int>();
+    if (seen.insert(src).second) {
+      EXPECT_EQ(change, "snapshot") << line;  // the first line of a source
+    } else {
+      EXPECT_EQ(change, "delta") << line;
+      EXPECT_GT(j.at("diff_bytes").get<int>(), 0) << line;
+      EXPECT_EQ(j.at("full_bytes"), 8) << line;
+      ++deltas;
+    }
+  }
+  EXPECT_GT(deltas, 0u);
+}
+
 TEST_F(TailLive, BufferedTailAcksAndTheServersCursorMoves) {
   StartTail({"--buffer-timeout", "PT1M", "--client-id", "acker", "--ack-interval", "200ms"});
   ASSERT_TRUE(tail_.WaitForLog("session \"acker\": head=", seconds(10))) << tail_.Log();

@@ -326,7 +326,7 @@ TEST_F(CloudHttpTest, DevicesAndValuesOfARunningInstanceAreTheBoatsBodies) {
   only_129025.pgn = {129025};
   EXPECT_EQ(v.body, dir_->broker("alpha")->ValuesJson(only_129025));
   EXPECT_THAT(v.body, HasSubstr("129025"));
-  EXPECT_EQ(Get("/instances/alpha/values/decoded").body, "[]");
+  EXPECT_EQ(Get("/instances/alpha/values/decoded").body, dir_->broker("alpha")->DecodedValuesJson({}));
   EXPECT_EQ(Get("/instances/alpha/values?pgn=x").status, 400);
 }
 

@@ -131,14 +131,6 @@ TEST_F(HttpTest, EventsFilterValueWithCrLfOrNulIsEchoedEscaped) {
               R"(invalid CAN name "\r\nX: 1": must be hex)");
 }
 
-TEST_F(HttpTest, ValuesDecodedIsEmptyArrayWhileNoDecoderExists) {
-  Launch();
-  Ingest(MakeFrame(129025, 1));
-  auto r = Get("/values/decoded");
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, "[]");
-}
-
 TEST_F(HttpTest, BadPercentEncodingInQueryIs400) {
   Launch();
   auto r = Get("/values?pgn=%zz");
