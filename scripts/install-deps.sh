@@ -18,6 +18,9 @@ packages=(
   awscli jq
   # sd_notify for lplex-server (Type=notify systemd units).
   libsystemd-dev
+  # mDNS: lplex-server announces _lplex._tcp and lplex finds it through the
+  # avahi daemon (src/mdns), over D-Bus.
+  libavahi-client-dev
   # gRPC replication: protoc + grpc_cpp_plugin generate the C++ stubs at
   # build time; the -dev packages supply headers, libraries and pkg-config.
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc

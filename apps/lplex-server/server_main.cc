@@ -1,6 +1,7 @@
 #include "server_main.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -14,6 +15,7 @@
 #include "config/boat_config.h"
 #include "core/log.h"
 #include "core/signal_pipe.h"
+#include "mdns/mdns.h"
 #include "systemd_notify.h"
 
 #ifndef LPLEX_SERVER_VERSION
@@ -86,6 +88,24 @@ class StatusLine {
   uint64_t last_frames_ = 0;
 };
 
+// Announces _lplex._tcp (instance name = hostname, spec §2.0) on the port
+// the HTTP API really listens on. Without an avahi daemon the server still
+// serves: one warning, and clients need --server.
+std::unique_ptr<mdns::Announcer> AnnounceOverMdns(uint16_t port, Logger* log) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+    log->Warn("mDNS: not announcing: cannot read the hostname: {}", std::strerror(errno));
+    return nullptr;
+  }
+  auto announcer = mdns::Announcer::Start(host, port);
+  if (!announcer.ok()) {
+    log->Warn("{}; serving without mDNS (clients need --server, or turn this off with -mdns=false)",
+              announcer.status().message());
+    return nullptr;
+  }
+  log->Info("mDNS: announcing {} \"{}\" on port {}", mdns::kServiceType, host, port);
+  return std::move(*announcer);
+}
 
 }  // namespace
 
@@ -157,6 +177,12 @@ int ServerMain(const std::vector<std::string>& in_args, std::FILE* out, std::FIL
     std::fprintf(err, "lplex-server: %s\n", started.message().c_str());
     return 1;
   }
+  std::unique_ptr<mdns::Announcer> announcer;
+  if (cfg.mdns) {
+    announcer = AnnounceOverMdns((*server)->http_port(), log);
+  } else {
+    log->Info("mDNS: not announcing (-mdns=false)");
+  }
 
   // 3. Run until a signal (or a source fails for good).
   std::optional<StatusLine> line;
@@ -180,6 +206,9 @@ int ServerMain(const std::vector<std::string>& in_args, std::FILE* out, std::FIL
       next_status += std::chrono::seconds(1);
     }
   }
+
+  // Withdrawn first, so that clients stop finding a server that is going.
+  announcer.reset();
 
   // 4. Shutdown on its own thread, so a second signal is still heard (the
   // archive script runs in its own process group: cancelling stops it).

@@ -133,6 +133,9 @@ int RunMain(int argc, char** argv, std::FILE* out, std::FILE* err) {
   dump_cmd->add_flag("--decode", dump.decode,
                      "Decode each frame (every PGN of canboat's database; lplex's names for the PGNs lplex decodes): "
                      "JSON key \"decoded\", or the PGN name and fields after the text line");
+  dump_cmd->add_flag("--changes", dump.changes,
+                     "Change mode: a snapshot per (source, PGN), then only significant changes and idle lines, "
+                     "on the recording's clock (docs/changes.md)");
   CLI::Option* dump_where = dump_cmd->add_option("--where", dump.where,
                        "Print only frames matching this expression, e.g. 'pgn == 130306 && wind_speed > 5' "
                        "(docs/where.md); naming a decoded field turns decoding on");

@@ -46,6 +46,7 @@ struct DumpOptions {
   std::vector<std::string> paths;        // files or directories
   bool json = false;
   bool decode = false;                   // add each frame's decoded fields ("decoded")
+  bool changes = false;                  // change mode (docs/changes.md), ticked by frame time
   std::string where{};                   // display filter (docs/where.md); "" = none
   FilterFlags filters{};                 // frame filters as typed (spec/boat.md §4.1; each may repeat)
   std::string start{}, end{};            // RFC 3339; "" = from the first / to the last frame

@@ -33,15 +33,19 @@
 #include <tuple>
 
 #include "can/frame_json.h"
+#include "changes/change_format.h"
+#include "changes/change_tracker.h"
 #include "commands.h"
 #include "core/hex.h"
 #include "core/time.h"
 #include "journal/reader.h"
 #include "journal_paths.h"
+#include "pgn/decoder.h"
 #include "pgn/json_writer.h"
 #include "pgn/stream_decoder.h"
 #include "pgn/where_fields.h"
 #include "replay_filter.h"
+#include "sources/replay_source.h"
 #include "where/where.h"
 
 namespace lplex::cli {
@@ -76,6 +80,8 @@ struct Source {
   ReplayDevices devices;
   std::unique_ptr<pgn::StreamDecoder> decoder;  // one per file: fragments join within a file
   bool finished = false;
+  int64_t last_us = INT64_MIN;  // the previous frame's time, to notice a clock step
+  bool warned_step = false;
 };
 
 // Time bounds of the output, µs; inclusive.
@@ -90,9 +96,20 @@ struct TimeRange {
 // ends at the first block that begins after the range, not at the first
 // frame after it.
 bool Advance(Source& s, const TimeRange& range, std::FILE* err) {
+  const bool ranged = range.start != INT64_MIN || range.end != INT64_MAX;
   while (true) {
     if (s.reader->Next()) {
       const int64_t t = s.reader->frame().timestamp_us;
+      if (ranged && !s.warned_step && s.last_us != INT64_MIN && t < s.last_us - 60'000'000) {
+        // The seek and the early end assume time moves forward in a file.
+        s.warned_step = true;
+        std::fprintf(err,
+                     "lplex dump: warning: %s goes back in time by %.1f h at seq %llu (the recording's clock "
+                     "stepped): --start/--end may miss frames recorded on the other side of the step\n",
+                     s.path.c_str(), static_cast<double>(s.last_us - t) / 3.6e9,
+                     static_cast<unsigned long long>(s.reader->frame().seq));
+      }
+      s.last_us = t;
       if (t >= range.start && t <= range.end) return true;
       if (t > range.end && s.reader->frame_index() == 0) return false;  // a block that begins after the range
       continue;
@@ -239,10 +256,11 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
       ++unreadable;
       continue;
     }
-    Source s{p, 0, std::move(reporter), std::move(r).value(), {}, nullptr, false};
+    Source s{p, 0, std::move(reporter), std::move(r).value(), {}, nullptr, false, INT64_MIN, false};
     if (auto size = FileSystem::Default()->FileSize(p); size.ok()) s.size = *size;
     total_bytes += s.size;
     if (decode) s.decoder = std::make_unique<pgn::StreamDecoder>();
+    if (filters->has_device_criteria() || !filters->exclude_name.empty()) s.devices.LearnFirstClaims(*s.reader);
     if (range.start != INT64_MIN) {
       // One binary search over the block index; frames before --start are then skipped.
       Status seek = s.reader->SeekToTime(range.start);
@@ -276,6 +294,11 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
   };
   uint64_t frames = 0;
   int64_t last_printed_us = INT64_MIN;
+  // Change mode: idle lines and only significant changes; time is the
+  // frames' own (spec §5.6: replay ticks with each frame's timestamp).
+  std::optional<changes::ChangeTracker> tracker;
+  if (o.changes) tracker.emplace();
+  const bool colour = isatty(fileno(out));
   while (!heap.empty() && write_errno == 0) {
     const size_t i = heap.top().second;
     heap.pop();
@@ -285,6 +308,20 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
     src.devices.Update(*src.reader);
     const journal::DeviceEntry* device = src.devices.Find(f.header.source);
     bool print = MatchesReplay(*filters, f.header.pgn, device);
+    std::optional<changes::ChangeEvent> change;
+    if (print && tracker) {
+      for (const changes::ChangeEvent& idle : tracker->Tick(f.timestamp_us)) {
+        if (o.json) {
+          buf.append(changes::IdleJsonLine(idle));
+        } else {
+          AppendTextTime(idle.time_us, &buf);
+          fmt::format_to(std::back_inserter(buf), " {}src={} pgn={}  {}\n", changes::ChangeTag(idle, colour), idle.src,
+                         idle.pgn, pgn::PgnDescription(idle.pgn));
+        }
+      }
+      change = tracker->Process(f.timestamp_us, f.header.source, f.header.pgn, f.data, f.seq);
+      print = change.has_value();
+    }
     const pgn::DecodedMessage* decoded = nullptr;
     if (print && decode) {
       decoded = src.decoder->Decode(f.header.pgn, f.header.source, f.data, src.devices.Manufacturer(f.header.source));
@@ -299,16 +336,30 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
     if (print) {
       if (o.speed > 0) {
         // Replay at `speed` times the recorded pace, between printed frames.
+        // A pause longer than the replay source's max gap (5 s: a capture's
+        // clock step, a boat switched off overnight) is cut to that, as
+        // lplex-server's replay: source does.
         if (last_printed_us != INT64_MIN && f.timestamp_us > last_printed_us) {
           write_out();
           std::fflush(out);
-          const double wait_us = static_cast<double>(f.timestamp_us - last_printed_us) / o.speed;
-          std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(std::min(wait_us, 3.6e9))));
+          const int64_t gap = std::min<int64_t>(f.timestamp_us - last_printed_us, sources::ReplayOptions{}.max_gap_us);
+          std::this_thread::sleep_for(
+              std::chrono::microseconds(static_cast<int64_t>(static_cast<double>(gap) / o.speed)));
         }
         last_printed_us = f.timestamp_us;
       }
       if (o.json) {
-        can::AppendFrameJson(f.seq, f.timestamp_us, f.header, f.data, &buf);
+        if (change) {
+          const std::string ts = timefmt::Rfc3339Nano(f.timestamp_us);
+          const std::string data = hex::Encode(f.data);
+          changes::AppendChangeFrameJson(*change,
+                                         changes::FrameText{f.seq, ts, f.header.priority, f.header.pgn,
+                                                            f.header.source, f.header.destination, data},
+                                         &buf);
+          buf.push_back('}');
+        } else {
+          can::AppendFrameJson(f.seq, f.timestamp_us, f.header, f.data, &buf);
+        }
         if (decode) {
           buf.pop_back();  // the object's closing brace
           if (decoded != nullptr) {
@@ -318,7 +369,15 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
           buf.push_back('}');
         }
       } else {
-        AppendText(f, &buf);
+        if (change) {
+          // The tag goes after the time: "<time> [delta 2/8] seq=..."
+          const size_t at = buf.size();
+          AppendText(f, &buf);
+          const size_t space = buf.find(' ', at);
+          buf.insert(space + 1, changes::ChangeTag(*change, colour));
+        } else {
+          AppendText(f, &buf);
+        }
         if (decoded != nullptr) {
           buf.append("  ");
           buf.append(decoded->definition()->description);

@@ -40,9 +40,29 @@ void ReplayDevices::Update(const journal::JournalReader& reader) {
   }
 }
 
+void ReplayDevices::LearnFirstClaims(journal::JournalReader& reader) {
+  for (uint64_t n = 0; n < reader.block_count(); ++n) {
+    if (!reader.SeekBlock(n).ok()) continue;  // a damaged block: dump reports it when it gets there
+    auto entries = reader.BlockDevices();
+    if (!entries.ok()) continue;
+    std::stable_sort(entries->begin(), entries->end(),
+                     [](const journal::DeviceEntry& a, const journal::DeviceEntry& b) {
+                       return a.active_from < b.active_from;
+                     });
+    for (const journal::DeviceEntry& e : *entries) {
+      if (e.name == 0 || first_known_[e.source]) continue;
+      first_claims_[e.source] = e;
+      first_known_[e.source] = true;
+    }
+  }
+  (void)reader.SeekBlock(0);
+  block_ = -1;
+}
+
 std::optional<uint16_t> ReplayDevices::Manufacturer(uint8_t source) const {
-  if (!known_[source] || devices_[source].name == 0) return std::nullopt;
-  return can::IsoName::Decode(devices_[source].name).manufacturer_code;
+  const journal::DeviceEntry* d = Find(source);
+  if (d == nullptr || d->name == 0) return std::nullopt;
+  return can::IsoName::Decode(d->name).manufacturer_code;
 }
 
 bool MatchesReplay(const broker::FilterSpec& f, uint32_t pgn, const journal::DeviceEntry* d) {

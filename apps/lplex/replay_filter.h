@@ -36,9 +36,18 @@ class ReplayDevices {
   // block, then applies the entries that start at or before this frame.
   void Update(const journal::JournalReader& reader);
 
+  // Reads every block's device table of `reader` (decompressing each
+  // block) and remembers, per source, the first device that claims it in
+  // the file; frames a source sends before its claim then count as that
+  // device's (a device talks before it claims; without this, filtering by
+  // manufacturer or NAME misses those frames and --exclude-name lets them
+  // through). Leaves the reader positioned at block 0.
+  void LearnFirstClaims(journal::JournalReader& reader);
+
   // The device at `source`, or nullptr when none is known.
   const journal::DeviceEntry* Find(uint8_t source) const {
-    return known_[source] ? &devices_[source] : nullptr;
+    if (known_[source]) return &devices_[source];
+    return first_known_[source] ? &first_claims_[source] : nullptr;
   }
   // Its manufacturer code from the NAME, when known.
   std::optional<uint16_t> Manufacturer(uint8_t source) const;
@@ -49,6 +58,8 @@ class ReplayDevices {
   size_t next_ = 0;
   std::array<journal::DeviceEntry, 256> devices_{};
   std::array<bool, 256> known_{};
+  std::array<journal::DeviceEntry, 256> first_claims_{};
+  std::array<bool, 256> first_known_{};
 };
 
 // True when a frame of `pgn` from a source with device `d` (nullptr when

@@ -21,6 +21,7 @@
 #include "core/duration.h"
 #include "interrupt_guard.h"
 #include "live_format.h"
+#include "mdns_resolve.h"
 #include "changes/change_format.h"
 #include "changes/change_tracker.h"
 #include "core/hex.h"
@@ -148,6 +149,7 @@ struct TailPlan {
   std::string client_id;
   bool buffered = false;
   bool decode = false;  // --decode, or --where names a decoded field
+  milliseconds mdns_timeout{3000};  // the config's mdns-timeout
   int64_t reconnect_delay_us = 0;
   int64_t ack_interval_us = 0;
 };
@@ -169,6 +171,7 @@ Result<TailPlan> Plan(const TailOptions& o) {
     const std::string path = o.config.empty() ? DefaultConfigPath() : o.config;
     Result<ClientConfig> cfg = LoadClientConfig(path);
     if (!cfg.ok()) return cfg.status();
+    p.mdns_timeout = std::chrono::duration_cast<milliseconds>(microseconds(cfg->mdns_timeout_us));
     // Global, per-boat and flag exclusions add up (spec §5.1).
     for (uint32_t v : cfg->exclude_pgn) p.filter.exclude_pgn.push_back(v);
     for (const auto& n : cfg->exclude_name) p.filter.exclude_name.push_back(n);
@@ -267,7 +270,7 @@ class Tail {
 
   // Connects, streams until the stream ends; the reason it ended.
   Status Connection() {
-    Result<client::ServerUrl> url = ResolveServer(o_.server, plan_.boat ? &*plan_.boat : nullptr);
+    Result<client::ServerUrl> url = ResolveServer(o_.server, plan_.boat ? &*plan_.boat : nullptr, plan_.mdns_timeout);
     if (!url.ok()) return url.status();
     client_ = std::make_unique<client::LplexClient>(*url, Options(stop_));
     std::unique_ptr<client::EventStream> stream;
@@ -406,8 +409,10 @@ class Tail {
     if (tracker_) {
       Result<std::vector<uint8_t>> bytes = hex::Decode(f->data);
       if (!bytes.ok()) return;
-      const int64_t ts = timefmt::ParseRfc3339(f->ts).value_or(WallClockUs());
-      change = tracker_->Process(ts, f->src, f->pgn, *bytes, f->seq);
+      // Silence is measured on this machine's clock, for frames and ticks
+      // alike: a server replaying a recording (or a skewed clock) would
+      // otherwise make every source look idle at once.
+      change = tracker_->Process(WallClockUs(), f->src, f->pgn, *bytes, f->seq);
       if (!change) return;
     }
     Decode(*f);
@@ -592,20 +597,26 @@ Result<int64_t> ParseIntervalFlag(std::string_view flag, std::string_view text) 
   return static_cast<int64_t>(std::llround(us));
 }
 
-Result<client::ServerUrl> ResolveServer(const std::string& server_flag, const BoatEntry* boat) {
+Result<client::ServerUrl> ResolveServer(const std::string& server_flag, const BoatEntry* boat,
+                                        milliseconds mdns_timeout) {
   if (!server_flag.empty()) return client::ParseServerUrl(server_flag);
   if (boat != nullptr) {
-    // MDNS(later): try boat->mdns first (DiscoverNamed), with the config's
-    // mdns-timeout; then fall back to the cloud URL below.
+    // The boat's mDNS instance first, then its cloud URL (spec §5.1).
+    if (!boat->mdns.empty()) {
+      Result<std::string> u = DiscoverServerOverMdns(boat->mdns, mdns_timeout);
+      if (u.ok()) return client::ParseServerUrl(*u);
+      if (boat->cloud.empty()) return Status::InvalidArgument(u.status().message());
+    }
     if (!boat->cloud.empty()) {
       Result<client::ServerUrl> u = client::ParseServerUrl(boat->cloud);
       if (!u.ok()) return Status::InvalidArgument(fmt::format("boat \"{}\": cloud {}", boat->name, u.status().message()));
       return u;
     }
   }
-  // MDNS(later): browse _lplex._tcp in local. and take the first answer.
-  return Status::InvalidArgument(
-      "specify --server explicitly, e.g. --server http://inuc1.local:8089 (mDNS discovery is not available yet)");
+  // Any lplex server announcing _lplex._tcp in local.: the first answer.
+  Result<std::string> u = DiscoverServerOverMdns(std::nullopt, mdns_timeout);
+  if (!u.ok()) return Status::InvalidArgument(u.status().message());
+  return client::ParseServerUrl(*u);
 }
 
 Result<ClientConfig> LoadClientConfig(const std::string& path) {
@@ -675,7 +686,7 @@ int RunTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
   }
   if (plan->boat || options.server.empty()) {
     // Fail fast on "no server at all" rather than looping on it.
-    Result<client::ServerUrl> u = ResolveServer(options.server, plan->boat ? &*plan->boat : nullptr);
+    Result<client::ServerUrl> u = ResolveServer(options.server, plan->boat ? &*plan->boat : nullptr, plan->mdns_timeout);
     if (!u.ok()) {
       std::fprintf(err, "lplex tail: %s\n", u.status().message().c_str());
       return kUsageError;
@@ -707,7 +718,7 @@ void LiveCommands::Register(CLI::App* app) {
   tail_cmd_->add_flag("--decode", tail_.decode,
                       "Decode every PGN canboat knows (lplex's names for lplex's PGNs): \"decoded\" in JSON, the "
                       "fields instead of the hex on a terminal");
-  tail_cmd_->add_option("--where", tail_.where, "Display filter, e.g. 'pgn == 129025 && src != 3'");
+  where_opt_ = tail_cmd_->add_option("--where", tail_.where, "Display filter, e.g. 'pgn == 129025 && src != 3'");
   boat_opt_ = tail_cmd_->add_option("--boat", tail_.boat, "A boat named in the config file (\"\" = the only one)");
   tail_cmd_->add_option("--config", tail_.config, "Config file (default ~/.config/lplex/lplex.conf)");
   AddFilterOptions(tail_cmd_, &tail_.filters, &repeatable_);
@@ -736,6 +747,8 @@ bool LiveCommands::Parsed() const {
 int LiveCommands::Run(std::FILE* out, std::FILE* err) {
   if (tail_cmd_->parsed()) {
     tail_.boat_given = boat_opt_->count() > 0;
+    // `--where ""` is an empty expression (an error, as in dump), not "no filter".
+    if (where_opt_->count() > 0 && tail_.where.empty()) tail_.where = " ";
     return RunTail(tail_, out, err);
   }
   if (values_cmd_->parsed()) return RunValues(values_, out, err);

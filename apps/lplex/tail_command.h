@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -88,8 +89,8 @@ struct DevicesOptions {
 int RunDevices(const DevicesOptions& options, std::FILE* out, std::FILE* err);
 
 // Where the server comes from: --server, else the boat's config (its mdns
-// instance, then its cloud URL), else mDNS browsing for _lplex._tcp.
-// mDNS is not implemented yet: this is the one place it plugs in.
+// instance, then its cloud URL), else mDNS browsing for _lplex._tcp
+// (apps/lplex/mdns_resolve.h).
 struct BoatEntry {
   std::string name;
   std::string mdns;   // mDNS instance name, "" = none
@@ -99,7 +100,9 @@ struct BoatEntry {
 };
 // The server URL to use now (called again on every reconnect). Errors are
 // usage errors (InvalidArgument), e.g. the hint to give --server.
-Result<client::ServerUrl> ResolveServer(const std::string& server_flag, const BoatEntry* boat);
+// `mdns_timeout` bounds each mDNS browse (the config's mdns-timeout, 3 s).
+Result<client::ServerUrl> ResolveServer(const std::string& server_flag, const BoatEntry* boat,
+                                        std::chrono::milliseconds mdns_timeout = std::chrono::seconds(3));
 
 // The lplex client config (~/.config/lplex/lplex.conf, HOCON; spec §5.1).
 struct ClientConfig {
@@ -135,6 +138,7 @@ class LiveCommands {
   CLI::App* values_cmd_ = nullptr;
   CLI::App* devices_cmd_ = nullptr;
   CLI::Option* boat_opt_ = nullptr;
+  CLI::Option* where_opt_ = nullptr;
   std::set<const CLI::Option*> repeatable_;
 };
 

@@ -57,6 +57,10 @@ SettingTable<C> BuildTable() {
       .SendRules()
       .Help("Send rules, first match decides: \"[!] [pgn:SPEC] [name:HEX,...]\", separated by ';'. "
             "In the file a list of strings or {deny, pgn, name} objects.");
+  t.Add("mdns", "mdns", &C::mdns)
+      .Default("true")
+      .Help("Announce the HTTP API as _lplex._tcp over mDNS (instance name = hostname) through the avahi daemon; "
+            "without a reachable daemon the server warns once and serves anyway.");
 
   // Journal.
   t.Add("journal-dir", "journal.dir", &C::journal_dir).Path().Help("Directory for .lpj journals; empty = no journal.");

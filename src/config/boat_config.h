@@ -32,6 +32,7 @@ struct BoatServerConfig {
   std::string api_key_file;                      // -api-key-file / api-key-file
   bool send_enabled = false;                     // -send-enabled / send.enabled
   std::vector<std::string> send_rules;           // -send-rules "a;b" / send.rules: DSL strings, trimmed, none empty
+  bool mdns = true;                              // -mdns / mdns: announce _lplex._tcp through avahi
 
   // Journal (off when journal_dir is empty).
   std::string journal_dir;

@@ -34,12 +34,17 @@ NullReason Unavailable(const Definition& d, const Field& f, uint64_t raw, unsign
   if (bits < 2 || bits > 64 || (f.flags & kAllValuesValid)) return NullReason::kNone;
   const uint64_t all_ones = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
   if (d.lplex) {
-    // lplex HEAD's rule: unsigned and enum fields at all ones, signed fields
-    // at their largest positive value. (lplex HEAD also drops a signed -1,
-    // a real reading such as a battery current of -0.1 A; we keep it.)
+    // lplex HEAD's rule (unsigned and enum fields at all ones, signed fields
+    // at their largest positive value), plus the "error" code below it for
+    // fields that can hold 7 or more, as NMEA 2000 and canboat define it
+    // (HEAD prints 0xFFFE of 127506's time_remaining as 45 days). lplex HEAD
+    // also drops a signed -1, a real reading such as a battery current of
+    // -0.1 A; we keep it. docs/decoding.md, ADR 012.
     if (f.flags & kNeverUnavailable) return NullReason::kNone;
-    if (is_signed) return raw == (all_ones >> 1) ? NullReason::kNotAvailable : NullReason::kNone;
-    return raw == all_ones ? NullReason::kNotAvailable : NullReason::kNone;
+    const uint64_t max = is_signed ? (all_ones >> 1) : all_ones;
+    if (raw == max) return NullReason::kNotAvailable;
+    if (max >= 7 && raw == max - 1 && f.type != FieldType::kLookup) return NullReason::kError;
+    return NullReason::kNone;
   }
   switch (f.type) {
     case FieldType::kLookup:

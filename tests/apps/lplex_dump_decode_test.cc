@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -259,6 +260,79 @@ TEST_F(DumpDecode, ProgressIsShownWhenAskedFor) {
   const Captured c = Dump(o);
   ASSERT_EQ(c.rc, 0) << c.err;
   EXPECT_NE(c.err.find("frames/s"), std::string::npos) << c.err.substr(0, 300);
+}
+
+TEST_F(DumpDecode, ExcludeNameDropsTheFramesADeviceSentBeforeItsClaimToo) {
+  // A source's NAME from its first address claim (the payload is the NAME, little endian).
+  DumpOptions claims;
+  claims.filters.pgn = {"60928"};
+  const auto lines = Lines(Dump(claims).out);
+  ASSERT_FALSE(lines.empty());
+  const json& claim = lines.back();  // a late claim: the device talked before it
+  const std::string data = claim.at("data").get<std::string>();
+  std::string name;
+  for (int i = 7; i >= 0; --i) name += data.substr(static_cast<size_t>(i) * 2, 2);
+  const int src = claim.at("src").get<int>();
+  DumpOptions all;
+  size_t before = 0;
+  for (const json& l : Lines(Dump(all).out)) {
+    if (l.at("src") == src && l.at("seq").get<uint64_t>() < claim.at("seq").get<uint64_t>()) ++before;
+  }
+  ASSERT_GT(before, 0u) << "src " << src << " sent nothing before its claim";
+  DumpOptions o;
+  o.filters.exclude_name = {name};
+  for (const json& l : Lines(Dump(o).out)) ASSERT_NE(l.at("src"), src) << l.dump();
+  DumpOptions only;
+  only.filters.name = {name};
+  const auto mine = Lines(Dump(only).out);
+  EXPECT_GT(mine.size(), before);
+  for (const json& l : mine) ASSERT_EQ(l.at("src"), src) << l.dump();
+}
+
+TEST_F(DumpDecode, ChangesModePrintsASnapshotPerSourceThenOnlyChanges) {
+  DumpOptions all;
+  all.filters.pgn = {"127257"};
+  const size_t frames = Lines(Dump(all).out).size();
+  DumpOptions o;
+  o.changes = true;
+  o.filters.pgn = {"127257"};
+  std::set<int> seen;
+  size_t printed = 0;
+  for (const json& l : Lines(Dump(o).out)) {
+    const std::string change = l.at("change").get<std::string>();
+    if (change == "idle") continue;
+    ++printed;
+    if (seen.insert(l.at("src").get<int>()).second) {
+      EXPECT_EQ(change, "snapshot") << l.dump();
+    }
+  }
+  EXPECT_GT(printed, seen.size());
+  EXPECT_LT(printed, frames);  // attitude at the dock: only changes past the tolerances
+}
+
+TEST_F(DumpDecode, SpeedReplayCutsALongPauseInTheRecording) {
+  // Two frames an hour apart: at --speed 100 an uncut pause would take 36 s.
+  TempDir dir;
+  const std::string capture = dir.Sub("two.txt");
+  std::FILE* f = std::fopen(capture.c_str(), "w");
+  std::fputs("<0x09f80101> [8] 30 21 60 1c 58 9a 15 b7\n<0x09f80101> [8] 30 21 60 1c 58 9a 15 b8\n", f);
+  std::fclose(f);
+  ImportOptions imp;
+  imp.captures = {capture};
+  imp.out_dir = dir.Sub("j");
+  imp.base_time = "2026-01-01T00:00:00Z";
+  imp.frame_interval_us = 3'600'000'000;
+  ASSERT_EQ(Capture([&](std::FILE* out, std::FILE* err) { return RunImport(imp, out, err); }).rc, 0);
+  DumpOptions o;
+  o.paths = {dir.Sub("j")};
+  o.json = true;
+  o.speed = 100;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Captured c = Capture([&](std::FILE* out, std::FILE* err) { return RunDump(o, out, err); });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(c.rc, 0) << c.err;
+  EXPECT_EQ(Lines(c.out).size(), 2u);
+  EXPECT_LT(seconds, 10.0);  // the pause is cut to 5 s of recording: 50 ms at speed 100
 }
 
 // lplex values / devices --journal-dir: the server's JSON from a journal.

@@ -22,17 +22,25 @@ using nlohmann::ordered_json;
 // field whose raw value is -1 (all ones) as "not available": a real reading
 // (a battery current of -0.1 A) lost, which we keep (docs/decoding.md). For
 // those keys the value comes from lplex's release output (`fields_spec`).
+// The "error" code just below a field's maximum (0xFFFE of a 16-bit
+// field) HEAD prints as a number (45 days of battery left); it is not
+// available (the issue: never a number such as 655.35), so we leave the key
+// out as HEAD does for the maximum itself.
 ordered_json Expected(const ordered_json& v) {
-  std::set<std::string> kept;
+  std::set<std::string> kept, dropped;
   if (v.contains("head_quirks")) {
     for (const auto& q : v.at("head_quirks")) {
       const std::string text = q.get<std::string>();
-      if (text.find("signed -1 omitted by HEAD") != std::string::npos) kept.insert(text.substr(0, text.find(':')));
+      const std::string key = text.substr(0, text.find(':'));
+      if (text.find("signed -1 omitted by HEAD") != std::string::npos) kept.insert(key);
+      if (text.find("all-ones minus 1 is a number in HEAD") != std::string::npos) dropped.insert(key);
     }
   }
-  if (kept.empty()) return v.at("fields");
+  if (kept.empty() && dropped.empty()) return v.at("fields");
+  const ordered_json& base = kept.empty() ? v.at("fields") : v.at("fields_spec");
   ordered_json out = ordered_json::object();
-  for (auto it = v.at("fields_spec").begin(); it != v.at("fields_spec").end(); ++it) {
+  for (auto it = base.begin(); it != base.end(); ++it) {
+    if (dropped.count(it.key())) continue;
     if (v.at("fields").contains(it.key()) || kept.count(it.key())) out[it.key()] = v.at("fields").value(it.key(), it.value());
   }
   return out;
