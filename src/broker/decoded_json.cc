@@ -1,5 +1,6 @@
 #include "broker/decoded_json.h"
 
+#include "core/hex.h"
 #include "pgn/decoder.h"
 #include "pgn/definition.h"
 #include "pgn/json_writer.h"
@@ -30,13 +31,6 @@ LplexEntry LplexRegistry(uint32_t pgn_number, std::span<const uint8_t> payload) 
   if (first == nullptr) return e;
   e.description = pgn::PgnDescription(pgn_number).data();  // lplex's one description of the PGN
   return e;
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -98,14 +92,9 @@ bool FramePayload(std::string_view frame_json, std::vector<uint8_t>* out) {
   const size_t at = frame_json.rfind(kKey);
   if (at == std::string_view::npos || !frame_json.ends_with("\"}")) return false;
   const std::string_view hex = frame_json.substr(at + kKey.size(), frame_json.size() - 2 - at - kKey.size());
-  if (hex.size() % 2 != 0) return false;
-  out->reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = HexDigit(hex[i]);
-    const int lo = HexDigit(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<uint8_t>(hi << 4 | lo));
-  }
+  Result<std::vector<uint8_t>> bytes = hex::Decode(hex);
+  if (!bytes.ok()) return false;
+  *out = std::move(*bytes);
   return true;
 }
 
