@@ -51,8 +51,9 @@ class ServerSnapshotSource : public SnapshotSource {
 // tables the writer stores.
 class JournalSnapshotSource : public SnapshotSource {
  public:
-  JournalSnapshotSource(std::string path, broker::FilterSpec filter, std::FILE* err)
-      : path_(std::move(path)), filter_(std::move(filter)), err_(err) {}
+  // `command` ("lplex values") starts every message.
+  JournalSnapshotSource(std::string command, std::string path, broker::FilterSpec filter, std::FILE* err)
+      : command_(std::move(command)), path_(std::move(path)), filter_(std::move(filter)), err_(err) {}
 
   Result<std::string> DevicesJson() override {
     if (Status s = Load(); !s.ok()) return s;
@@ -68,14 +69,14 @@ class JournalSnapshotSource : public SnapshotSource {
 
  private:
   Status Load() {
-    std::vector<std::string> files = ExpandJournalPaths({path_}, "lplex", err_);
+    std::vector<std::string> files = ExpandJournalPaths({path_}, command_, err_);
     if (files.empty()) return Status::NotFound("--journal-dir " + path_ + ": no journal files");
     size_t& damaged = damaged_;
     size_t opened = 0;
     for (const std::string& file : files) {
       auto r = journal::JournalReader::OpenPath(file);
       if (!r.ok()) {
-        std::fprintf(err_, "lplex: %s (skipped)\n", r.status().message().c_str());
+        std::fprintf(err_, "%s: %s (skipped)\n", command_.c_str(), r.status().message().c_str());
         ++damaged;
         continue;
       }
@@ -85,7 +86,7 @@ class JournalSnapshotSource : public SnapshotSource {
       while (true) {
         if (!reader.Next()) {
           if (reader.status().ok()) break;
-          std::fprintf(err_, "lplex: %s (skipping the block)\n", reader.status().message().c_str());
+          std::fprintf(err_, "%s: %s (skipping the block)\n", command_.c_str(), reader.status().message().c_str());
           ++damaged;
           reader.SkipBlock();
           continue;
@@ -100,7 +101,7 @@ class JournalSnapshotSource : public SnapshotSource {
       }
     }
     if (opened == 0) return Status::Corruption("--journal-dir " + path_ + ": no journal file could be read");
-    if (damaged > 0) std::fprintf(err_, "lplex: %zu damaged files or blocks were skipped\n", damaged);
+    if (damaged > 0) std::fprintf(err_, "%s: %zu damaged files or blocks were skipped\n", command_.c_str(), damaged);
     return Status::Ok();
   }
 
@@ -118,6 +119,7 @@ class JournalSnapshotSource : public SnapshotSource {
     }
   }
 
+  std::string command_;
   std::string path_;
   broker::FilterSpec filter_;
   std::FILE* err_;
@@ -127,8 +129,9 @@ class JournalSnapshotSource : public SnapshotSource {
 };
 
 // The source the flags name; usage errors are InvalidArgument.
-Result<std::unique_ptr<SnapshotSource>> MakeSource(const std::string& server, const std::string& journal_dir,
-                                                   const FilterFlags& filters, std::FILE* err) {
+Result<std::unique_ptr<SnapshotSource>> MakeSource(const std::string& command, const std::string& server,
+                                                   const std::string& journal_dir, const FilterFlags& filters,
+                                                   std::FILE* err) {
   if (!journal_dir.empty()) {
     if (!server.empty()) {
       return Status::InvalidArgument("--journal-dir " + journal_dir + " and --server " + server +
@@ -136,7 +139,7 @@ Result<std::unique_ptr<SnapshotSource>> MakeSource(const std::string& server, co
     }
     Result<broker::FilterSpec> spec = ParseFilterFlags(filters);
     if (!spec.ok()) return spec.status();
-    std::unique_ptr<SnapshotSource> s = std::make_unique<JournalSnapshotSource>(journal_dir, *spec, err);
+    std::unique_ptr<SnapshotSource> s = std::make_unique<JournalSnapshotSource>(command, journal_dir, *spec, err);
     return s;
   }
   Result<client::ServerUrl> url = ResolveServer(server, nullptr);
@@ -189,7 +192,7 @@ int RunValues(const ValuesOptions& options, std::FILE* out, std::FILE* err) {
     return kUsageError;
   }
   Result<std::unique_ptr<SnapshotSource>> source =
-      MakeSource(options.server, options.journal_dir, options.filters, err);
+      MakeSource("lplex values", options.server, options.journal_dir, options.filters, err);
   if (!source.ok()) {
     std::fprintf(err, "lplex values: %s\n", source.status().message().c_str());
     return kUsageError;
@@ -205,7 +208,7 @@ int RunValues(const ValuesOptions& options, std::FILE* out, std::FILE* err) {
 }
 
 int RunDevices(const DevicesOptions& options, std::FILE* out, std::FILE* err) {
-  Result<std::unique_ptr<SnapshotSource>> source = MakeSource(options.server, options.journal_dir, {}, err);
+  Result<std::unique_ptr<SnapshotSource>> source = MakeSource("lplex devices", options.server, options.journal_dir, {}, err);
   if (!source.ok()) {
     std::fprintf(err, "lplex devices: %s\n", source.status().message().c_str());
     return kUsageError;
