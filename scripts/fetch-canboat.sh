@@ -36,9 +36,11 @@ if [ ! -f "$tarball" ]; then
   echo "fetch-canboat: npm pack did not produce $tarball" >&2
   exit 1
 fi
-got="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
-if [ "$got" != "$INTEGRITY" ]; then
-  echo "fetch-canboat: @canboat/ts-pgns@$VERSION has integrity $got, expected $INTEGRITY; refusing it" >&2
+# The integrity is base64; compare in hex with coreutils only (no openssl CLI needed).
+want_hex="$(printf '%s' "${INTEGRITY#sha512-}" | base64 -d | od -An -v -tx1 | tr -d ' \n')"
+got_hex="$(sha512sum "$tarball" | cut -d' ' -f1)"
+if [ "$got_hex" != "$want_hex" ]; then
+  echo "fetch-canboat: @canboat/ts-pgns@$VERSION has sha512 $got_hex, expected $want_hex ($INTEGRITY); refusing it" >&2
   exit 1
 fi
 tar -xzf "$tarball" -C "$work" package/canboat.json package/LICENSE
