@@ -308,6 +308,12 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
     src.devices.Update(*src.reader);
     const journal::DeviceEntry* device = src.devices.Find(f.header.source);
     bool print = MatchesReplay(*filters, f.header.pgn, device);
+    // Decoding comes first: every fragment must reach the decoder's
+    // joiner, also those change mode does not print.
+    const pgn::DecodedMessage* decoded = nullptr;
+    if (print && decode) {
+      decoded = src.decoder->Decode(f.header.pgn, f.header.source, f.data, src.devices.Manufacturer(f.header.source));
+    }
     std::optional<changes::ChangeEvent> change;
     if (print && tracker) {
       for (const changes::ChangeEvent& idle : tracker->Tick(f.timestamp_us)) {
@@ -321,10 +327,6 @@ int RunDump(const DumpOptions& o, std::FILE* out, std::FILE* err) {
       }
       change = tracker->Process(f.timestamp_us, f.header.source, f.header.pgn, f.data, f.seq);
       print = change.has_value();
-    }
-    const pgn::DecodedMessage* decoded = nullptr;
-    if (print && decode) {
-      decoded = src.decoder->Decode(f.header.pgn, f.header.source, f.data, src.devices.Manufacturer(f.header.source));
     }
     if (print && where) {
       std::optional<pgn::WhereFields> fields;

@@ -405,6 +405,9 @@ class Tail {
     if (!PgnPasses(*f)) return;
     // Change mode (spec §5.6): only snapshots and significant deltas go on,
     // and --where sees them after tracking (§4.3).
+    // Decoding comes first: every fragment must reach the decoder's joiner,
+    // also those change mode does not print.
+    Decode(*f);
     std::optional<changes::ChangeEvent> change;
     if (tracker_) {
       Result<std::vector<uint8_t>> bytes = hex::Decode(f->data);
@@ -415,7 +418,6 @@ class Tail {
       change = tracker_->Process(WallClockUs(), f->src, f->pgn, *bytes, f->seq);
       if (!change) return;
     }
-    Decode(*f);
     if (!WherePasses(*f)) return;
     PrintFrame(*f, change ? &*change : nullptr);
   }

@@ -155,9 +155,21 @@ void Write(std::FILE* f, const std::string& s) {
   std::fflush(f);
 }
 
+std::string ValuesTableOf(const nlohmann::json& doc, bool decoded);
+
+// The table of a /values body; a body of another shape (a server that is
+// not lplex, a proxy's error page) is printed as it came.
 std::string ValuesTable(const std::string& body, bool decoded) {
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_array()) return body + "\n";
+  try {
+    return ValuesTableOf(doc, decoded);
+  } catch (const nlohmann::json::exception&) {
+    return body + "\n";
+  }
+}
+
+std::string ValuesTableOf(const nlohmann::json& doc, bool decoded) {
+  if (!doc.is_array()) return doc.is_discarded() ? std::string("(not JSON)\n") : doc.dump() + "\n";
   if (doc.empty()) return "(no values)\n";
   std::string out;
   for (const auto& dev : doc) {

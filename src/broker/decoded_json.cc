@@ -63,7 +63,6 @@ ServerDecode DecodeForServer(uint32_t pgn_number, std::optional<uint16_t> manufa
   return d;
 }
 
-bool JoinsForServer(uint32_t pgn_number) { return pgn::NeedsJoining(pgn_number); }
 
 void AppendServerFields(const ServerDecode& d, const pgn::DecodedMessage& msg, std::string* out) {
   if (d.null_fields) {
@@ -101,7 +100,7 @@ bool FramePayload(std::string_view frame_json, std::vector<uint8_t>* out) {
 bool FrameDecoder::Append(std::string_view frame_json, uint8_t bus, const can::CanHeader& h,
                           std::span<const uint8_t> data, std::optional<uint16_t> manufacturer, std::string* out) {
   std::span<const uint8_t> payload = data;
-  if (data.size() == 8 && JoinsForServer(h.pgn)) {
+  if (data.size() == 8 && pgn::NeedsJoining(h.pgn)) {
     if (joiners_.size() <= bus) joiners_.resize(size_t{bus} + 1);
     if (!joiners_[bus]) joiners_[bus] = std::make_unique<pgn::FragmentJoiner>();
     payload = joiners_[bus]->Add(h.pgn, h.source, data);

@@ -41,13 +41,6 @@ struct ServerDecode {
 ServerDecode DecodeForServer(uint32_t pgn, std::optional<uint16_t> manufacturer, std::span<const uint8_t> payload,
                              pgn::DecodedMessage* msg);
 
-// True when the server joins the 8-byte fragments of `pgn` before decoding
-// it: canboat says it travels as a fast-packet transfer, lplex's list does
-// not reassemble it (pgn::NeedsJoining), and lplex has no decoder of its
-// own for it. lplex decodes a few such PGNs (127507 Charger Status) from
-// the single frame, and the server keeps lplex's answer for those.
-bool JoinsForServer(uint32_t pgn);
-
 // Appends `fields` of a shown decode: the decoded object, or null.
 void AppendServerFields(const ServerDecode& d, const pgn::DecodedMessage& msg, std::string* out);
 

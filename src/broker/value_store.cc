@@ -30,7 +30,7 @@ void ValueStore::Record(uint8_t bus, uint8_t source, uint32_t pgn, int64_t ts_us
   if (it == vals.end() || it->pgn != pgn) {
     it = vals.insert(it, StoredValue{});
     it->pgn = pgn;
-    it->joins = JoinsForServer(pgn);
+    it->joins = pgn::NeedsJoining(pgn);
   }
   it->timestamp_us = ts_us;
   it->seq = seq;

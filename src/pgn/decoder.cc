@@ -93,7 +93,7 @@ const DynamicType* FindDynamicType(const DynamicTypes& set, uint64_t key) {
   return (it != end && it->key == key) ? it : nullptr;
 }
 
-// Digits of `value` into `buf` (for keys and labels built on the fly).
+// `bytes` as lowercase hex digits appended to `out`.
 void AppendHex(std::string& out, std::span<const uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   for (uint8_t b : bytes) {
@@ -202,6 +202,15 @@ class FieldWalker {
     return false;
   }
 
+  // The raw value of field `index` of a fixed layout (pgngen checks that
+  // every field up to it has a fixed width), read from the payload.
+  uint64_t FixedFieldValue(size_t index) const {
+    size_t offset = 0;
+    for (size_t k = 0; k < index; ++k) offset += def_.fields[k].bit_length;
+    const unsigned bits = def_.fields[index].bit_length;
+    return bits == 0 || bits > 64 ? 0 : ReadBits(payload_, offset, bits);
+  }
+
   void Remember(size_t index, uint64_t raw) {
     if (index < raw_.size()) {
       raw_[index] = raw;
@@ -249,7 +258,7 @@ class FieldWalker {
       return;
     }
     if (f.repeat > 0) {
-      DecodeRepeated(index, f);
+      DecodeRepeated(f);
       return;
     }
     if (!Fits(f, f.key, f.bit_length)) return;
@@ -260,8 +269,7 @@ class FieldWalker {
   }
 
   // lplex `repeat=N`: N values in an array, or in an object keyed "1".."N".
-  void DecodeRepeated(size_t index, const Field& f) {
-    (void)index;
+  void DecodeRepeated(const Field& f) {
     const bool map = f.flags & kMapRepeat;
     out_->Add(map ? NodeKind::kBeginObject : NodeKind::kBeginArray, f.key, nullptr);
     for (uint16_t k = 0; k < f.repeat; ++k) {
@@ -300,7 +308,9 @@ class FieldWalker {
         return n;
       }
       case FieldType::kIndirectLookup: {
-        const uint64_t value1 = f.related >= 0 ? raw_[f.related] : 0;
+        // The other field may come later (60928's device class follows its
+        // device function): read it from its fixed position in the payload.
+        const uint64_t value1 = f.related >= 0 ? FixedFieldValue(static_cast<size_t>(f.related)) : 0;
         const char* label = f.lookup >= 0 ? FindIndirectLabel(IndirectLookups()[f.lookup], value1, raw) : nullptr;
         const NullReason why = Unavailable(def_, f, raw, bits, false, label != nullptr);
         if (why != NullReason::kNone) return Null(f, key, why);
@@ -345,6 +355,13 @@ class FieldWalker {
     }
     const NullReason why = Unavailable(def_, f, raw, bits, is_signed, false);
     if (why != NullReason::kNone) return Null(f, key, why);
+    if (!is_signed && raw > static_cast<uint64_t>(INT64_MAX)) {
+      // A 64-bit unsigned value past int64 (126987's threshold, 130833's
+      // memory sizes): a double, not a negative integer.
+      Node& n = out_->Add(NodeKind::kDouble, key, &f);
+      n.real = (static_cast<double>(raw) + static_cast<double>(f.raw_offset)) * f.resolution + f.offset;
+      return n;
+    }
     const int64_t value = (is_signed ? SignExtend(raw, bits) : static_cast<int64_t>(raw)) + f.raw_offset;
     switch (f.type) {
       case FieldType::kDate:
@@ -617,9 +634,9 @@ class FieldWalker {
     // keys in 4 bytes); a length of 0 or none leaves the type's width.
     size_t bits = dynamic_length_bits_ && *dynamic_length_bits_ > 0 ? *dynamic_length_bits_
                                                                      : (type != nullptr ? type->bit_length : 0);
-    if (bits == 0 && type == nullptr) {
-      // Neither a length nor a known key: the rest of the payload cannot be
-      // split into pairs any more.
+    if (bits == 0) {
+      // No width (no length, and no type that has one): the rest of the
+      // payload cannot be split into pairs any more.
       DecodeBinary(f);
       stopped_ = true;
       return;
@@ -672,6 +689,7 @@ class FieldWalker {
     const Field* target = nullptr;
     if (have_pgn_) {
       for (const Definition& d : DefinitionsOf(CanboatDefinitions(), static_cast<uint32_t>(last_pgn_))) {
+        if (d.fallback) continue;  // a catch-all's fields are not the PGN's
         if (last_field_index_ >= 1 && last_field_index_ <= d.field_count) {
           target = &d.fields[last_field_index_ - 1];
           break;
@@ -693,8 +711,29 @@ class FieldWalker {
       AddHex(f, pos_ - bits, bits);
       return;
     }
-    // Decoded as the target field, keyed as this one.
-    AddScalar(*target, f.key, raw);
+    // Decoded as the target field, keyed as this one. The target belongs to
+    // another definition: its own bookkeeping (a PGN field naming the PGN of
+    // the following pairs, an indirect lookup reading a field of its own
+    // definition, a key choosing a dynamic type) must not touch this walk.
+    const uint64_t saved_pgn = last_pgn_, saved_index = last_field_index_;
+    const bool saved_have_pgn = have_pgn_;
+    const DynamicType* saved_type = dynamic_type_;
+    const std::optional<uint64_t> saved_length = dynamic_length_bits_;
+    if (target->type == FieldType::kIndirectLookup) {
+      Field plain = *target;  // without the other definition's first field, only the number is known
+      plain.type = FieldType::kNumber;
+      plain.lookup = -1;
+      plain.related = -1;
+      Node& n = AddScalar(plain, f.key, raw);
+      n.field = &f;  // `plain` is a temporary; the node points at this definition's field
+    } else {
+      AddScalar(*target, f.key, raw);
+    }
+    last_pgn_ = saved_pgn;
+    last_field_index_ = saved_index;
+    have_pgn_ = saved_have_pgn;
+    dynamic_type_ = saved_type;
+    dynamic_length_bits_ = saved_length;
   }
 
   const Definition& def_;

@@ -310,6 +310,39 @@ TEST_F(DumpDecode, ChangesModePrintsASnapshotPerSourceThenOnlyChanges) {
   EXPECT_LT(printed, frames);  // attitude at the dock: only changes past the tolerances
 }
 
+TEST_F(DumpDecode, ChangesWithDecodeJoinsFragmentsThatChangeModeDoesNotPrint) {
+  // A B&G 130824 transfer sent twice unchanged, then once with its second
+  // frame changed: only that frame prints (a delta), and its decoded fields
+  // need the unchanged, unprinted first frame in the joiner.
+  TempDir dir;
+  const std::string capture = dir.Sub("bandg.txt");
+  std::FILE* f = std::fopen(capture.c_str(), "w");
+  for (const char* line : {"c0 08 7d 99 05 41 9f 94", "c1 0e 00 ff ff ff ff ff", "c0 08 7d 99 05 41 9f 94",
+                           "c1 0e 00 ff ff ff ff ff", "c0 08 7d 99 05 41 9f 94", "c1 0f 00 ff ff ff ff ff"}) {
+    std::fprintf(f, "<0x1dff081b> [8] %s\n", line);
+  }
+  std::fclose(f);
+  ImportOptions imp;
+  imp.captures = {capture};
+  imp.out_dir = dir.Sub("j");
+  imp.base_time = "2026-01-01T00:00:00Z";
+  ASSERT_EQ(Capture([&](std::FILE* out, std::FILE* err) { return RunImport(imp, out, err); }).rc, 0);
+  DumpOptions o;
+  o.paths = {dir.Sub("j")};
+  o.json = true;
+  o.changes = true;
+  o.decode = true;
+  const Captured c = Capture([&](std::FILE* out, std::FILE* err) { return RunDump(o, out, err); });
+  ASSERT_EQ(c.rc, 0) << c.err;
+  const auto lines = Lines(c.out);
+  ASSERT_FALSE(lines.empty());
+  const json& last = lines.back();
+  ASSERT_EQ(last.at("change"), "delta") << c.out;
+  ASSERT_TRUE(last.contains("decoded")) << c.out;
+  // 0x000f949f cm = 10,210.87 m to the waypoint (worked example A with the changed byte).
+  EXPECT_EQ(last.at("decoded").at("list").at(0).at("value"), 10210.87) << c.out;
+}
+
 TEST_F(DumpDecode, SpeedReplayCutsALongPauseInTheRecording) {
   // Two frames an hour apart: at --speed 100 an uncut pause would take 36 s.
   TempDir dir;

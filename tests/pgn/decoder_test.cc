@@ -110,3 +110,69 @@ TEST(Decoder, PgnWithoutADefinitionFallsToTheCatchAllOfItsRange) {
 
 }  // namespace
 }  // namespace lplex::pgn
+
+namespace lplex::pgn {
+namespace {
+
+TEST(Decoder, UnsignedSixtyFourBitValuePastInt64IsNotNegative) {
+  // The first canboat field of 64 unsigned bits at a fixed position (130833's
+  // memory sizes and the like); raw 0xff..fd is neither "not available" (max)
+  // nor "error" (max-1), so it must print as a large positive number.
+  const Definition* def = nullptr;
+  const Field* field = nullptr;
+  size_t offset = 0;
+  for (const Definition& d : CanboatDefinitions()) {
+    size_t bits = 0;
+    for (const Field& f : d.Fields()) {
+      if (f.bit_length == 0 || (d.sets[0].start >= 0 && &f - d.fields >= d.sets[0].start)) break;
+      if (f.bit_length == 64 && f.type == FieldType::kNumber && !(f.flags & kSigned) && f.raw_offset == 0) {
+        def = &d;
+        field = &f;
+        offset = bits;
+        break;
+      }
+      bits += f.bit_length;
+    }
+    if (def != nullptr) break;
+  }
+  ASSERT_NE(def, nullptr);
+  std::vector<uint8_t> payload((offset + 64) / 8 + 8, 0);
+  for (const MatchRule& r : def->Matches()) {
+    for (unsigned i = 0; i < r.bit_length; ++i) {
+      if ((static_cast<uint64_t>(r.value) >> i) & 1) payload[(r.bit_offset + i) / 8] |= 1u << ((r.bit_offset + i) % 8);
+    }
+  }
+  for (int i = 0; i < 8; ++i) payload[offset / 8 + static_cast<size_t>(i)] = i == 0 ? 0xfd : 0xff;
+  DecodedMessage msg;
+  DecodeWith(*def, payload, &msg);
+  const Node* n = msg.TopLevel(field->key);
+  ASSERT_NE(n, nullptr) << def->id << " " << field->key;
+  ASSERT_EQ(n->kind, NodeKind::kDouble) << def->id << " " << field->key;
+  EXPECT_GT(n->real * (1 / field->resolution), 1.8e19);
+}
+
+TEST(Decoder, GroupFunctionValueOfAPgnFieldDoesNotRetargetTheFollowingPairs) {
+  // 126208 command (function 1) for PGN 126208 itself, field 2 (its PGN field) = 130306,
+  // then field 1 (function code) = 0: the second pair must still be read as 126208's field 1.
+  // fc=01, pgn=126208 (0x1ed00: 00 ed 01), prio/reserved=0x08, 2 pairs: (2, 130306 as 3 bytes), (1, 0).
+  const std::string json =
+      DecodeJson(126208, "0100ed0108" "02" "02" "02fd01" "01" "00", std::nullopt, Profile::kCanboat);
+  EXPECT_NE(json.find("\"value\":130306"), std::string::npos) << json;
+  EXPECT_NE(json.find("{\"parameter\":1,\"value\":\"Request\"}"), std::string::npos) << json;
+}
+
+}  // namespace
+}  // namespace lplex::pgn
+
+namespace lplex::pgn {
+namespace {
+
+TEST(Decoder, DeviceFunctionIsNamedByTheDeviceClassThatFollowsIt) {
+  // 60928: device function (byte 5) is named by the pair (device class, function); the class
+  // is in byte 6, after it. Class 90, function 130: "HVAC" (a Lowrance claim in can0-1.pcap).
+  const std::string json = DecodeJson(60928, "2f1e80110382b4c0", std::nullopt, Profile::kCanboat);
+  EXPECT_NE(json.find("\"device_function\":\"HVAC\""), std::string::npos) << json;
+}
+
+}  // namespace
+}  // namespace lplex::pgn
