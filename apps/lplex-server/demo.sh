@@ -30,12 +30,13 @@ cat <<EOT
 lplex-server demo: source $source_uri
   live frames (SSE)   http://127.0.0.1:$port/events
   devices             http://127.0.0.1:$port/devices
-  latest values       http://127.0.0.1:$port/values
+  latest values       http://127.0.0.1:$port/values   (decoded: /values/decoded)
   health / metrics    http://127.0.0.1:$port/healthz  http://127.0.0.1:$port/metrics
   journal             $journal (new file every 30 s)
   archive             $target
   server log          $log
 Try:  curl -N http://127.0.0.1:$port/events
+      $build/apps/lplex/lplex tail --server http://127.0.0.1:$port --decode   (after: make build)
 Ctrl-C stops the server cleanly (the open journal file is finished and archived).
 
 EOT
