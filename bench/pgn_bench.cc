@@ -26,12 +26,12 @@
 #include <string>
 #include <vector>
 
-#include "can/fast_packet.h"
+#include "bench_util.h"
 #include "can/iso_name.h"
+#include "capture_corpus.h"
 #include "pgn/decoder.h"
 #include "pgn/json_writer.h"
 #include "pgn/stream_decoder.h"
-#include "sources/capture_reader.h"
 
 namespace {
 
@@ -51,50 +51,40 @@ struct Corpus {
   std::vector<uint8_t> pool;
 };
 
+// The can0 captures after reassembly (capture_corpus.h), each message with
+// its sender's manufacturer (from the claims seen so far), and the same
+// stream with the fragments of PGNs lplex leaves split joined.
 Corpus Load(const std::string& shared) {
+  const bench::Corpus frames = bench::Load(shared);
   Corpus c;
-  can::FastPacketAssembler fp;
   pgn::FragmentJoiner joiner;
   std::array<std::optional<uint16_t>, 256> manufacturer_of{};
-  for (const char* name : {"can0-1.pcap", "can0-2.pcap"}) {
-    auto r = sources::CaptureReader::Open(shared + "/data/captures/" + name, {});
-    if (!r.ok()) {
-      std::fprintf(stderr, "pgn_bench: %s\n", r.status().ToString().c_str());
-      std::exit(2);
+  for (const bench::Msg& m : frames.msgs) {
+    const std::span<const uint8_t> data(frames.pool.data() + m.off, m.len);
+    const uint32_t pgn = m.header.pgn;
+    const uint8_t src = m.header.source;
+    if (pgn == 60928 && data.size() >= 8) {
+      uint64_t name_bits = 0;
+      for (int i = 7; i >= 0; --i) name_bits = name_bits << 8 | data[static_cast<size_t>(i)];
+      manufacturer_of[src] = can::IsoName::Decode(name_bits).manufacturer_code;
     }
-    can::RawFrame raw;
-    can::Frame m;
-    while ((*r)->Next(&raw)) {
-      if (!raw.extended || !fp.Process(raw, &m)) continue;
-      const uint32_t pgn = m.header.pgn;
-      const uint8_t src = m.header.source;
-      if (pgn == 60928 && m.data.size() >= 8) {
-        uint64_t name_bits = 0;
-        for (int i = 7; i >= 0; --i) name_bits = name_bits << 8 | m.data[static_cast<size_t>(i)];
-        manufacturer_of[src] = can::IsoName::Decode(name_bits).manufacturer_code;
-      }
-      const auto add = [&](std::vector<Msg>* to, std::span<const uint8_t> bytes) {
-        to->push_back({pgn, src, manufacturer_of[src], static_cast<uint32_t>(c.pool.size()),
-                       static_cast<uint16_t>(bytes.size())});
-        c.pool.insert(c.pool.end(), bytes.begin(), bytes.end());
-      };
-      add(&c.stream, m.data);
-      if (m.data.size() == 8 && pgn::NeedsJoining(pgn)) {
-        const auto joined = joiner.Add(pgn, src, m.data);
-        if (!joined.empty()) add(&c.whole, joined);
-      } else {
-        add(&c.whole, m.data);
-      }
+    const auto add = [&](std::vector<Msg>* to, std::span<const uint8_t> bytes) {
+      to->push_back({pgn, src, manufacturer_of[src], static_cast<uint32_t>(c.pool.size()),
+                     static_cast<uint16_t>(bytes.size())});
+      c.pool.insert(c.pool.end(), bytes.begin(), bytes.end());
+    };
+    add(&c.stream, data);
+    if (data.size() == 8 && pgn::NeedsJoining(pgn)) {
+      const auto joined = joiner.Add(pgn, src, data);
+      if (!joined.empty()) add(&c.whole, joined);
+    } else {
+      add(&c.whole, data);
     }
   }
   return c;
 }
 
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+using bench::ThreadCpuSeconds;
 
 struct Timer {
   std::chrono::steady_clock::time_point wall = std::chrono::steady_clock::now();

@@ -153,14 +153,6 @@ class CloudHttpTest : public ::testing::Test {
   uint16_t port_ = 0;
 };
 
-void OpenStream(Conn& c, std::string_view target) {
-  ASSERT_TRUE(c.SendRequest("GET", target));
-  auto h = c.ReadHeaders();
-  ASSERT_TRUE(h);
-  ASSERT_EQ(h->status, 200);
-  EXPECT_EQ(h->header("content-type"), "text/event-stream");
-}
-
 std::vector<uint64_t> Seqs(const std::string& body) {
   std::vector<uint64_t> out;
   for (const auto& e : Conn::Events(body)) {

@@ -25,14 +25,6 @@ constexpr std::string_view kWindFields =
 const std::vector<uint8_t> kGarmin61184 = {0xe5, 0x98, 0xed, 0x04, 0x04, 0x04};
 const std::vector<uint8_t> kVictronSoc = {0x66, 0x99, 0xff, 0x0f, 0x4e, 0x25, 0x00, 0x00};
 
-void OpenStream(Conn& c, std::string_view target) {
-  ASSERT_TRUE(c.SendRequest("GET", target));
-  auto h = c.ReadHeaders();
-  ASSERT_TRUE(h);
-  ASSERT_EQ(h->status, 200);
-  EXPECT_EQ(h->header("content-type"), "text/event-stream");
-}
-
 std::string WindFrame(uint64_t seq, uint8_t src) {
   return R"({"seq":)" + std::to_string(seq) + R"(,"ts":"2026-03-02T14:00:00Z","prio":2,"pgn":130306,"src":)" +
          std::to_string(src) + R"(,"dst":255,"data":"0026023930020000")";

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 namespace lplex::http::testing {
 
 using namespace std::chrono_literals;
@@ -276,6 +278,20 @@ inline HttpResponse Fetch(uint16_t port, std::string_view method, std::string_vi
   if (!c.ok() || !c.SendRequest(method, target, body, extra)) return {};
   auto r = c.ReadResponse(method == "HEAD");
   return r ? *r : HttpResponse{};
+}
+
+// Sends GET `target` on `c` and reads the headers of an SSE stream: 200 and
+// text/event-stream (gtest failures otherwise). Returns the headers for
+// further checks; the body stays unread on `c`.
+inline HttpResponse OpenStream(Conn& c, std::string_view target) {
+  HttpResponse none;
+  EXPECT_TRUE(c.SendRequest("GET", target));
+  auto h = c.ReadHeaders();
+  EXPECT_TRUE(h);
+  if (!h) return none;
+  EXPECT_EQ(h->status, 200);
+  EXPECT_EQ(h->header("content-type"), "text/event-stream");
+  return *h;
 }
 
 }  // namespace lplex::http::testing

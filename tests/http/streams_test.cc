@@ -14,16 +14,12 @@ namespace {
 using ::testing::HasSubstr;
 using nlohmann::json;
 
-// Opens an SSE stream and checks its headers.
-void OpenStream(Conn& c, std::string_view target) {
-  ASSERT_TRUE(c.SendRequest("GET", target));
-  auto h = c.ReadHeaders();
-  ASSERT_TRUE(h);
-  ASSERT_EQ(h->status, 200);
-  EXPECT_EQ(h->header("content-type"), "text/event-stream");
-  EXPECT_EQ(h->header("cache-control"), "no-cache");
-  EXPECT_EQ(h->header("x-accel-buffering"), "no");
-  EXPECT_EQ(h->header("access-control-allow-origin"), "*");
+// Opens an SSE stream and checks all its headers.
+void OpenStreamChecked(Conn& c, std::string_view target) {
+  const HttpResponse h = OpenStream(c, target);
+  EXPECT_EQ(h.header("cache-control"), "no-cache");
+  EXPECT_EQ(h.header("x-accel-buffering"), "no");
+  EXPECT_EQ(h.header("access-control-allow-origin"), "*");
 }
 
 std::vector<uint64_t> Seqs(const std::string& body) {
@@ -38,13 +34,13 @@ std::vector<uint64_t> Seqs(const std::string& body) {
 TEST_F(HttpTest, EventsHeadersArriveBeforeAnyEvent) {
   Launch();
   Conn c(port_);
-  OpenStream(c, "/events?pgn=1");  // a quiet filter: the headers alone must arrive
+  OpenStreamChecked(c, "/events?pgn=1");  // a quiet filter: the headers alone must arrive
 }
 
 TEST_F(HttpTest, EventsFramesAreDataLinesEndedByABlankLine) {
   Launch();
   Conn c(port_);
-  OpenStream(c, "/events");
+  OpenStreamChecked(c, "/events");
   Ingest(MakeFrame(129025, 1, {0x11, 0x22}));
   ASSERT_TRUE(c.ReadBodyUntil("\n\n"));
   EXPECT_EQ(c.body(),
@@ -55,9 +51,9 @@ TEST_F(HttpTest, EventsFramesAreDataLinesEndedByABlankLine) {
 TEST_F(HttpTest, EventsPgnFilterHoldsBackOtherPgnsRepeatedAndCommaForms) {
   Launch();
   Conn a(port_), b(port_), s(port_);
-  OpenStream(a, "/events?pgn=129025&pgn=130306");
-  OpenStream(b, "/events?pgn=129025,130306&exclude_pgn=130306");
-  OpenStream(s, "/events?src=2");
+  OpenStreamChecked(a, "/events?pgn=129025&pgn=130306");
+  OpenStreamChecked(b, "/events?pgn=129025,130306&exclude_pgn=130306");
+  OpenStreamChecked(s, "/events?src=2");
   Ingest(MakeFrame(129026, 1));
   Ingest(MakeFrame(129025, 1));
   Ingest(MakeFrame(130306, 2));
@@ -86,7 +82,7 @@ TEST_F(HttpTest, EventsBadFilterValueIs400NamingIt) {
 TEST_F(HttpTest, EventsDeliverDeviceEventsDespiteFilter) {
   Launch();
   Conn c(port_);
-  OpenStream(c, "/events?pgn=1");
+  OpenStreamChecked(c, "/events?pgn=1");
   Ingest(ClaimFrame(5, MakeName(229)));
   ASSERT_TRUE(c.ReadBodyUntil("\"type\":\"device\""));
 }
@@ -107,7 +103,7 @@ TEST_F(HttpTest, SessionStreamCarriesFramesOnlyNeverDeviceEvents) {
   Launch();
   ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm", R"({"buffer_timeout":"PT5M"})").status, 200);
   Conn c(port_);
-  OpenStream(c, "/clients/helm/events");
+  OpenStreamChecked(c, "/clients/helm/events");
   Ingest(ClaimFrame(5, MakeName(229)));
   Ingest(MakeFrame(129025, 5));
   ASSERT_TRUE(c.ReadBodyUntil("data: ", 2));
@@ -119,7 +115,7 @@ TEST_F(HttpTest, SessionReconnectResumesAfterTheAckedSeq) {
   ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm", R"({"buffer_timeout":"PT5M"})").status, 200);
   {
     Conn c(port_);
-    OpenStream(c, "/clients/helm/events");
+    OpenStreamChecked(c, "/clients/helm/events");
     for (int i = 0; i < 5; ++i) Ingest(MakeFrame(129025, 1));
     ASSERT_TRUE(c.ReadBodyUntil("data: ", 5));
     EXPECT_EQ(Seqs(c.body()), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
@@ -127,7 +123,7 @@ TEST_F(HttpTest, SessionReconnectResumesAfterTheAckedSeq) {
   ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm/ack", R"({"seq":3})").status, 204);
   for (int i = 0; i < 3; ++i) Ingest(MakeFrame(129025, 1));  // 6..8 arrive while it is away
   Conn c(port_);
-  OpenStream(c, "/clients/helm/events");
+  OpenStreamChecked(c, "/clients/helm/events");
   ASSERT_TRUE(c.ReadBodyUntil("data: ", 5));
   EXPECT_EQ(Seqs(c.body()), (std::vector<uint64_t>{4, 5, 6, 7, 8}));
   Ingest(MakeFrame(129025, 1));
@@ -144,7 +140,7 @@ TEST_F(HttpTest, SessionStreamBurstLargerThanASubscriberQueueLosesNothingAndCoun
   Launch({}, bo);
   ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm", R"({"buffer_timeout":"PT5M"})").status, 200);
   Conn c(port_);
-  OpenStream(c, "/clients/helm/events");
+  OpenStreamChecked(c, "/clients/helm/events");
   constexpr int kFrames = 3000;  // ~3 subscriber queues
   for (int i = 0; i < kFrames; ++i) Ingest(MakeFrame(129025, 1));
   ASSERT_TRUE(c.ReadBodyUntil("data: ", kFrames, std::chrono::seconds(20)))
@@ -158,7 +154,7 @@ TEST_F(HttpTest, SessionFilterAppliesToTheStream) {
   ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm", R"({"buffer_timeout":"PT5M","filter":{"pgn":[130306]}})").status,
             200);
   Conn c(port_);
-  OpenStream(c, "/clients/helm/events");
+  OpenStreamChecked(c, "/clients/helm/events");
   Ingest(MakeFrame(129025, 1));
   Ingest(MakeFrame(130306, 1));
   ASSERT_TRUE(c.ReadBodyUntil("data: ", 1));
@@ -174,7 +170,7 @@ TEST_F(HttpTest, SessionStreamFallenBehindTheRingEndsAndIsCounted) {
   ASSERT_EQ(Fetch(port_, "PUT", "/clients/helm/ack", R"({"seq":1})").status, 204);
   for (int i = 0; i < 40; ++i) Ingest(MakeFrame(129025, 1));  // seq 2 leaves the ring (no journal)
   Conn c(port_);
-  OpenStream(c, "/clients/helm/events");
+  OpenStreamChecked(c, "/clients/helm/events");
   EXPECT_TRUE(c.WaitClosed());
   EXPECT_TRUE(c.saw_last_chunk());
   EXPECT_THAT(Get("/metrics").body, HasSubstr("lplex_http_sse_fallen_behind_total 1"));
@@ -185,7 +181,7 @@ TEST_F(HttpTest, SessionStreamFallenBehindTheRingEndsAndIsCounted) {
 TEST_F(HttpTest, EventStreamCoalescesAFastBusIntoFewWrites) {
   Launch();
   Conn c(port_);
-  OpenStream(c, "/events");
+  OpenStreamChecked(c, "/events");
   constexpr int kFrames = 100;
   std::thread reader([&] { EXPECT_TRUE(c.ReadBodyUntil("data: ", kFrames, std::chrono::seconds(10))); });
   for (int i = 0; i < kFrames; ++i) {
@@ -204,7 +200,7 @@ TEST_F(HttpTest, EventStreamCoalescesAFastBusIntoFewWrites) {
 TEST_F(HttpTest, EventStreamBurstOfHalfASecondOfFullBusLosesNothing) {
   Launch();
   Conn c(port_);
-  OpenStream(c, "/events");
+  OpenStreamChecked(c, "/events");
   constexpr int kFrames = 900;  // 0.5 s at 1,800 frames/s, ~200 kB of SSE
   std::vector<uint8_t> payload(64, 0x5a);
   for (int i = 0; i < kFrames; ++i) Ingest(MakeFrame(129029, 1, payload));
@@ -223,9 +219,9 @@ TEST_F(HttpTest, StalledClientDoesNotBlockTheBrokerOrOtherClients) {
   o.write_timeout = std::chrono::seconds(30);
   Launch(o);
   Conn stalled(port_, /*rcvbuf=*/4096);
-  OpenStream(stalled, "/events");
+  OpenStreamChecked(stalled, "/events");
   Conn healthy(port_);
-  OpenStream(healthy, "/events");
+  OpenStreamChecked(healthy, "/events");
   constexpr int kFrames = 4000;
   // ~2.1 kB of SSE per frame, 8.5 MB in all: more than loopback socket
   // buffers absorb, so the stalled client's queue must overflow.
@@ -258,7 +254,7 @@ TEST_F(HttpTest, StalledClientIsClosedAfterTheWriteTimeoutAndCounted) {
   o.write_timeout = std::chrono::milliseconds(300);
   Launch(o);
   Conn stalled(port_, /*rcvbuf=*/4096);
-  OpenStream(stalled, "/events");
+  OpenStreamChecked(stalled, "/events");
   std::vector<uint8_t> big(1000, 0xab);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   std::string m;
@@ -276,7 +272,7 @@ TEST_F(HttpTest, ClientThatDisconnectsFromAQuietStreamIsReleased) {
   Launch();
   {
     Conn c(port_);
-    OpenStream(c, "/events?pgn=1");
+    OpenStreamChecked(c, "/events?pgn=1");
     EXPECT_EQ(broker_->Stats().active_subscribers, 1u);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -289,7 +285,7 @@ TEST_F(HttpTest, ClientThatDisconnectsFromAQuietStreamIsReleased) {
 TEST_F(HttpTest, StopEndsOpenStreamsWithTheLastChunk) {
   Launch();
   Conn c(port_);
-  OpenStream(c, "/events");
+  OpenStreamChecked(c, "/events");
   Ingest(MakeFrame(129025, 1));
   ASSERT_TRUE(c.ReadBodyUntil("data: "));
   const auto t0 = std::chrono::steady_clock::now();
@@ -303,7 +299,7 @@ TEST_F(HttpTest, StopEndsOpenStreamsWithTheLastChunk) {
 TEST_F(HttpTest, BrokerShutdownEndsStreams) {
   Launch();
   Conn c(port_);
-  OpenStream(c, "/events");
+  OpenStreamChecked(c, "/events");
   broker_->Shutdown();
   EXPECT_TRUE(c.WaitClosed());
   EXPECT_TRUE(c.saw_last_chunk());
@@ -316,7 +312,7 @@ TEST_F(HttpTest, ManyIoThreadsServeManyStreams) {
   std::vector<std::unique_ptr<Conn>> cs;
   for (int i = 0; i < 20; ++i) {
     cs.push_back(std::make_unique<Conn>(port_));
-    OpenStream(*cs.back(), "/events");
+    OpenStreamChecked(*cs.back(), "/events");
   }
   for (int i = 0; i < 100; ++i) Ingest(MakeFrame(129025, 1));
   for (auto& c : cs) {
